@@ -1,0 +1,65 @@
+import { HTTPException } from "hono/http-exception";
+import type { Context } from "hono";
+import type { AppEnv } from "./env";
+import { ApiError, type ErrorCode } from "./errors";
+import { translate } from "./i18n";
+import { requestContext } from "./middleware/request-context";
+import { rateLimit } from "./middleware/rate-limit";
+import { requestBody } from "./middleware/body-limit";
+import { createRouter } from "./routes/router";
+import { authRoutes } from "./routes/auth";
+import { organizationRoutes } from "./routes/organizations";
+import { memberRoutes } from "./routes/members";
+import { projectRoutes } from "./routes/projects";
+import { apiKeyRoutes } from "./routes/api-keys";
+import { contactRoutes } from "./routes/contact";
+import { registerSystemRoutes } from "./routes/system";
+import { methodNotAllowed } from "./routes/method-not-allowed";
+
+export function createApp() {
+  const app = createRouter();
+
+  app.use(requestContext());
+  app.use(rateLimit());
+  app.use(requestBody());
+
+  app.route("/api/auth", authRoutes());
+  app.route("/api/organizations", organizationRoutes());
+  app.route("/api/organizations", memberRoutes());
+  app.route("/api", projectRoutes());
+  app.route("/api/projects", apiKeyRoutes());
+  app.route("/api/contact", contactRoutes());
+  registerSystemRoutes(app);
+
+  const allowedMethods = methodNotAllowed(app);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.method, c.req.path);
+    if (allowed.length > 0) {
+      c.header("Allow", allowed.join(", "));
+      return errorResponse(c, new ApiError("method_not_allowed", undefined, { method: c.req.method, path: c.req.path }));
+    }
+    return errorResponse(c, new ApiError("route_not_found", undefined, { method: c.req.method, path: c.req.path }));
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    if (error instanceof HTTPException && error.status === 400) {
+      // Hono's validators throw this when a body cannot be parsed at all.
+      return errorResponse(c, new ApiError("invalid_json"));
+    }
+    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), message: String(error), stack: (error as Error)?.stack }));
+    return errorResponse(c, new ApiError("internal_error"));
+  });
+
+  return app;
+}
+
+/** The one error body: `{ error, code, detail? }`, its message in the caller's language. */
+export function errorResponse(c: Context<AppEnv>, error: ApiError) {
+  const body: { error: string; code: ErrorCode; detail?: unknown } = {
+    error: translate(c.get("locale") ?? "en", error.code, error.params),
+    code: error.code,
+  };
+  if (error.detail !== undefined) body.detail = error.detail;
+  return c.json(body, error.status);
+}

@@ -1,0 +1,16 @@
+import { sqliteTable, text, integer, index } from "drizzle-orm/sqlite-core";
+import { organizations } from "./organizations";
+
+export const projects = sqliteTable(
+  "projects",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("projects_org_idx").on(t.organizationId)],
+);

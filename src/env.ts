@@ -1,0 +1,39 @@
+import type { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
+
+/** The Worker's bindings, as declared in wrangler.toml (vars arrive as strings). */
+export type Bindings = {
+  DB: D1Database;
+  RATE_LIMIT_BUCKET: DurableObjectNamespace<RateLimitBucket>;
+  JWT_SECRET: string;
+  RATE_LIMIT_MAX: string;
+  RATE_LIMIT_WINDOW_SECONDS: string;
+  CONTACT_RATE_LIMIT_MAX: string;
+  CONTACT_RATE_LIMIT_WINDOW_SECONDS: string;
+  SESSION_TTL_SECONDS: string;
+};
+
+/** Numeric configuration read from vars, with the documented defaults when a var is absent. */
+export function config(env: Bindings) {
+  return {
+    rateLimit: {
+      max: positiveInt(env.RATE_LIMIT_MAX, 1000),
+      windowSeconds: positiveInt(env.RATE_LIMIT_WINDOW_SECONDS, 900),
+    },
+    contactRateLimit: {
+      max: positiveInt(env.CONTACT_RATE_LIMIT_MAX, 5),
+      windowSeconds: positiveInt(env.CONTACT_RATE_LIMIT_WINDOW_SECONDS, 3600),
+    },
+    sessionTtlSeconds: positiveInt(env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
+  };
+}
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const parsed = Number(value);
+  return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
+}
+
+export type AppEnv = {
+  Bindings: Bindings;
+  Variables: import("./middleware/request-context").RequestContextVariables &
+    Partial<import("./middleware/auth").AuthVariables>;
+};

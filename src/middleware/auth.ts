@@ -1,0 +1,72 @@
+import { createMiddleware } from "hono/factory";
+import { getCookie } from "hono/cookie";
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { database } from "../db/client";
+import { ApiError } from "../errors";
+import { looksLikeApiKey, verifyApiKey } from "../services/api-keys";
+import { resolveSession, SESSION_COOKIE, type PublicUser, publicUser, type SessionRecord } from "../services/sessions";
+
+export type SessionPrincipal = {
+  kind: "session";
+  user: PublicUser;
+  session: SessionRecord;
+};
+
+export type ApiKeyPrincipal = {
+  kind: "apiKey";
+  apiKeyId: string;
+  projectId: string;
+  organizationId: string;
+};
+
+export type Principal = SessionPrincipal | ApiKeyPrincipal;
+
+export type AuthVariables = { principal: Principal };
+
+type Accepts = { session?: boolean; apiKey?: boolean };
+
+/**
+ * Resolves the caller once and puts it on the context as `principal`: a user session (Bearer JWT or
+ * the session cookie) or a project API key (Bearer sk_live_…). Routes say which kinds they accept;
+ * a valid API key on a session-only route is refused with 403, a bad credential with 401.
+ */
+export function authenticate(accepts: Accepts = { session: true }) {
+  return createMiddleware<AppEnv>(async function authenticate(c, next) {
+    const credential = bearerToken(c) ?? getCookie(c, SESSION_COOKIE);
+    if (!credential) throw new ApiError("unauthorized");
+    const db = database(c.env.DB);
+
+    if (looksLikeApiKey(credential)) {
+      const key = await verifyApiKey(db, credential, (p) => c.executionCtx.waitUntil(p));
+      if (!accepts.apiKey) throw new ApiError("session_required");
+      c.set("principal", { kind: "apiKey", apiKeyId: key.id, projectId: key.projectId, organizationId: key.organizationId });
+    } else {
+      const { session, user } = await resolveSession(db, c.env.JWT_SECRET, credential);
+      if (!accepts.session) throw new ApiError("forbidden");
+      c.set("principal", { kind: "session", session, user: publicUser(user) });
+    }
+    await next();
+  });
+}
+
+function bearerToken(c: Context): string | undefined {
+  const header = c.req.header("Authorization");
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  // A malformed Authorization header is a bad credential, not an absent one.
+  if (!match) throw new ApiError("unauthorized");
+  return match[1];
+}
+
+export function principalOf(c: Context<AppEnv, any, any>): Principal {
+  const principal = c.get("principal");
+  if (!principal) throw new Error("authenticate() must run before principalOf()");
+  return principal;
+}
+
+export function sessionOf(c: Context<AppEnv, any, any>): SessionPrincipal {
+  const principal = principalOf(c);
+  if (principal.kind !== "session") throw new ApiError("session_required");
+  return principal;
+}

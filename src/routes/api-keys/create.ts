@@ -1,0 +1,32 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses } from "../../errors";
+import { database } from "../../db/client";
+import { authenticate, principalOf } from "../../middleware/auth";
+import { createApiKey, publicApiKey } from "../../services/api-keys";
+import { MANAGERS } from "../../services/organizations";
+import { projectForPrincipal } from "../../services/projects";
+import { security, type Router } from "../router";
+import { jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
+import { CreateApiKeyBody, CreatedApiKey } from "./schema";
+
+const route = createRoute({
+  method: "post",
+  path: "/{projectId}/api-keys",
+  tags: ["API keys"],
+  summary: "Create a project API key",
+  description: "Owners and admins. The raw `key` is in this response only; the server keeps its SHA-256.",
+  security: security.session,
+  middleware: [authenticate()] as const,
+  request: { params: ProjectIdParam, body: jsonBody(CreateApiKeyBody) },
+  responses: { 201: jsonResponse(CreatedApiKey, "Created"), ...authErrorResponses },
+});
+
+export function registerCreateApiKey(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId, MANAGERS);
+    const { name, expiresAt } = c.req.valid("json");
+    const { record, key } = await createApiKey(db, project.id, { name, expiresAt: expiresAt ? new Date(expiresAt) : null });
+    return c.json({ ...publicApiKey(record), key }, 201);
+  });
+}

@@ -1,0 +1,29 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses } from "../../errors";
+import { database } from "../../db/client";
+import { authenticate, principalOf } from "../../middleware/auth";
+import { listApiKeys, publicApiKey } from "../../services/api-keys";
+import { projectForPrincipal } from "../../services/projects";
+import { security, type Router } from "../router";
+import { jsonResponse, ProjectIdParam } from "../schemas";
+import { ApiKeyList } from "./schema";
+
+const route = createRoute({
+  method: "get",
+  path: "/{projectId}/api-keys",
+  tags: ["API keys"],
+  summary: "A project's API keys",
+  description: "Prefixes only: neither the key nor its hash is ever returned again.",
+  security: security.session,
+  middleware: [authenticate()] as const,
+  request: { params: ProjectIdParam },
+  responses: { 200: jsonResponse(ApiKeyList, "Keys, newest first"), ...authErrorResponses },
+});
+
+export function registerListApiKeys(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
+    return c.json({ apiKeys: (await listApiKeys(db, project.id)).map(publicApiKey) }, 200);
+  });
+}

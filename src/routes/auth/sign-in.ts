@@ -1,0 +1,43 @@
+import { createRoute } from "@hono/zod-openapi";
+import { config } from "../../env";
+import { commonErrorResponses, errorResponse } from "../../errors";
+import { database } from "../../db/client";
+import { organizationsOf } from "../../services/organizations";
+import { openSession, publicUser } from "../../services/sessions";
+import { authenticateUser } from "../../services/users";
+import type { Router } from "../router";
+import { jsonBody, jsonResponse } from "../schemas";
+import { AuthResponse, SignInBody } from "./schema";
+import { setSessionCookie } from "./session-cookie";
+
+const route = createRoute({
+  method: "post",
+  path: "/sign-in/email",
+  tags: ["Auth"],
+  summary: "Sign in with email and password",
+  description: "Opens a session whose active organization is the user's first one, if any.",
+  request: { body: jsonBody(SignInBody) },
+  responses: {
+    200: jsonResponse(AuthResponse, "Signed in"),
+    401: errorResponse("Wrong email or password (`invalid_credentials`)"),
+    ...commonErrorResponses,
+  },
+});
+
+export function registerSignIn(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const { email, password } = c.req.valid("json");
+    const user = await authenticateUser(db, email, password);
+    const [first] = await organizationsOf(db, user.id);
+    const { token, session } = await openSession(
+      db,
+      c.env.JWT_SECRET,
+      user.id,
+      first?.organization.id ?? null,
+      config(c.env).sessionTtlSeconds,
+    );
+    setSessionCookie(c, token, session);
+    return c.json({ token, user: publicUser(user) }, 200);
+  });
+}

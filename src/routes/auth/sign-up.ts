@@ -1,0 +1,33 @@
+import { createRoute } from "@hono/zod-openapi";
+import { config } from "../../env";
+import { commonErrorResponses, errorResponse } from "../../errors";
+import { database } from "../../db/client";
+import { openSession, publicUser } from "../../services/sessions";
+import { createUser } from "../../services/users";
+import type { Router } from "../router";
+import { jsonBody, jsonResponse } from "../schemas";
+import { AuthResponse, SignUpBody } from "./schema";
+import { setSessionCookie } from "./session-cookie";
+
+const route = createRoute({
+  method: "post",
+  path: "/sign-up/email",
+  tags: ["Auth"],
+  summary: "Create an account and sign in",
+  request: { body: jsonBody(SignUpBody) },
+  responses: {
+    201: jsonResponse(AuthResponse, "Account created; the session token is returned and set as a cookie"),
+    409: errorResponse("Email already registered (`email_taken`)"),
+    ...commonErrorResponses,
+  },
+});
+
+export function registerSignUp(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const user = await createUser(db, c.req.valid("json"));
+    const { token, session } = await openSession(db, c.env.JWT_SECRET, user.id, null, config(c.env).sessionTtlSeconds);
+    setSessionCookie(c, token, session);
+    return c.json({ token, user: publicUser(user) }, 201);
+  });
+}

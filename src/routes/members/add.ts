@@ -1,0 +1,34 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses, errorResponse } from "../../errors";
+import { database } from "../../db/client";
+import { authenticate, sessionOf } from "../../middleware/auth";
+import { addMember } from "../../services/members";
+import { MANAGERS, requireMembership } from "../../services/organizations";
+import { security, type Router } from "../router";
+import { jsonBody, jsonResponse, OrganizationIdParam } from "../schemas";
+import { AddMemberBody, Member } from "./schema";
+
+const route = createRoute({
+  method: "post",
+  path: "/{orgId}/members",
+  tags: ["Members"],
+  summary: "Add an existing user to the organization",
+  description: "Owners and admins only; only an owner may add another owner. Counts against the plan's team seats.",
+  security: security.session,
+  middleware: [authenticate()] as const,
+  request: { params: OrganizationIdParam, body: jsonBody(AddMemberBody) },
+  responses: {
+    201: jsonResponse(Member, "Added"),
+    409: errorResponse("Already a member (`already_member`)"),
+    ...authErrorResponses,
+    429: errorResponse("Team seats of the plan used up (`quota_exceeded`) or rate limited (`rate_limited`)"),
+  },
+});
+
+export function registerAddMember(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const { organization, role } = await requireMembership(db, sessionOf(c).user.id, c.req.valid("param").orgId, MANAGERS);
+    return c.json(await addMember(db, organization, role, c.req.valid("json")), 201);
+  });
+}

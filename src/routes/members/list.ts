@@ -1,0 +1,29 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses } from "../../errors";
+import { database } from "../../db/client";
+import { authenticate, sessionOf } from "../../middleware/auth";
+import { listMembers } from "../../services/members";
+import { requireMembership } from "../../services/organizations";
+import { security, type Router } from "../router";
+import { jsonResponse, OrganizationIdParam } from "../schemas";
+import { MemberList } from "./schema";
+
+const route = createRoute({
+  method: "get",
+  path: "/{orgId}/members",
+  tags: ["Members"],
+  summary: "Members of an organization",
+  security: security.session,
+  middleware: [authenticate()] as const,
+  request: { params: OrganizationIdParam },
+  responses: { 200: jsonResponse(MemberList, "Members, oldest first"), ...authErrorResponses },
+});
+
+export function registerListMembers(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const { orgId } = c.req.valid("param");
+    await requireMembership(db, sessionOf(c).user.id, orgId);
+    return c.json({ members: await listMembers(db, orgId) }, 200);
+  });
+}

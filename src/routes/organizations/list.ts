@@ -1,0 +1,25 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses } from "../../errors";
+import { database } from "../../db/client";
+import { authenticate, sessionOf } from "../../middleware/auth";
+import { organizationsOf, publicOrganization } from "../../services/organizations";
+import { security, type Router } from "../router";
+import { jsonResponse } from "../schemas";
+import { OrganizationList } from "./schema";
+
+const route = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Organizations"],
+  summary: "Organizations the caller belongs to",
+  security: security.session,
+  middleware: [authenticate()] as const,
+  responses: { 200: jsonResponse(OrganizationList, "The caller's organizations, oldest first"), ...authErrorResponses },
+});
+
+export function registerListOrganizations(app: Router) {
+  app.openapi(route, async (c) => {
+    const rows = await organizationsOf(database(c.env.DB), sessionOf(c).user.id);
+    return c.json({ organizations: rows.map((row) => publicOrganization(row.organization, row.role)) }, 200);
+  });
+}

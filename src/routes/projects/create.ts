@@ -1,0 +1,29 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses } from "../../errors";
+import { database } from "../../db/client";
+import { authenticate, sessionOf } from "../../middleware/auth";
+import { requireMembership } from "../../services/organizations";
+import { createProject, publicProject } from "../../services/projects";
+import { security, type Router } from "../router";
+import { jsonBody, jsonResponse, OrganizationIdParam } from "../schemas";
+import { Project, ProjectBody } from "./schema";
+
+const route = createRoute({
+  method: "post",
+  path: "/organizations/{orgId}/projects",
+  tags: ["Projects"],
+  summary: "Create a project (a dataset) in an organization",
+  security: security.session,
+  middleware: [authenticate()] as const,
+  request: { params: OrganizationIdParam, body: jsonBody(ProjectBody) },
+  responses: { 201: jsonResponse(Project, "Created"), ...authErrorResponses },
+});
+
+export function registerCreateProject(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const { orgId } = c.req.valid("param");
+    await requireMembership(db, sessionOf(c).user.id, orgId);
+    return c.json(publicProject(await createProject(db, orgId, c.req.valid("json").name)), 201);
+  });
+}

@@ -1,0 +1,28 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses } from "../../errors";
+import { database } from "../../db/client";
+import { authenticate, principalOf } from "../../middleware/auth";
+import { MANAGERS } from "../../services/organizations";
+import { deleteProject, projectForPrincipal } from "../../services/projects";
+import { security, type Router } from "../router";
+import { ProjectIdParam } from "../schemas";
+
+const route = createRoute({
+  method: "delete",
+  path: "/projects/{projectId}",
+  tags: ["Projects"],
+  summary: "Delete a project and everything in it",
+  description: "Owners and admins only. Its API keys stop working at once here, and within 5 s in every other edge isolate.",
+  security: security.session,
+  middleware: [authenticate()] as const,
+  request: { params: ProjectIdParam },
+  responses: { 204: { description: "Deleted" }, ...authErrorResponses },
+});
+
+export function registerDeleteProject(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    await deleteProject(db, await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId, MANAGERS));
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,29 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses } from "../../errors";
+import { database } from "../../db/client";
+import { authenticate, sessionOf } from "../../middleware/auth";
+import { requireMembership } from "../../services/organizations";
+import { listProjects, publicProject } from "../../services/projects";
+import { security, type Router } from "../router";
+import { jsonResponse, OrganizationIdParam } from "../schemas";
+import { ProjectList } from "./schema";
+
+const route = createRoute({
+  method: "get",
+  path: "/organizations/{orgId}/projects",
+  tags: ["Projects"],
+  summary: "Projects of an organization",
+  security: security.session,
+  middleware: [authenticate()] as const,
+  request: { params: OrganizationIdParam },
+  responses: { 200: jsonResponse(ProjectList, "Projects, oldest first"), ...authErrorResponses },
+});
+
+export function registerListProjects(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const { orgId } = c.req.valid("param");
+    await requireMembership(db, sessionOf(c).user.id, orgId);
+    return c.json({ projects: (await listProjects(db, orgId)).map(publicProject) }, 200);
+  });
+}

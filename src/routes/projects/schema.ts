@@ -1,0 +1,16 @@
+import { z } from "@hono/zod-openapi";
+import { DisplayName, Timestamp } from "../schemas";
+
+export const Project = z
+  .object({
+    id: z.string().openapi({ example: "proj_01JD3Q8Z5XK6W7Y8Z9A0B1C2D3" }),
+    organizationId: z.string(),
+    name: z.string(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi("Project");
+
+export const ProjectList = z.object({ projects: z.array(Project) }).openapi("ProjectList");
+
+export const ProjectBody = z.object({ name: DisplayName().openapi({ example: "Web shop" }) }).openapi("ProjectRequest");

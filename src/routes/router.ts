@@ -1,0 +1,26 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { ApiError } from "../errors";
+import { fieldErrors } from "../i18n";
+
+/**
+ * A sub-app whose validation failures take the same path as every other error: a 400
+ * `validation_error` whose detail lists the fields, in the caller's language.
+ */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) throw new ApiError("validation_error", fieldErrors(c.get("locale"), result.error.issues));
+    },
+  });
+}
+
+export type Router = ReturnType<typeof createRouter>;
+
+/** Security requirements as they appear in route definitions. */
+type SecurityRequirement = Record<string, string[]>;
+export const security: Record<"session" | "sessionOrApiKey" | "apiKey", SecurityRequirement[]> = {
+  session: [{ bearerSession: [] }, { sessionCookie: [] }],
+  sessionOrApiKey: [{ bearerSession: [] }, { sessionCookie: [] }, { apiKey: [] }],
+  apiKey: [{ apiKey: [] }],
+};

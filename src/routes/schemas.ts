@@ -1,0 +1,30 @@
+import { z } from "@hono/zod-openapi";
+
+/** Path and body pieces shared by several resources. */
+export const OrganizationIdParam = z.object({
+  orgId: z.string().min(1).max(64).openapi({ param: { name: "orgId", in: "path" }, example: "org_01JD3Q8Z5XK6W7Y8Z9A0B1C2D3" }),
+});
+export const ProjectIdParam = z.object({
+  projectId: z.string().min(1).max(64).openapi({ param: { name: "projectId", in: "path" }, example: "proj_01JD3Q8Z5XK6W7Y8Z9A0B1C2D3" }),
+});
+
+export const Timestamp = z.string().openapi({ format: "date-time", example: "2026-06-07T10:00:00.000Z" });
+
+/** A name a person types: trimmed, not blank. */
+export const DisplayName = (max = 120) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max);
+
+export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
+  required: true,
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});

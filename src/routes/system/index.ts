@@ -1,0 +1,52 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Router } from "../router";
+import { jsonResponse } from "../schemas";
+import { docsPage } from "./docs-page";
+
+const Health = z.object({ status: z.literal("ok"), time: z.string() }).openapi("Health");
+
+const health = createRoute({
+  method: "get",
+  path: "/health",
+  tags: ["System"],
+  summary: "Liveness",
+  responses: { 200: jsonResponse(Health, "The Worker is up") },
+});
+
+/** /health, the OpenAPI 3.1 document generated from the routes' own zod schemas, and /docs. */
+export function registerSystemRoutes(app: Router) {
+  app.openapi(health, (c) => c.json({ status: "ok" as const, time: new Date().toISOString() }, 200));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerSession", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "Session token from `POST /api/auth/sign-in/email`.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "sessionCookie", {
+    type: "apiKey",
+    in: "cookie",
+    name: "segmento_session",
+    description: "HttpOnly cookie set at sign-in.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "sk_live_<64 hex>",
+    description: "Project API key: `Authorization: Bearer sk_live_…`. Reaches only its own project.",
+  });
+
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "Segmento Edge API",
+      version: "0.1.0",
+      description:
+        "Customer intelligence at the edge. Errors are always `{ error, code, detail? }`; messages follow `Accept-Language` (en, tr). " +
+        "Every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`.",
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+
+  app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
+}

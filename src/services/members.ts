@@ -1,0 +1,101 @@
+import { and, asc, count, eq } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { members, users, type MemberRole } from "../db/schema";
+import { plans, withinQuota } from "../billing/plans";
+import { ApiError } from "../errors";
+import type { OrganizationRecord } from "./organizations";
+import { findUserByEmail } from "./users";
+
+export type MemberView = { userId: string; name: string; email: string; role: MemberRole; createdAt: string };
+
+export async function listMembers(db: Database, organizationId: string): Promise<MemberView[]> {
+  const rows = await db
+    .select({ userId: users.id, name: users.name, email: users.email, role: members.role, createdAt: members.createdAt })
+    .from(members)
+    .innerJoin(users, eq(users.id, members.userId))
+    .where(eq(members.organizationId, organizationId))
+    .orderBy(asc(members.createdAt))
+    .all();
+  return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+}
+
+async function findMember(db: Database, organizationId: string, userId: string) {
+  const member = await db
+    .select({ userId: users.id, name: users.name, email: users.email, role: members.role, createdAt: members.createdAt })
+    .from(members)
+    .innerJoin(users, eq(users.id, members.userId))
+    .where(and(eq(members.organizationId, organizationId), eq(members.userId, userId)))
+    .get();
+  if (!member) throw new ApiError("not_found");
+  return member;
+}
+
+async function ownerCount(db: Database, organizationId: string) {
+  const row = await db
+    .select({ n: count() })
+    .from(members)
+    .where(and(eq(members.organizationId, organizationId), eq(members.role, "owner")))
+    .get();
+  return row?.n ?? 0;
+}
+
+/** Only an owner may hand out or take away the owner role. */
+function assertMayAssign(actorRole: MemberRole, fromRole: MemberRole | null, toRole: MemberRole | null) {
+  if (actorRole !== "owner" && (fromRole === "owner" || toRole === "owner")) throw new ApiError("insufficient_role");
+}
+
+export async function addMember(
+  db: Database,
+  organization: OrganizationRecord,
+  actorRole: MemberRole,
+  input: { email: string; role: MemberRole },
+): Promise<MemberView> {
+  assertMayAssign(actorRole, null, input.role);
+  const user = await findUserByEmail(db, input.email);
+  if (!user) throw new ApiError("not_found", { field: "email" });
+  const seats = await db.select({ n: count() }).from(members).where(eq(members.organizationId, organization.id)).get();
+  if (!withinQuota(plans[organization.plan].quotas.teamSeats, seats?.n ?? 0)) {
+    throw new ApiError("quota_exceeded", { quota: "teamSeats", limit: plans[organization.plan].quotas.teamSeats });
+  }
+  const inserted = await db
+    .insert(members)
+    .values({ organizationId: organization.id, userId: user.id, role: input.role, createdAt: new Date() })
+    .onConflictDoNothing()
+    .returning()
+    .get();
+  if (!inserted) throw new ApiError("already_member");
+  return { userId: user.id, name: user.name, email: user.email, role: inserted.role, createdAt: inserted.createdAt.toISOString() };
+}
+
+export async function changeMemberRole(
+  db: Database,
+  organizationId: string,
+  actorRole: MemberRole,
+  userId: string,
+  role: MemberRole,
+): Promise<MemberView> {
+  const member = await findMember(db, organizationId, userId);
+  assertMayAssign(actorRole, member.role, role);
+  if (member.role === "owner" && role !== "owner" && (await ownerCount(db, organizationId)) <= 1) {
+    throw new ApiError("last_owner");
+  }
+  await db.update(members).set({ role }).where(and(eq(members.organizationId, organizationId), eq(members.userId, userId)));
+  return { ...member, role, createdAt: member.createdAt.toISOString() };
+}
+
+/** Managers remove anyone they may manage; any member may remove themself (leave). */
+export async function removeMember(
+  db: Database,
+  organizationId: string,
+  actor: { userId: string; role: MemberRole },
+  userId: string,
+) {
+  const member = await findMember(db, organizationId, userId);
+  const leaving = actor.userId === userId;
+  if (!leaving) {
+    if (actor.role === "member") throw new ApiError("insufficient_role");
+    assertMayAssign(actor.role, member.role, null);
+  }
+  if (member.role === "owner" && (await ownerCount(db, organizationId)) <= 1) throw new ApiError("last_owner");
+  await db.delete(members).where(and(eq(members.organizationId, organizationId), eq(members.userId, userId)));
+}

@@ -1,0 +1,78 @@
+import { and, asc, eq } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { members, organizations, type MemberRole } from "../db/schema";
+import { ApiError } from "../errors";
+import { newOrganizationId, randomSuffix } from "../lib/ids";
+
+export type OrganizationRecord = typeof organizations.$inferSelect;
+
+export function publicOrganization(org: OrganizationRecord, role: MemberRole) {
+  return { id: org.id, name: org.name, slug: org.slug, plan: org.plan, role, createdAt: org.createdAt.toISOString() };
+}
+
+export function slugify(name: string): string {
+  const slug = name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 48);
+  return slug || "org";
+}
+
+/** Creates the organization with its creator as owner, in one batch so neither exists without the other. */
+export async function createOrganization(db: Database, ownerId: string, input: { name: string; slug?: string }) {
+  const explicitSlug = input.slug !== undefined;
+  let slug = input.slug ?? slugify(input.name);
+  if (!explicitSlug && (await slugExists(db, slug))) slug = `${slug}-${randomSuffix()}`;
+  const now = new Date();
+  const organization: OrganizationRecord = { id: newOrganizationId(), name: input.name.trim(), slug, plan: "free", createdAt: now };
+  try {
+    await db.batch([
+      db.insert(organizations).values(organization),
+      db.insert(members).values({ organizationId: organization.id, userId: ownerId, role: "owner", createdAt: now }),
+    ]);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ApiError("slug_taken");
+    throw error;
+  }
+  return organization;
+}
+
+async function slugExists(db: Database, slug: string) {
+  return (await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, slug)).get()) !== undefined;
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const text = String((error as { cause?: unknown })?.cause ?? error);
+  return text.includes("UNIQUE constraint failed");
+}
+
+export async function organizationsOf(db: Database, userId: string) {
+  return db
+    .select({ organization: organizations, role: members.role })
+    .from(members)
+    .innerJoin(organizations, eq(organizations.id, members.organizationId))
+    .where(eq(members.userId, userId))
+    .orderBy(asc(organizations.createdAt))
+    .all();
+}
+
+/**
+ * The organization and the caller's role in it. Not a member: 404, so another tenant's ids cannot be
+ * told apart from ids that do not exist. A member without one of `roles`: 403.
+ */
+export async function requireMembership(db: Database, userId: string, organizationId: string, roles?: readonly MemberRole[]) {
+  const row = await db
+    .select({ organization: organizations, role: members.role })
+    .from(members)
+    .innerJoin(organizations, eq(organizations.id, members.organizationId))
+    .where(and(eq(members.organizationId, organizationId), eq(members.userId, userId)))
+    .get();
+  if (!row) throw new ApiError("not_found");
+  if (roles && !roles.includes(row.role)) throw new ApiError("insufficient_role");
+  return row;
+}
+
+export const MANAGERS: readonly MemberRole[] = ["owner", "admin"];
