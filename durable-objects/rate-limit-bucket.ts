@@ -41,8 +41,11 @@ export class RateLimitBucket extends DurableObject {
 
   override async alarm(): Promise<void> {
     const state = this.ctx.storage.kv.get<WindowState>(STATE_KEY);
-    // A window still running keeps its count (its own alarm follows).
-    if (state && Date.now() < state.endsAt) return;
+    // A window still running keeps its count, and is cleaned up when it ends.
+    if (state && Date.now() < state.endsAt) {
+      await this.ctx.storage.setAlarm(state.endsAt);
+      return;
+    }
     await this.ctx.storage.deleteAll();
   }
 }

@@ -6,5 +6,9 @@ declare global {
     interface Env extends Bindings {
       TEST_MIGRATIONS: D1Migration[];
     }
+    // Types `exports` from cloudflare:workers as the Worker's own entry module.
+    interface GlobalProps {
+      mainModule: typeof import("../src/index");
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { members, organizations, type MemberRole } from "../db/schema";
+import { isUniqueViolation } from "../db/errors";
 import { ApiError } from "../errors";
 import { newOrganizationId, randomSuffix } from "../lib/ids";
 
@@ -21,32 +22,33 @@ export function slugify(name: string): string {
   return slug || "org";
 }
 
-/** Creates the organization with its creator as owner, in one batch so neither exists without the other. */
+/**
+ * Creates the organization with its creator as owner, in one batch so neither exists without the
+ * other. A slug derived from the name gets a random suffix when taken (also when a concurrent request
+ * takes it first); an explicit slug that is taken is a conflict.
+ */
 export async function createOrganization(db: Database, ownerId: string, input: { name: string; slug?: string }) {
-  const explicitSlug = input.slug !== undefined;
-  let slug = input.slug ?? slugify(input.name);
-  if (!explicitSlug && (await slugExists(db, slug))) slug = `${slug}-${randomSuffix()}`;
-  const now = new Date();
-  const organization: OrganizationRecord = { id: newOrganizationId(), name: input.name.trim(), slug, plan: "free", createdAt: now };
-  try {
-    await db.batch([
-      db.insert(organizations).values(organization),
-      db.insert(members).values({ organizationId: organization.id, userId: ownerId, role: "owner", createdAt: now }),
-    ]);
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new ApiError("slug_taken");
-    throw error;
+  const base = input.slug ?? slugify(input.name);
+  let slug = input.slug !== undefined || !(await slugExists(db, base)) ? base : `${base}-${randomSuffix()}`;
+  for (let attempt = 0; ; attempt++) {
+    const now = new Date();
+    const organization: OrganizationRecord = { id: newOrganizationId(), name: input.name.trim(), slug, plan: "free", createdAt: now };
+    try {
+      await db.batch([
+        db.insert(organizations).values(organization),
+        db.insert(members).values({ organizationId: organization.id, userId: ownerId, role: "owner", createdAt: now }),
+      ]);
+      return organization;
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      if (input.slug !== undefined || attempt >= 3) throw new ApiError("slug_taken");
+      slug = `${base}-${randomSuffix()}`;
+    }
   }
-  return organization;
 }
 
 async function slugExists(db: Database, slug: string) {
   return (await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, slug)).get()) !== undefined;
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  const text = String((error as { cause?: unknown })?.cause ?? error);
-  return text.includes("UNIQUE constraint failed");
 }
 
 export async function organizationsOf(db: Database, userId: string) {

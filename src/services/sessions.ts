@@ -21,9 +21,8 @@ function signingKey(secret: string | undefined): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 
-/** Opens a server-side session and signs the JWT that names it. */
-export async function openSession(
-  db: Database,
+/** Signs the JWT for a new session without writing it; `insertSession` stores it. */
+export async function issueSession(
   secret: string,
   userId: string,
   activeOrganizationId: string | null,
@@ -38,7 +37,6 @@ export async function openSession(
     revokedAt: null,
     createdAt: now,
   };
-  await db.insert(sessions).values(session);
   const token = await new SignJWT({ sid: session.id })
     .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
     .setSubject(userId)
@@ -46,6 +44,23 @@ export async function openSession(
     .setExpirationTime(Math.floor(session.expiresAt.getTime() / 1000))
     .sign(signingKey(secret));
   return { token, session };
+}
+
+export function insertSession(db: Database, session: SessionRecord) {
+  return db.insert(sessions).values(session);
+}
+
+/** Opens a server-side session and signs the JWT that names it (signed first: a bad secret writes nothing). */
+export async function openSession(
+  db: Database,
+  secret: string,
+  userId: string,
+  activeOrganizationId: string | null,
+  ttlSeconds: number,
+) {
+  const issued = await issueSession(secret, userId, activeOrganizationId, ttlSeconds);
+  await insertSession(db, issued.session);
+  return issued;
 }
 
 /** Verifies signature, algorithm and expiry, then that the session is still open in D1. */

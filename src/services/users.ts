@@ -11,20 +11,17 @@ export async function findUserByEmail(db: Database, email: string) {
   return db.select().from(users).where(eq(users.email, normalizeEmail(email))).get();
 }
 
-export async function createUser(db: Database, input: { name: string; email: string; password: string }) {
+export type UserRecord = typeof users.$inferSelect;
+
+/** A new user's record, password hashed; `insertUser` writes it (with the session, in one batch). */
+export async function newUser(db: Database, input: { name: string; email: string; password: string }): Promise<UserRecord> {
   const email = normalizeEmail(input.email);
   if (await findUserByEmail(db, email)) throw new ApiError("email_taken");
-  const user = {
-    id: newId(),
-    name: input.name.trim(),
-    email,
-    passwordHash: await hashPassword(input.password),
-    createdAt: new Date(),
-  };
-  // The unique index settles a race between two sign-ups with the same email.
-  const inserted = await db.insert(users).values(user).onConflictDoNothing().returning().get();
-  if (!inserted) throw new ApiError("email_taken");
-  return inserted;
+  return { id: newId(), name: input.name.trim(), email, passwordHash: await hashPassword(input.password), createdAt: new Date() };
+}
+
+export function insertUser(db: Database, user: UserRecord) {
+  return db.insert(users).values(user);
 }
 
 /** The user whose email and password match, or invalid_credentials; equally slow either way. */

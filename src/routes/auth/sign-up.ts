@@ -2,8 +2,10 @@ import { createRoute } from "@hono/zod-openapi";
 import { config } from "../../env";
 import { commonErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
-import { openSession, publicUser } from "../../services/sessions";
-import { createUser } from "../../services/users";
+import { isUniqueViolation } from "../../db/errors";
+import { insertSession, issueSession, publicUser } from "../../services/sessions";
+import { insertUser, newUser } from "../../services/users";
+import { ApiError } from "../../errors";
 import type { Router } from "../router";
 import { jsonBody, jsonResponse } from "../schemas";
 import { AuthResponse, SignUpBody } from "./schema";
@@ -25,8 +27,15 @@ const route = createRoute({
 export function registerSignUp(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
-    const user = await createUser(db, c.req.valid("json"));
-    const { token, session } = await openSession(db, c.env.JWT_SECRET, user.id, null, config(c.env).sessionTtlSeconds);
+    const user = await newUser(db, c.req.valid("json"));
+    const { token, session } = await issueSession(c.env.JWT_SECRET, user.id, null, config(c.env).sessionTtlSeconds);
+    try {
+      await db.batch([insertUser(db, user), insertSession(db, session)]);
+    } catch (error) {
+      // The unique index settles a race between two sign-ups with the same email.
+      if (isUniqueViolation(error)) throw new ApiError("email_taken");
+      throw error;
+    }
     setSessionCookie(c, token, session);
     return c.json({ token, user: publicUser(user) }, 201);
   });

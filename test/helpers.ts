@@ -1,0 +1,71 @@
+import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export type Call = {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+};
+
+/** A request through the Worker's real fetch handler, with real local D1 and Durable Objects. */
+export async function call(method: string, path: string, { token, body, headers = {} }: Call = {}) {
+  const init: RequestInit = { method, headers: { ...headers } };
+  const h = init.headers as Record<string, string>;
+  if (token) h.Authorization = `Bearer ${token}`;
+  if (body !== undefined) {
+    h["Content-Type"] ??= "application/json";
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+  }
+  return exports.default.fetch(new Request(`http://localhost${path}`, init));
+}
+
+export async function json<T = any>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+/** Asserts the one error body of DESIGN.md with the given status and code. */
+export async function expectError(res: Response, status: number, code: string) {
+  const body = await json(res);
+  expect({ status: res.status, code: body.code }).toEqual({ status, code });
+  expect(typeof body.error).toBe("string");
+  expect(body.error.length).toBeGreaterThan(0);
+  return body as { error: string; code: string; detail?: any };
+}
+
+let counter = 0;
+export const unique = (label = "x") => `${label}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+export async function signUp(overrides: Partial<{ name: string; email: string; password: string }> = {}) {
+  const input = { name: "Test User", email: `${unique("user")}@example.com`, password: "password-123", ...overrides };
+  const res = await call("POST", "/api/auth/sign-up/email", { body: input });
+  expect(res.status).toBe(201);
+  const body = await json<{ token: string; user: { id: string; email: string } }>(res);
+  return { ...input, token: body.token, user: body.user };
+}
+
+export async function createOrganization(token: string, name = "Acme") {
+  const res = await call("POST", "/api/organizations", { token, body: { name } });
+  expect(res.status).toBe(201);
+  return json<{ id: string; name: string; slug: string; plan: string; role: string }>(res);
+}
+
+export async function createProject(token: string, organizationId: string, name = "Shop") {
+  const res = await call("POST", `/api/organizations/${organizationId}/projects`, { token, body: { name } });
+  expect(res.status).toBe(201);
+  return json<{ id: string; organizationId: string; name: string }>(res);
+}
+
+export async function createApiKey(token: string, projectId: string, body: Record<string, unknown> = { name: "Ingest" }) {
+  const res = await call("POST", `/api/projects/${projectId}/api-keys`, { token, body });
+  expect(res.status).toBe(201);
+  return json<{ id: string; key: string; keyPrefix: string; enabled: boolean; expiresAt: string | null }>(res);
+}
+
+/** A complete tenant: an owner with a session, an organization, a project and an API key. */
+export async function tenant() {
+  const owner = await signUp();
+  const organization = await createOrganization(owner.token);
+  const project = await createProject(owner.token, organization.id);
+  const apiKey = await createApiKey(owner.token, project.id);
+  return { owner, organization, project, apiKey };
+}
