@@ -83,3 +83,21 @@ describe("members", () => {
     await expectError(await call("POST", path(org.id), { token: outsider.token, body: { email: outsider.email, role: "owner" } }), 404, "not_found");
   });
 });
+
+describe("owners demoting each other at once", () => {
+  it("keeps at least one owner", async () => {
+    const { owner, org, admin } = await team();
+    await call("PATCH", path(org.id, admin.user.id), { token: owner.token, body: { role: "owner" } });
+    const results = await Promise.all([
+      call("PATCH", path(org.id, owner.user.id), { token: admin.token, body: { role: "member" } }),
+      call("PATCH", path(org.id, admin.user.id), { token: owner.token, body: { role: "member" } }),
+    ]);
+    const owners = await env.DB.prepare("SELECT COUNT(*) AS n FROM members WHERE organization_id = ? AND role = 'owner'").bind(org.id).first<{ n: number }>();
+    expect(owners!.n).toBe(1);
+    // One demotion wins; the other is refused as the last owner (409) or, if it ran second, because
+    // its caller is no longer a manager (403).
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses[0]).toBe(200);
+    expect([403, 409]).toContain(statuses[1]);
+  });
+});

@@ -1,4 +1,4 @@
-import { and, asc, count, eq } from "drizzle-orm";
+import { and, asc, count, eq, gt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { members, users, type MemberRole } from "../db/schema";
 import { plans, withinQuota } from "../billing/plans";
@@ -30,13 +30,13 @@ async function findMember(db: Database, organizationId: string, userId: string) 
   return member;
 }
 
-async function ownerCount(db: Database, organizationId: string) {
-  const row = await db
-    .select({ n: count() })
-    .from(members)
-    .where(and(eq(members.organizationId, organizationId), eq(members.role, "owner")))
-    .get();
-  return row?.n ?? 0;
+/**
+ * A condition true unless the row is the organization's only owner. Part of the UPDATE or DELETE itself,
+ * so two owners demoting each other at once cannot leave the organization with none.
+ */
+function keepsAnOwner(organizationId: string) {
+  const owners = sql`(SELECT COUNT(*) FROM ${members} WHERE ${members.organizationId} = ${organizationId} AND ${members.role} = 'owner')`;
+  return or(sql`${members.role} <> 'owner'`, gt(owners, 1));
 }
 
 /** Only an owner may hand out or take away the owner role. */
@@ -76,10 +76,14 @@ export async function changeMemberRole(
 ): Promise<MemberView> {
   const member = await findMember(db, organizationId, userId);
   assertMayAssign(actorRole, member.role, role);
-  if (member.role === "owner" && role !== "owner" && (await ownerCount(db, organizationId)) <= 1) {
-    throw new ApiError("last_owner");
-  }
-  await db.update(members).set({ role }).where(and(eq(members.organizationId, organizationId), eq(members.userId, userId)));
+  const demotesOwner = member.role === "owner" && role !== "owner";
+  const updated = await db
+    .update(members)
+    .set({ role })
+    .where(and(eq(members.organizationId, organizationId), eq(members.userId, userId), demotesOwner ? keepsAnOwner(organizationId) : undefined))
+    .returning()
+    .get();
+  if (!updated) throw new ApiError("last_owner");
   return { ...member, role, createdAt: member.createdAt.toISOString() };
 }
 
@@ -96,6 +100,10 @@ export async function removeMember(
     if (actor.role === "member") throw new ApiError("insufficient_role");
     assertMayAssign(actor.role, member.role, null);
   }
-  if (member.role === "owner" && (await ownerCount(db, organizationId)) <= 1) throw new ApiError("last_owner");
-  await db.delete(members).where(and(eq(members.organizationId, organizationId), eq(members.userId, userId)));
+  const removed = await db
+    .delete(members)
+    .where(and(eq(members.organizationId, organizationId), eq(members.userId, userId), keepsAnOwner(organizationId)))
+    .returning()
+    .get();
+  if (!removed) throw new ApiError("last_owner");
 }
