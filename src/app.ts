@@ -13,6 +13,9 @@ import { memberRoutes } from "./routes/members";
 import { projectRoutes } from "./routes/projects";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { contactRoutes } from "./routes/contact";
+import { ingestRoutes } from "./routes/ingest";
+import { fileRoutes } from "./routes/files";
+import { jobRoutes } from "./routes/jobs";
 import { registerSystemRoutes } from "./routes/system";
 import { methodNotAllowed } from "./routes/method-not-allowed";
 
@@ -29,6 +32,9 @@ export function createApp() {
   app.route("/api", projectRoutes());
   app.route("/api/projects", apiKeyRoutes());
   app.route("/api/contact", contactRoutes());
+  app.route("/api/v1", ingestRoutes());
+  app.route("/api/engine", fileRoutes());
+  app.route("/api/engine", jobRoutes());
   registerSystemRoutes(app);
 
   const allowedMethods = methodNotAllowed(app);

@@ -1,9 +1,18 @@
 import type { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
+import type { JobProgress } from "../durable-objects/job-progress";
+import type { IngestMessage, SegmentationMessage } from "./queues/messages";
 
 /** The Worker's bindings, as declared in wrangler.toml (vars arrive as strings). */
 export type Bindings = {
   DB: D1Database;
   RATE_LIMIT_BUCKET: DurableObjectNamespace<RateLimitBucket>;
+  JOB_PROGRESS: DurableObjectNamespace<JobProgress>;
+  FILES: R2Bucket;
+  INGEST_QUEUE: Queue<IngestMessage>;
+  SEGMENTATION_QUEUE: Queue<SegmentationMessage>;
+  USAGE?: AnalyticsEngineDataset;
+  ANALYTICS_STORE?: string;
+  SEGMENTATION_DELAY_SECONDS?: string;
   JWT_SECRET: string;
   RATE_LIMIT_MAX: string;
   RATE_LIMIT_WINDOW_SECONDS: string;
@@ -24,7 +33,13 @@ export function config(env: Bindings) {
       windowSeconds: positiveInt(env.CONTACT_RATE_LIMIT_WINDOW_SECONDS, 3600),
     },
     sessionTtlSeconds: positiveInt(env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
+    segmentationDelaySeconds: nonNegativeInt(env.SEGMENTATION_DELAY_SECONDS, 5),
   };
+}
+
+function nonNegativeInt(value: string | undefined, fallback: number): number {
+  const parsed = Number(value);
+  return value !== undefined && Number.isInteger(parsed) && parsed >= 0 ? parsed : fallback;
 }
 
 function positiveInt(value: string | undefined, fallback: number): number {

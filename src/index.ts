@@ -1,10 +1,14 @@
 import { createApp } from "./app";
 import type { Bindings } from "./env";
 
+import { handleQueue } from "./queues";
+
 export { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
+export { JobProgress } from "../durable-objects/job-progress";
 
 const app = createApp();
 
 export default {
   fetch: app.fetch,
+  queue: handleQueue,
 } satisfies ExportedHandler<Bindings>;

@@ -12,7 +12,8 @@ export async function call(method: string, path: string, { token, body, headers 
   const init: RequestInit = { method, headers: { ...headers } };
   const h = init.headers as Record<string, string>;
   if (token) h.Authorization = `Bearer ${token}`;
-  if (body !== undefined) {
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
     h["Content-Type"] ??= "application/json";
     init.body = typeof body === "string" ? body : JSON.stringify(body);
   }

@@ -6,13 +6,18 @@ import { ApiError } from "../errors";
 /** Default cap on request bodies; routes that take files or batches name their own below. */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 
-/** Larger limits by path prefix: the one place a route asks for more. */
-const largerLimits: ReadonlyArray<[prefix: string, bytes: number]> = [];
+/** Larger limits by path: the one place a route asks for more. */
+const largerLimits: ReadonlyArray<[path: RegExp, bytes: number]> = [
+  // 10,000 records of a few hundred bytes each.
+  [/^\/api\/v1\/ingest\/?$/, 10 * 1024 * 1024],
+  // CSV/XLSX uploads; larger files belong in several uploads or API batches.
+  [/^\/api\/engine\/projects\/[^/]+\/files\/?$/, 50 * 1024 * 1024],
+];
 
 const ACCEPTED_MEDIA_TYPES = ["application/json", "multipart/form-data"];
 
 export function bodyLimitFor(path: string): number {
-  return largerLimits.find(([prefix]) => path.startsWith(prefix))?.[1] ?? DEFAULT_BODY_LIMIT_BYTES;
+  return largerLimits.find(([pattern]) => pattern.test(path))?.[1] ?? DEFAULT_BODY_LIMIT_BYTES;
 }
 
 /**

@@ -5,3 +5,8 @@ export * from "./members";
 export * from "./projects";
 export * from "./api-keys";
 export * from "./contact-messages";
+export * from "./files";
+export * from "./jobs";
+export * from "./transactions";
+export * from "./customers";
+export * from "./usage-events";

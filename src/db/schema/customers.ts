@@ -1,0 +1,33 @@
+import { sqliteTable, text, integer, real, primaryKey, index } from "drizzle-orm/sqlite-core";
+import { projects } from "./projects";
+
+/**
+ * Per-customer aggregates of a project's transactions, recomputed from `transactions` for the customers
+ * a batch touched (so re-running a batch cannot double-count). The engine adds its scores to these rows.
+ */
+export const customers = sqliteTable(
+  "customers",
+  {
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    customerId: text("customer_id").notNull(),
+    firstPurchaseAt: integer("first_purchase_at"),
+    lastPurchaseAt: integer("last_purchase_at"),
+    lastTransactionAt: integer("last_transaction_at").notNull(),
+    /** purchase orders (distinct order ids, or rows when the data has none) */
+    frequency: integer("frequency").notNull(),
+    /** distinct calendar days with a purchase: BG/NBD counts repeat purchases per day */
+    purchaseDays: integer("purchase_days").notNull(),
+    purchasesCents: integer("purchases_cents").notNull(),
+    returnsCents: integer("returns_cents").notNull(),
+    returnCount: integer("return_count").notNull(),
+    /** purchases minus returns */
+    monetaryCents: integer("monetary_cents").notNull(),
+    returnRate: real("return_rate").notNull(),
+    /** the extra columns of the customer's latest transaction */
+    extraFeatures: text("extra_features", { mode: "json" }),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.customerId] }), index("customers_project_last_idx").on(t.projectId, t.lastTransactionAt)],
+);

@@ -1,0 +1,36 @@
+import { sqliteTable, text, integer, real, index, primaryKey } from "drizzle-orm/sqlite-core";
+import { files } from "./files";
+import { projects } from "./projects";
+
+/**
+ * One accepted row of a file. Keyed by (file, row), so a redelivered batch inserts nothing twice.
+ * Money in integer cents (absolute value; `is_return` says which way it went).
+ */
+export const transactions = sqliteTable(
+  "transactions",
+  {
+    fileId: text("file_id")
+      .notNull()
+      .references(() => files.id, { onDelete: "cascade" }),
+    rowNumber: integer("row_number").notNull(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    customerId: text("customer_id").notNull(),
+    orderId: text("order_id"),
+    /** UTC milliseconds */
+    orderedAt: integer("ordered_at").notNull(),
+    /** the calendar day as written in the data, YYYY-MM-DD */
+    orderDay: text("order_day").notNull(),
+    amountCents: integer("amount_cents").notNull(),
+    currency: text("currency"),
+    quantity: real("quantity"),
+    isReturn: integer("is_return", { mode: "boolean" }).notNull(),
+    extra: text("extra", { mode: "json" }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.fileId, t.rowNumber] }),
+    index("transactions_customer_idx").on(t.projectId, t.customerId, t.orderedAt),
+    index("transactions_file_customer_idx").on(t.fileId, t.customerId),
+  ],
+);

@@ -1,0 +1,92 @@
+import type { ColumnMapping, ResolvedColumns } from "./columns";
+import { isInFuture, parseAmount, parseDate, parseFlag, toCents, ValueError } from "./values";
+
+/** An accepted row, ready to store. */
+export type TransactionRow = {
+  rowNumber: number;
+  customerId: string;
+  orderId: string | null;
+  orderedAt: number;
+  orderDay: string;
+  amountCents: number;
+  currency: string | null;
+  quantity: number | null;
+  isReturn: boolean;
+  extra: Record<string, string | number> | null;
+};
+
+export type RowRejection = { row: number; reason: string };
+
+const MAX_ID_LENGTH = 200;
+
+const cell = (record: readonly string[], index: number) => (index === -1 ? "" : (record[index] ?? "").trim());
+
+/**
+ * Validates one data row. `rowNumber` counts data rows from 1 (the header is row 0), as a person sees
+ * them in a spreadsheet below the header. Returns the row or the reason it was refused.
+ */
+export function readRow(
+  record: readonly string[],
+  rowNumber: number,
+  columns: ResolvedColumns,
+  mapping: ColumnMapping,
+  headerLength: number,
+  now = Date.now(),
+): TransactionRow | RowRejection {
+  try {
+    if (record.length > headerLength && record.slice(headerLength).some((v) => v.trim() !== "")) {
+      throw new ValueError(`${record.length} fields, but the header has ${headerLength}`);
+    }
+    const customerId = cell(record, columns.customer_id);
+    if (customerId === "") throw new ValueError("customer_id is empty");
+    if (customerId.length > MAX_ID_LENGTH) throw new ValueError(`customer_id is longer than ${MAX_ID_LENGTH} characters`);
+
+    const rawDate = cell(record, columns.order_date);
+    if (rawDate === "") throw new ValueError("order_date is empty");
+    const date = parseDate(rawDate, mapping.date_format);
+    if (isInFuture(date.at, now)) throw new ValueError(`order_date "${rawDate}" is in the future`);
+
+    const quantityText = cell(record, columns.quantity);
+    const quantity = quantityText === "" ? null : parseAmount(quantityText, "quantity");
+
+    let amount: number;
+    if (columns.amount !== -1 && cell(record, columns.amount) !== "") amount = parseAmount(cell(record, columns.amount));
+    else if (columns.unit_price !== -1 && cell(record, columns.unit_price) !== "") {
+      amount = parseAmount(cell(record, columns.unit_price), "unit_price") * (quantity ?? 1);
+    } else throw new ValueError("amount is empty");
+
+    const returnedText = cell(record, columns.returned);
+    // A negative amount (or quantity) is a return; so is a row flagged as one. Zero is a free order.
+    const isReturn = (returnedText !== "" && parseFlag(returnedText, "returned")) || amount < 0 || (quantity !== null && quantity < 0);
+
+    const currencyText = cell(record, columns.currency).toUpperCase();
+    if (currencyText !== "" && !/^[A-Z]{3}$/.test(currencyText)) throw new ValueError(`currency "${currencyText}" is not an ISO 4217 code`);
+
+    const orderId = cell(record, columns.order_id);
+    let extra: Record<string, string | number> | null = null;
+    for (const { index, name } of columns.extra) {
+      const value = cell(record, index);
+      if (value === "") continue;
+      extra ??= {};
+      // Numbers stay numbers, so the engine can use them as features.
+      extra[name] = /^-?\d+(\.\d+)?$/.test(value) && value.length < 16 ? Number(value) : value;
+    }
+    return {
+      rowNumber,
+      customerId,
+      orderId: orderId === "" ? null : orderId.slice(0, MAX_ID_LENGTH),
+      orderedAt: date.at,
+      orderDay: date.day,
+      amountCents: Math.abs(toCents(amount)),
+      currency: currencyText || mapping.default_currency || null,
+      quantity: quantity === null ? null : Math.abs(quantity),
+      isReturn,
+      extra,
+    };
+  } catch (error) {
+    if (error instanceof ValueError) return { row: rowNumber, reason: error.message };
+    throw error;
+  }
+}
+
+export const isRejection = (row: TransactionRow | RowRejection): row is RowRejection => "reason" in row;

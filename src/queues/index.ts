@@ -1,0 +1,16 @@
+import type { Bindings } from "../env";
+import { handleIngestBatch, handleIngestDeadLetters } from "./ingest";
+
+/** The Worker's queue handler: one consumer per queue, chosen by the batch's queue name. */
+export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings) {
+  switch (batch.queue) {
+    case "segmento-ingest":
+      return handleIngestBatch(batch, env);
+    case "segmento-ingest-dlq":
+      return handleIngestDeadLetters(batch, env);
+    default:
+      console.error(JSON.stringify({ level: "error", message: "no consumer for queue", queue: batch.queue }));
+      // Retried, so nothing is lost while a consumer is missing.
+      batch.retryAll();
+  }
+}

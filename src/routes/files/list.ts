@@ -1,0 +1,28 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses } from "../../errors";
+import { database } from "../../db/client";
+import { authenticate, principalOf } from "../../middleware/auth";
+import { listFiles, publicFile } from "../../services/files";
+import { projectForPrincipal } from "../../services/projects";
+import { security, type Router } from "../router";
+import { jsonResponse, ProjectIdParam } from "../schemas";
+import { DataFileList } from "./schema";
+
+const route = createRoute({
+  method: "get",
+  path: "/projects/{projectId}/files",
+  tags: ["Files"],
+  summary: "A project's files (uploads and ingest batches)",
+  security: security.sessionOrApiKey,
+  middleware: [authenticate({ session: true, apiKey: true })] as const,
+  request: { params: ProjectIdParam },
+  responses: { 200: jsonResponse(DataFileList, "Files, newest first"), ...authErrorResponses },
+});
+
+export function registerListFiles(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
+    return c.json({ files: (await listFiles(db, project.id)).map(publicFile) }, 200);
+  });
+}

@@ -1,0 +1,81 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses, ApiError, errorResponse } from "../../errors";
+import { database } from "../../db/client";
+import { fieldErrors } from "../../i18n";
+import { ColumnMapping } from "../../ingest/columns";
+import { authenticate, principalOf } from "../../middleware/auth";
+import { acceptFile } from "../../services/files";
+import { projectForPrincipal } from "../../services/projects";
+import { assertStorageQuota } from "../../services/quotas";
+import { Accepted } from "../ingest/schema";
+import { security, type Router } from "../router";
+import { jsonResponse, ProjectIdParam } from "../schemas";
+import { UploadForm } from "./schema";
+
+const route = createRoute({
+  method: "post",
+  path: "/projects/{projectId}/files",
+  tags: ["Files"],
+  summary: "Upload a CSV or XLSX file of transactions",
+  description:
+    "Multipart form with `file` and an optional `mapping`. Stored in R2 and queued: 202 with the job to follow. " +
+    "Columns are recognised by name (`customer_id`, `order_date`, `amount` and common aliases) unless the mapping names them.",
+  security: security.session,
+  middleware: [authenticate()] as const,
+  request: {
+    params: ProjectIdParam,
+    body: { required: true, content: { "multipart/form-data": { schema: UploadForm } } },
+  },
+  responses: {
+    202: jsonResponse(Accepted, "Queued"),
+    415: errorResponse("Not a CSV or XLSX file (`unsupported_media_type`)"),
+    ...authErrorResponses,
+    429: errorResponse("Rate limited (`rate_limited`) or the plan's storage is used up (`quota_exceeded`)"),
+  },
+});
+
+const XLSX_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+
+function formatOf(file: File, head: Uint8Array): "csv" | "xlsx" | null {
+  const name = file.name.toLowerCase();
+  if (XLSX_MAGIC.every((byte, i) => head[i] === byte)) return name.endsWith(".xls") ? null : "xlsx";
+  if (/\.(csv|tsv|txt)$/.test(name) || /^text\/(csv|plain|tab-separated-values)/.test(file.type)) return "csv";
+  return null;
+}
+
+export function registerUploadFile(app: Router) {
+  app.openapi(
+    route,
+    async (c) => {
+      const db = database(c.env.DB);
+      const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
+      const { file, mapping: mappingText } = c.req.valid("form");
+      if (!(file instanceof File)) {
+        throw new ApiError("validation_error", [{ path: "file", code: "invalid_type", message: "expected a file in the multipart field `file`" }]);
+      }
+      if (file.size === 0) throw new ApiError("validation_error", [{ path: "file", code: "too_small", message: "the file is empty" }]);
+      const mapping = parseMapping(mappingText, c.get("locale"));
+      const body = await file.arrayBuffer();
+      const format = formatOf(file, new Uint8Array(body.slice(0, 4)));
+      if (!format) throw new ApiError("unsupported_media_type", undefined, { expected: "text/csv or XLSX" });
+      await assertStorageQuota(db, project.organizationId, body.byteLength);
+      const accepted = await acceptFile(db, c.env, project, { source: "upload", format, filename: file.name || `upload.${format}`, body, mapping });
+      return c.json({ job_id: accepted.job.id, file_id: accepted.file.id, status: "processing" as const }, 202);
+    },
+  );
+}
+
+function parseMapping(value: string | undefined, locale: Parameters<typeof fieldErrors>[0]): ColumnMapping | undefined {
+  if (value === undefined || value === "") return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new ApiError("validation_error", [{ path: "mapping", code: "invalid_json", message: "mapping is not valid JSON" }]);
+  }
+  const parsed = ColumnMapping.safeParse(json);
+  if (!parsed.success) {
+    throw new ApiError("validation_error", fieldErrors(locale, parsed.error.issues).map((e) => ({ ...e, path: e.path ? `mapping.${e.path}` : "mapping" })));
+  }
+  return parsed.data;
+}

@@ -1,0 +1,48 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses, errorResponse } from "../../errors";
+import { database } from "../../db/client";
+import { authenticate, principalOf } from "../../middleware/auth";
+import { acceptFile } from "../../services/files";
+import { projectForPrincipal } from "../../services/projects";
+import { assertRowsQuota } from "../../services/quotas";
+import { createRouter, security } from "../router";
+import { jsonBody, jsonResponse } from "../schemas";
+import { recordsToCsv } from "./records-csv";
+import { Accepted, IngestBody } from "./schema";
+
+const route = createRoute({
+  method: "post",
+  path: "/ingest",
+  tags: ["Ingest"],
+  summary: "Send transactions (API key)",
+  description:
+    "Stores the batch as a CSV file and queues it; answers 202 at once. Follow the job at `/api/engine/jobs/{job_id}/status` or its SSE stream. " +
+    "Rows that fail validation are counted and listed on the job's result; the rest are kept.",
+  security: security.apiKey,
+  middleware: [authenticate({ apiKey: true })] as const,
+  request: { body: jsonBody(IngestBody) },
+  responses: {
+    202: jsonResponse(Accepted, "Queued (or, for a repeated batch_id, the first job)"),
+    ...authErrorResponses,
+    429: errorResponse("Rate limited (`rate_limited`) or the plan's row quota is used up (`quota_exceeded`)"),
+  },
+});
+
+export function ingestRoutes() {
+  const app = createRouter();
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const body = c.req.valid("json");
+    const project = await projectForPrincipal(db, principalOf(c), body.project_id);
+    await assertRowsQuota(db, project.organizationId, body.records.length);
+    const { file, job } = await acceptFile(db, c.env, project, {
+      source: "ingest",
+      format: "csv",
+      filename: `ingest-${body.batch_id ?? new Date().toISOString()}.csv`,
+      body: recordsToCsv(body.records),
+      batchId: body.batch_id,
+    });
+    return c.json({ job_id: job.id, file_id: file.id, status: job.status === "queued" ? "processing" : job.status }, 202);
+  });
+  return app;
+}

@@ -1,0 +1,13 @@
+import { createRouter } from "../router";
+import { registerJobProgress } from "./progress";
+import { registerJobStatus } from "./status";
+import { registerJobProgressStream } from "./stream";
+
+/** Mounted at /api/engine. */
+export function jobRoutes() {
+  const app = createRouter();
+  registerJobStatus(app);
+  registerJobProgress(app);
+  registerJobProgressStream(app);
+  return app;
+}

@@ -1,0 +1,131 @@
+import { and, desc, eq } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { files, jobs, type FileFormat } from "../db/schema";
+import { isUniqueViolation } from "../db/errors";
+import type { Bindings } from "../env";
+import { ApiError } from "../errors";
+import type { ColumnMapping } from "../ingest/columns";
+import { newId } from "../lib/ids";
+import type { Principal } from "../middleware/auth";
+import { newJob, type JobRecord } from "./jobs";
+import { requireMembership } from "./organizations";
+import type { ProjectRecord } from "./projects";
+import { removeFileTransactions } from "./transactions";
+
+export type FileRecord = typeof files.$inferSelect;
+
+export function publicFile(file: FileRecord) {
+  return {
+    id: file.id,
+    projectId: file.projectId,
+    source: file.source,
+    format: file.format,
+    filename: file.filename,
+    status: file.status,
+    sizeBytes: file.sizeBytes,
+    rowCount: file.rowCount,
+    rowsAccepted: file.rowsAccepted,
+    rowsRejected: file.rowsRejected,
+    batchId: file.batchId,
+    errorMessage: file.errorMessage,
+    createdAt: file.createdAt.toISOString(),
+    updatedAt: file.updatedAt.toISOString(),
+  };
+}
+
+const safeName = (name: string) => name.replace(/[^\w.-]+/g, "_").slice(-120) || "data";
+
+/**
+ * Stores a batch of raw transactions: the bytes in R2, a file record and its ingest job in D1 (one
+ * batch), then a queue message that references them. With a `batchId` already used in the project,
+ * nothing is stored and the first job is returned: API ingest is idempotent per batch id.
+ */
+export async function acceptFile(
+  db: Database,
+  env: Bindings,
+  project: ProjectRecord,
+  input: { source: "upload" | "ingest"; format: FileFormat; filename: string; body: ArrayBuffer | string; batchId?: string; mapping?: ColumnMapping },
+): Promise<{ file: FileRecord; job: JobRecord; duplicate: boolean }> {
+  if (input.batchId !== undefined) {
+    const existing = await fileByBatchId(db, project.id, input.batchId);
+    if (existing) return { ...existing, duplicate: true };
+  }
+  const now = new Date();
+  const id = newId();
+  const sizeBytes = typeof input.body === "string" ? new TextEncoder().encode(input.body).byteLength : input.body.byteLength;
+  const file: FileRecord = {
+    id,
+    projectId: project.id,
+    organizationId: project.organizationId,
+    source: input.source,
+    format: input.format,
+    filename: input.filename,
+    r2Key: `projects/${project.id}/files/${id}/${safeName(input.filename)}`,
+    sizeBytes,
+    rowCount: null,
+    rowsAccepted: null,
+    rowsRejected: null,
+    status: "processing",
+    batchId: input.batchId ?? null,
+    mapping: input.mapping ?? null,
+    errorMessage: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const job = newJob({ projectId: project.id, organizationId: project.organizationId, type: "ingest", status: "processing", fileId: id, message: "Waiting in the ingest queue" });
+
+  await env.FILES.put(file.r2Key, input.body, {
+    httpMetadata: { contentType: input.format === "csv" ? "text/csv; charset=utf-8" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
+    customMetadata: { projectId: project.id, fileId: id },
+  });
+  try {
+    await db.batch([db.insert(files).values(file), db.insert(jobs).values(job)]);
+  } catch (error) {
+    await env.FILES.delete(file.r2Key);
+    // Two requests with the same batch id at once: the unique index lets one through.
+    if (input.batchId !== undefined && isUniqueViolation(error)) {
+      const existing = await fileByBatchId(db, project.id, input.batchId);
+      if (existing) return { ...existing, duplicate: true };
+    }
+    throw error;
+  }
+  await env.INGEST_QUEUE.send({ kind: "ingest", jobId: job.id, fileId: id, projectId: project.id, organizationId: project.organizationId });
+  return { file, job, duplicate: false };
+}
+
+async function fileByBatchId(db: Database, projectId: string, batchId: string) {
+  const row = await db
+    .select({ file: files, job: jobs })
+    .from(files)
+    .innerJoin(jobs, and(eq(jobs.fileId, files.id), eq(jobs.type, "ingest")))
+    .where(and(eq(files.projectId, projectId), eq(files.batchId, batchId)))
+    .get();
+  return row ?? null;
+}
+
+export async function listFiles(db: Database, projectId: string) {
+  return db.select().from(files).where(eq(files.projectId, projectId)).orderBy(desc(files.createdAt)).all();
+}
+
+/** A file the caller may see: a member's session or its project's API key; otherwise 404. */
+export async function fileForPrincipal(db: Database, principal: Principal, fileId: string): Promise<FileRecord> {
+  const file = await db.select().from(files).where(eq(files.id, fileId)).get();
+  if (!file) throw new ApiError("not_found");
+  if (principal.kind === "apiKey") {
+    if (principal.projectId !== file.projectId) throw new ApiError("not_found");
+  } else {
+    await requireMembership(db, principal.user.id, file.organizationId);
+  }
+  return file;
+}
+
+/**
+ * Deletes a file with everything it contributed: its transactions leave the customers' aggregates,
+ * its bytes leave R2. A file still being processed cannot be deleted (409).
+ */
+export async function deleteFile(db: Database, env: Bindings, file: FileRecord) {
+  if (file.status === "processing") throw new ApiError("conflict", { reason: "file is still being processed" });
+  await removeFileTransactions(env.DB, file.projectId, file.id);
+  await db.delete(files).where(eq(files.id, file.id));
+  await env.FILES.delete(file.r2Key);
+}

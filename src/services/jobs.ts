@@ -1,0 +1,123 @@
+import { and, eq } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { jobs, type JobStatus, type JobType } from "../db/schema";
+import type { Bindings } from "../env";
+import { ApiError } from "../errors";
+import { newId } from "../lib/ids";
+import type { Principal } from "../middleware/auth";
+import type { ProgressEvent, ProgressUpdate } from "../../durable-objects/job-progress";
+import { requireMembership } from "./organizations";
+
+export type JobRecord = typeof jobs.$inferSelect;
+
+export function publicJob(job: JobRecord) {
+  return {
+    job_id: job.id,
+    type: job.type,
+    status: job.status,
+    pct: job.pct,
+    message: job.message,
+    project_id: job.projectId,
+    file_id: job.fileId,
+    result: (job.result ?? null) as Record<string, unknown> | null,
+    error_message: job.errorMessage,
+    attempts: job.attempts,
+    created_at: job.createdAt.toISOString(),
+    started_at: job.startedAt?.toISOString() ?? null,
+    finished_at: job.finishedAt?.toISOString() ?? null,
+    updated_at: job.updatedAt.toISOString(),
+  };
+}
+
+export function newJob(input: { projectId: string; organizationId: string; type: JobType; status: JobStatus; fileId?: string | null; message?: string }): JobRecord {
+  const now = new Date();
+  return {
+    id: newId(),
+    projectId: input.projectId,
+    organizationId: input.organizationId,
+    type: input.type,
+    status: input.status,
+    pct: 0,
+    message: input.message ?? null,
+    fileId: input.fileId ?? null,
+    result: null,
+    errorMessage: null,
+    attempts: 0,
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+    updatedAt: now,
+  };
+}
+
+export async function findJob(db: Database, jobId: string) {
+  return db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+}
+
+/**
+ * A job the caller may see: a member's session, or an API key of the job's project. Anything else is
+ * 404, so job ids of other tenants cannot be told from ids that do not exist.
+ */
+export async function jobForPrincipal(db: Database, principal: Principal, jobId: string): Promise<JobRecord> {
+  const job = await findJob(db, jobId);
+  if (!job) throw new ApiError("not_found");
+  if (principal.kind === "apiKey") {
+    if (principal.projectId !== job.projectId) throw new ApiError("not_found");
+  } else {
+    await requireMembership(db, principal.user.id, job.organizationId);
+  }
+  return job;
+}
+
+export const progressStub = (env: Bindings, jobId: string) => env.JOB_PROGRESS.get(env.JOB_PROGRESS.idFromName(jobId));
+
+/** Pushes a live update to the job's Durable Object (and its SSE clients). */
+export async function reportProgress(env: Bindings, job: Pick<JobRecord, "id">, status: JobStatus, pct: number, message: string | null) {
+  const update: ProgressUpdate = { job_id: job.id, status, pct, message };
+  return progressStub(env, job.id).report(update);
+}
+
+/** The live progress, or the persisted record once the live state has expired. */
+export async function currentProgress(env: Bindings, job: JobRecord): Promise<ProgressUpdate> {
+  const live: ProgressEvent | null = await progressStub(env, job.id).latest();
+  if (live) return { job_id: live.job_id, status: live.status, pct: live.pct, message: live.message };
+  return { job_id: job.id, status: job.status, pct: job.pct, message: job.message };
+}
+
+export async function startJob(db: Database, env: Bindings, job: JobRecord, message: string) {
+  const now = new Date();
+  await db
+    .update(jobs)
+    .set({ status: "processing", message, attempts: job.attempts + 1, startedAt: job.startedAt ?? now, updatedAt: now, errorMessage: null })
+    .where(eq(jobs.id, job.id));
+  await reportProgress(env, job, "processing", 1, message);
+}
+
+/** Persists a milestone (D1 is written at milestones only; the DO gets every update). */
+export async function persistProgress(db: Database, jobId: string, pct: number, message: string) {
+  await db.update(jobs).set({ pct, message, updatedAt: new Date() }).where(and(eq(jobs.id, jobId), eq(jobs.status, "processing")));
+}
+
+export function completeJobStatement(db: Database, jobId: string, result: Record<string, unknown>, message: string) {
+  const now = new Date();
+  return db
+    .update(jobs)
+    .set({ status: "completed", pct: 100, message, result, finishedAt: now, updatedAt: now, errorMessage: null })
+    .where(eq(jobs.id, jobId));
+}
+
+export function failJobStatement(db: Database, jobId: string, errorMessage: string, result: Record<string, unknown> | null = null) {
+  const now = new Date();
+  return db
+    .update(jobs)
+    .set({ status: "failed", message: "Failed", errorMessage, finishedAt: now, updatedAt: now, ...(result && { result }) })
+    .where(eq(jobs.id, jobId));
+}
+
+/** Notes a failed attempt that will be retried; the error stays on the job if it finally fails. */
+export async function recordAttemptError(db: Database, jobId: string, errorMessage: string) {
+  await db
+    .update(jobs)
+    .set({ errorMessage, message: "Retrying after an error", updatedAt: new Date() })
+    .where(and(eq(jobs.id, jobId), eq(jobs.status, "processing")));
+}

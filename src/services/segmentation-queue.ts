@@ -1,0 +1,20 @@
+import type { Database } from "../db/client";
+import { jobs } from "../db/schema";
+import { config, type Bindings } from "../env";
+import { newJob } from "./jobs";
+
+/**
+ * Asks for a segmentation run of the project. Coalesced: while a run is still queued (not yet started),
+ * later requests join it instead of queueing another; the partial unique index on jobs makes this safe
+ * under concurrency. The message waits a few seconds so a burst of batches lands first.
+ */
+export async function requestSegmentation(db: Database, env: Bindings, projectId: string, organizationId: string, reason: string) {
+  const job = newJob({ projectId, organizationId, type: "segmentation", status: "queued", message: `Queued: ${reason}` });
+  const inserted = await db.insert(jobs).values(job).onConflictDoNothing().returning({ id: jobs.id }).get();
+  if (!inserted) return null;
+  await env.SEGMENTATION_QUEUE.send(
+    { kind: "segmentation", jobId: job.id, projectId, organizationId },
+    { delaySeconds: config(env).segmentationDelaySeconds },
+  );
+  return job;
+}

@@ -1,0 +1,96 @@
+import type { TransactionRow } from "../ingest/rows";
+
+/** Rows per INSERT. They travel as one JSON parameter, so D1's 100-parameter limit does not bind. */
+export const TRANSACTION_CHUNK = 500;
+
+/**
+ * Statements inserting accepted rows. `INSERT OR IGNORE` on the (file, row) key makes a redelivered
+ * batch a no-op.
+ */
+export function insertTransactions(db: D1Database, fileId: string, projectId: string, rows: readonly TransactionRow[]): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += TRANSACTION_CHUNK) {
+    const packed = rows
+      .slice(i, i + TRANSACTION_CHUNK)
+      .map((r) => [r.rowNumber, r.customerId, r.orderId, r.orderedAt, r.orderDay, r.amountCents, r.currency, r.quantity, r.isReturn ? 1 : 0, r.extra ? JSON.stringify(r.extra) : null]);
+    statements.push(
+      db
+        .prepare(
+          `INSERT OR IGNORE INTO transactions
+             (file_id, row_number, project_id, customer_id, order_id, ordered_at, order_day, amount_cents, currency, quantity, is_return, extra)
+           SELECT ?1, value ->> 0, ?2, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9
+           FROM json_each(?3)`,
+        )
+        .bind(fileId, projectId, JSON.stringify(packed)),
+    );
+  }
+  return statements;
+}
+
+/**
+ * Recomputes, from all their transactions, the aggregates of the customers a file touches. Deriving them
+ * from the source rows (rather than adding a batch's totals) makes a rerun change nothing, and two
+ * batches for the same customers end right whichever recomputes last. `excludeFile` leaves that file's
+ * rows out (used when removing a file).
+ */
+function recomputeStatement(db: D1Database, projectId: string, fileId: string, excludeFile: boolean) {
+  return db
+    .prepare(
+      `WITH touched AS (SELECT DISTINCT customer_id FROM transactions WHERE file_id = ?1),
+       agg AS (
+         SELECT t.customer_id AS customer_id,
+           MIN(CASE WHEN t.is_return = 0 THEN t.ordered_at END) AS first_purchase_at,
+           MAX(CASE WHEN t.is_return = 0 THEN t.ordered_at END) AS last_purchase_at,
+           MAX(t.ordered_at) AS last_transaction_at,
+           COUNT(DISTINCT CASE WHEN t.is_return = 0 THEN COALESCE(t.order_id, t.file_id || ':' || t.row_number) END) AS frequency,
+           COUNT(DISTINCT CASE WHEN t.is_return = 0 THEN t.order_day END) AS purchase_days,
+           COALESCE(SUM(CASE WHEN t.is_return = 0 THEN t.amount_cents END), 0) AS purchases_cents,
+           COALESCE(SUM(CASE WHEN t.is_return = 1 THEN t.amount_cents END), 0) AS returns_cents,
+           COUNT(DISTINCT CASE WHEN t.is_return = 1 THEN COALESCE(t.order_id, t.file_id || ':' || t.row_number) END) AS return_count
+         FROM transactions t
+         WHERE t.project_id = ?2 AND t.customer_id IN (SELECT customer_id FROM touched) AND t.file_id <> ?3
+         GROUP BY t.customer_id
+       )
+       INSERT INTO customers (project_id, customer_id, first_purchase_at, last_purchase_at, last_transaction_at, frequency,
+         purchase_days, purchases_cents, returns_cents, return_count, monetary_cents, return_rate, extra_features, updated_at)
+       SELECT ?2, a.customer_id, a.first_purchase_at, a.last_purchase_at, a.last_transaction_at, a.frequency,
+         a.purchase_days, a.purchases_cents, a.returns_cents, a.return_count, a.purchases_cents - a.returns_cents,
+         CASE WHEN a.frequency = 0 THEN (CASE WHEN a.return_count > 0 THEN 1.0 ELSE 0.0 END)
+              ELSE MIN(1.0, a.return_count * 1.0 / a.frequency) END,
+         (SELECT x.extra FROM transactions x
+           WHERE x.project_id = ?2 AND x.customer_id = a.customer_id AND x.file_id <> ?3 AND x.extra IS NOT NULL
+           ORDER BY x.ordered_at DESC, x.file_id DESC, x.row_number DESC LIMIT 1),
+         ?4
+       FROM agg a WHERE true
+       ON CONFLICT (project_id, customer_id) DO UPDATE SET
+         first_purchase_at = excluded.first_purchase_at, last_purchase_at = excluded.last_purchase_at,
+         last_transaction_at = excluded.last_transaction_at, frequency = excluded.frequency,
+         purchase_days = excluded.purchase_days, purchases_cents = excluded.purchases_cents,
+         returns_cents = excluded.returns_cents, return_count = excluded.return_count,
+         monetary_cents = excluded.monetary_cents, return_rate = excluded.return_rate,
+         extra_features = excluded.extra_features, updated_at = excluded.updated_at`,
+    )
+    .bind(fileId, projectId, excludeFile ? fileId : "", Date.now());
+}
+
+export async function recomputeCustomers(db: D1Database, projectId: string, fileId: string) {
+  await recomputeStatement(db, projectId, fileId, false).run();
+}
+
+/**
+ * Takes a file's rows out of the project in one atomic batch: the touched customers are recomputed
+ * without them, customers left with no transactions are removed, then the rows are deleted.
+ */
+export async function removeFileTransactions(db: D1Database, projectId: string, fileId: string) {
+  await db.batch([
+    recomputeStatement(db, projectId, fileId, true),
+    db
+      .prepare(
+        `DELETE FROM customers WHERE project_id = ?2
+           AND customer_id IN (SELECT customer_id FROM transactions WHERE file_id = ?1)
+           AND NOT EXISTS (SELECT 1 FROM transactions x WHERE x.project_id = ?2 AND x.customer_id = customers.customer_id AND x.file_id <> ?1)`,
+      )
+      .bind(fileId, projectId),
+    db.prepare("DELETE FROM transactions WHERE file_id = ?1").bind(fileId),
+  ]);
+}
