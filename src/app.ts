@@ -49,9 +49,12 @@ export function createApp() {
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
-    if (error instanceof HTTPException && error.status === 400) {
-      // Hono's validators throw this when a body cannot be parsed at all.
-      return errorResponse(c, new ApiError("invalid_json"));
+    if (error instanceof HTTPException) {
+      // Hono's validators throw these when a body cannot be parsed at all, or comes in the wrong media type.
+      if (error.status === 415) return errorResponse(c, new ApiError("unsupported_media_type", undefined, { expected: "the documented content type" }));
+      if (error.status === 400) {
+        return errorResponse(c, /json/i.test(error.message) ? new ApiError("invalid_json") : new ApiError("validation_error", [{ path: "", code: "invalid_body", message: error.message }]));
+      }
     }
     console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), message: String(error), stack: (error as Error)?.stack }));
     return errorResponse(c, new ApiError("internal_error"));

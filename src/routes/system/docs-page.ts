@@ -108,7 +108,7 @@ function typeLabel(schema) {
     label = types.map((t) =>
       t === "array" ? (s.items && (deref(s.items).anyOf || deref(s.items).oneOf) ? "(" + typeLabel(s.items) + ")[]" : typeLabel(s.items) + "[]")
       : t === "string" && s.format ? "string<" + s.format + ">"
-      : t === "object" && !s.properties && s.additionalProperties ? "map<string, " + typeLabel(s.additionalProperties === true ? null : s.additionalProperties) + ">"
+      : t === "object" && !s.properties && s.additionalProperties && s.additionalProperties !== true && Object.keys(s.additionalProperties).length ? "map<string, " + typeLabel(s.additionalProperties) + ">"
       : t).join(" | ") || (s.properties ? "object" : "any");
   }
   if (s.nullable && !/\bnull$/.test(label)) label += " | null";
@@ -218,6 +218,25 @@ function authSelect(op) {
 }
 
 // ---- rendering ----
+// The media type to show and send: JSON when offered, otherwise the first one listed.
+function media(content) {
+  if (!content) return null;
+  const type = content["application/json"] ? "application/json" : Object.keys(content)[0];
+  return type ? { type, ...content[type] } : null;
+}
+const isForm = (type) => type === "multipart/form-data" || type === "application/x-www-form-urlencoded";
+function bodyEditor(json) {
+  if (!isForm(json.type)) {
+    const sample = json.example ?? example(json.schema);
+    const text = json.type.includes("json") ? JSON.stringify(sample, null, 2) : typeof sample === "string" ? sample : "";
+    return '<textarea name="body" spellcheck="false">' + esc(text) + "</textarea>";
+  }
+  return '<div class="fields">' + Object.entries(merged(json.schema).properties || {}).map(([name, prop]) => {
+    const d = deref(prop);
+    const file = d.format === "binary" || d.contentMediaType !== undefined;
+    return "<label>" + esc(name) + ' <span class="muted">form</span></label><input data-part="' + esc(name) + '"' + (file ? ' type="file"' : ' placeholder="' + esc(typeLabel(prop)) + '" spellcheck="false"') + ">";
+  }).join("") + "</div>";
+}
 function opId(method, path, op) {
   return op.operationId ? "op-" + op.operationId.replace(/[^\w-]/g, "_") : method + path.replace(/[^\w]+/g, "-").replace(/-$/, "");
 }
@@ -229,8 +248,8 @@ function paramsOf(item, op) {
 function renderOp(entry) {
   const { id, path, method, op, params, tag } = entry;
   const body = op.requestBody ? deref(op.requestBody) : null;
-  const json = body && body.content && (body.content["application/json"] || Object.values(body.content)[0]);
-  entry.body = json;
+  const json = body && media(body.content);
+  entry.mediaType = json && json.type;
   const security = op.security || spec.security;
   const auth = security && security.length
     ? security.map((req) => Object.keys(req).map((n) => "<code title=\"" + esc((schemes()[n] || {}).description) + "\">" + esc(n) + "</code>").join(" + ") || "none").join(" or ")
@@ -239,7 +258,7 @@ function renderOp(entry) {
     "</td><td class=type>" + esc(typeLabel(p.schema)) + "</td><td>" + md(p.description || deref(p.schema).description) + constraints(deref(p.schema)) + "</td></tr>").join("");
   const responses = Object.entries(op.responses || {}).map(([code, r]) => {
     r = deref(r);
-    const content = r.content && (r.content["application/json"] || Object.values(r.content)[0]);
+    const content = media(r.content);
     const head = '<b class="' + (code[0] === "2" || code[0] === "3" ? "ok" : "bad") + '">' + esc(code) + "</b> " + md(r.description);
     const headers = r.headers ? '<div class="muted">Headers: ' + Object.keys(r.headers).map(esc).join(", ") + "</div>" : "";
     return content && content.schema
@@ -258,10 +277,10 @@ function renderOp(entry) {
     (op.summary ? "<p><b>" + md(op.summary) + "</b></p>" : "") + (op.description ? "<p>" + md(op.description) + "</p>" : "") +
     "<p>Auth: " + auth + "</p>" +
     (params.length ? "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>description</th></tr>" + paramRows + "</table>" : "") +
-    (json ? "<h4>Request body" + (body.required ? "" : ' <span class="muted">(optional)</span>') + "</h4>" + schemaView(json.schema) : "") +
+    (json ? "<h4>Request body" + (body.required ? "" : ' <span class="muted">(optional)</span>') + ' <span class="muted">' + esc(json.type) + "</span></h4>" + schemaView(json.schema) : "") +
     "<h4>Responses</h4>" + responses +
     '<details class="try"><summary>Try it</summary><form data-op="' + esc(id) + '"><div class="fields">' + inputs + authSelect(op) + "</div>" +
-    (json ? '<textarea name="body" spellcheck="false">' + esc(JSON.stringify(json.example ?? example(json.schema), null, 2)) + "</textarea>" : "") +
+    (json ? bodyEditor(json) : "") +
     '<button type="submit">Send</button> <span class="muted">' + esc(method.toUpperCase() + " " + path) + '</span><pre class="out" hidden></pre></form></details></section>';
 }
 
@@ -302,28 +321,51 @@ async function send(form) {
   }
   let url = entry.path.replace(/\{([^}]+)\}/g, (_, name) => encodeURIComponent(values["path:" + name]));
   if ([...query].length) url += "?" + query;
+  let body;
   const textarea = form.querySelector("textarea");
-  const body = textarea && textarea.value.trim() ? textarea.value : undefined;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (textarea && textarea.value.trim()) { body = textarea.value; headers["Content-Type"] = entry.mediaType; }
+  if (isForm(entry.mediaType)) {
+    // For multipart the browser writes Content-Type itself, with the boundary.
+    body = entry.mediaType === "multipart/form-data" ? new FormData() : new URLSearchParams();
+    form.querySelectorAll("[data-part]").forEach((el) => {
+      if (el.type === "file") { if (el.files[0]) body.append(el.dataset.part, el.files[0]); }
+      else if (el.value) body.append(el.dataset.part, el.value);
+    });
+  }
 
-  out.textContent = entry.method.toUpperCase() + " " + url + "\n…";
+  const line = esc(entry.method.toUpperCase() + " " + url);
+  out.innerHTML = line + "\n…";
+  if (form.pending) form.pending.abort();
+  const controller = (form.pending = new AbortController());
   const started = performance.now();
-  let res, text;
+  let res;
   try {
-    res = await fetch(url, { method: entry.method.toUpperCase(), headers, body, credentials: withCookies ? "same-origin" : "omit" });
-    text = await res.text();
+    res = await fetch(url, { method: entry.method.toUpperCase(), headers, body, credentials: withCookies ? "same-origin" : "omit", signal: controller.signal });
   } catch (error) {
-    out.innerHTML = esc(entry.method.toUpperCase() + " " + url) + '\n<span class="bad">Request failed: ' + esc(error.message) + "</span>";
+    if (!controller.signal.aborted) out.innerHTML = line + '\n<span class="bad">Request failed: ' + esc(error.message) + "</span>";
     return;
   }
-  const ms = Math.round(performance.now() - started);
+  const shown = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "Allow", "Location", "X-Request-Id", "Content-Type"]
+    .filter((h) => res.headers.has(h)).map((h) => h + ": " + res.headers.get(h)).join("\n");
+  const head = line + "\n" + '<span class="status ' + (res.ok ? "ok" : "bad") + '">' + res.status + " " + esc(res.statusText) + "</span> · " +
+    Math.round(performance.now() - started) + " ms\n" + esc(shown) + "\n\n";
+  // Read the body as it arrives, so that an event stream shows its events live.
+  let text = "";
+  try {
+    const reader = res.body ? res.body.getReader() : null;
+    const decoder = new TextDecoder();
+    for (let chunk; reader && !(chunk = await reader.read()).done; ) {
+      text += decoder.decode(chunk.value, { stream: true });
+      out.innerHTML = head + esc(text);
+    }
+  } catch (error) {
+    text += "\n[" + error.message + "]";
+  }
+  if (controller.signal.aborted) return; // superseded by a newer request from this form
+  form.pending = null;
   let parsed = null;
   try { parsed = JSON.parse(text); } catch {}
-  const shown = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "Allow", "X-Request-Id", "Content-Type"]
-    .filter((h) => res.headers.has(h)).map((h) => h + ": " + res.headers.get(h)).join("\n");
-  out.innerHTML = esc(entry.method.toUpperCase() + " " + url) + "\n" +
-    '<span class="status ' + (res.ok ? "ok" : "bad") + '">' + res.status + " " + esc(res.statusText) + "</span> · " + ms + " ms\n" + esc(shown) + "\n\n" +
-    esc(parsed !== null ? JSON.stringify(parsed, null, 2) : text || "(empty body)");
+  out.innerHTML = head + esc(parsed !== null ? JSON.stringify(parsed, null, 2) : text || "(empty body)");
 
   // A sign-in (or sign-up) hands back a session token: use it for the following requests.
   if (res.ok && parsed && typeof parsed.token === "string") {
@@ -344,8 +386,7 @@ async function main() {
     if (!res.ok || !spec.paths) throw new Error(spec.error || res.status + " " + res.statusText);
   } catch (error) {
     $("nav").textContent = "";
-    $("ops").innerHTML = '<p class="error">Could not load ' + esc(SPEC_URL) + ": " + esc(error.message) +
-      (res && res.headers.get("Retry-After") ? " (retry after " + esc(res.headers.get("Retry-After")) + " s)" : "") + ". Reload the page to try again.</p>";
+    $("ops").innerHTML = '<p class="error">Could not load ' + esc(SPEC_URL) + (res ? " (" + res.status + ")" : "") + ": " + esc(error.message) + ". Reload the page to try again.</p>";
     return;
   }
   renderAuth();
