@@ -10,5 +10,5 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  queue: handleQueue,
+  queue: (batch, env, _ctx) => handleQueue(batch, env),
 } satisfies ExportedHandler<Bindings>;

@@ -1,7 +1,22 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, expectError, tenant } from "./helpers";
+import { call, expectError, tenant as newTenant } from "./helpers";
+import { ingest, waitForJob } from "./ingest/helpers";
+
+/** A tenant with a file and a job of its own, so every kind of id can be probed. */
+async function tenant() {
+  const t = await newTenant();
+  const accepted = await ingest(t.apiKey.key, t.project.id, [{ customer_id: "c", order_date: "2025-01-01", amount: 1 }]);
+  await waitForJob(t.apiKey.key, accepted.job_id);
+  return { ...t, fileId: accepted.file_id, jobId: accepted.job_id };
+}
 
 type Tenant = Awaited<ReturnType<typeof tenant>>;
+
+const uploadForm = () => {
+  const form = new FormData();
+  form.append("file", new File(["customer_id,order_date,amount\nx,2025-01-01,1\n"], "x.csv", { type: "text/csv" }));
+  return form;
+};
 
 /**
  * Every authenticated route, with a path built for a given tenant and a valid body. Each runs the same
@@ -10,8 +25,10 @@ type Tenant = Awaited<ReturnType<typeof tenant>>;
 const routes: Array<{
   method: string;
   path: (t: Tenant) => string;
-  body?: unknown;
-  accepts: "session" | "sessionOrApiKey";
+  body?: unknown | ((t: Tenant) => unknown);
+  accepts: "session" | "sessionOrApiKey" | "apiKey";
+  /** the id in the path is not a project id: a key of another project gets 404, not 403 */
+  idIsNotProject?: boolean;
   /** routes about the caller itself have no tenant id to probe */
   noTenantId?: boolean;
 }> = [
@@ -34,7 +51,17 @@ const routes: Array<{
   { method: "GET", path: (t) => `/api/projects/${t.project.id}/api-keys`, accepts: "session" },
   { method: "PATCH", path: (t) => `/api/projects/${t.project.id}/api-keys/${t.apiKey.id}`, body: { enabled: false }, accepts: "session" },
   { method: "DELETE", path: (t) => `/api/projects/${t.project.id}/api-keys/${t.apiKey.id}`, accepts: "session" },
+  { method: "POST", path: () => "/api/v1/ingest", body: (t: Tenant) => ({ project_id: t.project.id, records: [{ customer_id: "x", order_date: "2025-01-01", amount: 1 }] }), accepts: "apiKey" },
+  { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/files`, body: () => uploadForm(), accepts: "session" },
+  { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/files`, accepts: "sessionOrApiKey" },
+  { method: "GET", path: (t) => `/api/engine/files/${t.fileId}`, accepts: "sessionOrApiKey", idIsNotProject: true },
+  { method: "DELETE", path: (t) => `/api/engine/files/${t.fileId}`, accepts: "session", idIsNotProject: true },
+  { method: "GET", path: (t) => `/api/engine/jobs/${t.jobId}/status`, accepts: "sessionOrApiKey", idIsNotProject: true },
+  { method: "GET", path: (t) => `/api/engine/jobs/${t.jobId}/progress`, accepts: "sessionOrApiKey", idIsNotProject: true },
+  { method: "GET", path: (t) => `/api/engine/jobs/${t.jobId}/progress/stream`, accepts: "sessionOrApiKey", idIsNotProject: true },
 ];
+
+const bodyFor = (route: (typeof routes)[number], t: Tenant) => (typeof route.body === "function" ? route.body(t) : route.body);
 
 const unknownKey = `sk_live_${"0".repeat(64)}`;
 
@@ -45,29 +72,41 @@ describe.each(routes)("$method $accepts route security", (route) => {
     [me, other] = await Promise.all([tenant(), tenant()]);
   });
   it("401 without a credential", async () => {
-    await expectError(await call(route.method, route.path(me), { body: route.body }), 401, "unauthorized");
+    await expectError(await call(route.method, route.path(me), { body: bodyFor(route, me) }), 401, "unauthorized");
   });
 
   it("401 with a bad session token, an unknown API key, or a malformed header", async () => {
-    await expectError(await call(route.method, route.path(me), { token: "eyJhbGciOiJIUzI1NiJ9.e30.x", body: route.body }), 401, "session_expired");
-    await expectError(await call(route.method, route.path(me), { token: unknownKey, body: route.body }), 401, "invalid_api_key");
-    await expectError(await call(route.method, route.path(me), { headers: { Authorization: "Token abc" }, body: route.body }), 401, "unauthorized");
+    await expectError(await call(route.method, route.path(me), { token: "eyJhbGciOiJIUzI1NiJ9.e30.x", body: bodyFor(route, me) }), 401, "session_expired");
+    await expectError(await call(route.method, route.path(me), { token: unknownKey, body: bodyFor(route, me) }), 401, "invalid_api_key");
+    await expectError(await call(route.method, route.path(me), { headers: { Authorization: "Token abc" }, body: bodyFor(route, me) }), 401, "unauthorized");
   });
 
-  if (!route.noTenantId) it("404 for another tenant's ids, which stay as they were", async () => {
-    await expectError(await call(route.method, route.path(other), { token: me.owner.token, body: route.body }), 404, "not_found");
-    expect((await call("GET", `/api/projects/${other.project.id}`, { token: other.apiKey.key })).status).toBe(200);
-    const keys = await call("GET", `/api/projects/${other.project.id}/api-keys`, { token: other.owner.token });
-    expect(((await keys.json()) as { apiKeys: Array<{ enabled: boolean }> }).apiKeys.every((k) => k.enabled)).toBe(true);
-  });
+  if (!route.noTenantId && route.accepts !== "apiKey") {
+    it("404 for another tenant's ids, which stay as they were", async () => {
+      await expectError(await call(route.method, route.path(other), { token: me.owner.token, body: bodyFor(route, other) }), 404, "not_found");
+      expect((await call("GET", `/api/projects/${other.project.id}`, { token: other.apiKey.key })).status).toBe(200);
+      expect((await call("GET", `/api/engine/files/${other.fileId}`, { token: other.apiKey.key })).status).toBe(200);
+      const keys = await call("GET", `/api/projects/${other.project.id}/api-keys`, { token: other.owner.token });
+      expect(((await keys.json()) as { apiKeys: Array<{ enabled: boolean }> }).apiKeys.every((k) => k.enabled)).toBe(true);
+    });
+  }
 
   if (route.accepts === "session") {
     it("403 for an API key, even the tenant's own", async () => {
-      await expectError(await call(route.method, route.path(me), { token: me.apiKey.key, body: route.body }), 403, "session_required");
+      await expectError(await call(route.method, route.path(me), { token: me.apiKey.key, body: bodyFor(route, me) }), 403, "session_required");
+    });
+  } else if (route.accepts === "apiKey") {
+    it("403 for a session, and for a key used on another tenant's project", async () => {
+      await expectError(await call(route.method, route.path(me), { token: me.owner.token, body: bodyFor(route, me) }), 403, "forbidden");
+      await expectError(await call(route.method, route.path(other), { token: me.apiKey.key, body: bodyFor(route, other) }), 403, "project_mismatch");
+    });
+  } else if (route.idIsNotProject) {
+    it("404 for an API key of another project", async () => {
+      await expectError(await call(route.method, route.path(other), { token: me.apiKey.key }), 404, "not_found");
     });
   } else {
     it("403 for an API key of another project", async () => {
-      await expectError(await call(route.method, route.path(other), { token: me.apiKey.key, body: route.body }), 403, "project_mismatch");
+      await expectError(await call(route.method, route.path(other), { token: me.apiKey.key, body: bodyFor(route, other) }), 403, "project_mismatch");
     });
   }
 });

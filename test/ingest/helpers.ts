@@ -36,7 +36,7 @@ export async function customerRows(projectId: string) {
   return results;
 }
 
-export async function upload(token: string, projectId: string, name: string, content: BlobPart, mapping?: unknown, type = "text/csv") {
+export async function upload(token: string, projectId: string, name: string, content: string | ArrayBuffer | Uint8Array, mapping?: unknown, type = "text/csv") {
   const form = new FormData();
   form.append("file", new File([content], name, { type }));
   if (mapping !== undefined) form.append("mapping", typeof mapping === "string" ? mapping : JSON.stringify(mapping));

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { call, expectError, json, tenant } from "../helpers";
 import { customerRows, upload, waitForJob } from "./helpers";
 
-async function uploadAndWait(t: Awaited<ReturnType<typeof tenant>>, name: string, content: BlobPart, mapping?: unknown, type?: string) {
+async function uploadAndWait(t: Awaited<ReturnType<typeof tenant>>, name: string, content: string | ArrayBuffer | Uint8Array, mapping?: unknown, type?: string) {
   const res = await upload(t.owner.token, t.project.id, name, content, mapping, type);
   expect(res.status).toBe(202);
   const accepted = await json(res);

@@ -23,7 +23,7 @@ nav{width:300px;position:sticky;top:0;height:100vh;overflow:auto;border-right:1p
 nav input{width:100%;margin-bottom:4px}
 main{flex:1;min-width:0;padding:0 32px 40px}
 nav h3{margin:14px 0 4px;font-size:12px;text-transform:uppercase;color:#667}
-nav a{display:flex;color:inherit;text-decoration:none;padding:2px 4px;border-radius:4px;font-size:13px;word-break:break-all}
+nav a{display:flex;color:inherit;text-decoration:none;padding:2px 4px;border-radius:4px;font-size:13px;overflow-wrap:anywhere}
 nav a:hover{background:#e8ebf0}
 .m{display:inline-block;min-width:56px;flex-shrink:0;font:bold 11px/20px ui-monospace,monospace}
 .get{color:#2b7a3d}.post{color:#1f5fbf}.patch,.put{color:#a36a00}.delete{color:#b42318}
@@ -51,10 +51,11 @@ details.try summary{cursor:pointer;font-weight:600}
 details.resp summary{cursor:pointer}
 .status{font-weight:bold}.ok{color:#2b7a3d}.bad{color:#b42318}
 .error{color:#b42318;background:#fdecea;padding:10px;border-radius:6px}
-@media (max-width:800px){body{display:block}nav{position:static;width:auto;height:auto;max-height:40vh;border-right:0;border-bottom:1px solid #e3e6ea}main{padding:0 12px 40px}}
+@media (max-width:800px){body{display:block}nav{position:static;width:auto;height:auto;max-height:40vh;border-right:0;border-bottom:1px solid #e3e6ea}main{padding:0 12px 40px}.auth{position:static}.auth input{width:100%}}
 `;
 
-// Plain JS for the browser. Written without backticks and with "\\" only where JS itself needs one.
+// Plain JS for the browser. String.raw keeps every backslash as written; the code must contain no backtick
+// (inline-code Markdown matches it as \x60) and no dollar-brace.
 const script = String.raw`
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
@@ -192,14 +193,14 @@ function renderAuth() {
   parts.push('<label>Accept-Language <select id="lang">' + ["en", "tr"].map((l) => "<option" + (store.get("lang") === l ? " selected" : "") + ">" + l + "</option>").join("") + "</select></label>");
   $("auth").innerHTML = parts.join("");
   $("auth").addEventListener("input", (e) => {
-    if (e.target.dataset.credential) store.set(credentialKey(e.target.dataset.credential), e.target.value.trim());
+    if (e.target.dataset.credential) { store.set(credentialKey(e.target.dataset.credential), e.target.value.trim()); syncAllAuth(); }
     if (e.target.id === "lang") store.set("lang", e.target.value);
   });
 }
 const credential = (name) => { const el = document.querySelector('[data-credential="' + CSS.escape(name) + '"]'); return el ? el.value.trim() : ""; };
 function setCredential(name, value) {
   const el = document.querySelector('[data-credential="' + CSS.escape(name) + '"]');
-  if (el) { el.value = value; store.set(credentialKey(name), value); }
+  if (el) { el.value = value; store.set(credentialKey(name), value); syncAllAuth(); }
 }
 const isCookie = (name) => (schemes()[name] || {}).type === "apiKey" && schemes()[name].in === "cookie";
 
@@ -208,9 +209,15 @@ function authOptions(op) {
   const security = op.security || spec.security || [];
   const options = security.map((req) => Object.keys(req)).filter((names) => names.length);
   let chosen = options.findIndex((names) => names.every((n) => !isCookie(n) && credential(n)));
-  if (chosen < 0) chosen = options.findIndex((names) => names.every(isCookie));
+  if (chosen < 0) chosen = Math.max(0, options.findIndex((names) => names.every(isCookie)));
   return { options, chosen };
 }
+// Until the user picks one, the preselection follows the credentials filled in at the top.
+function syncAuth(form) {
+  const select = form.querySelector("[data-auth]");
+  if (select && !select.dataset.touched) select.value = String(authOptions(ops.get(form.dataset.op).op).chosen);
+}
+const syncAllAuth = () => document.querySelectorAll("form[data-op]").forEach(syncAuth);
 function authSelect(op) {
   const { options, chosen } = authOptions(op);
   if (!options.length) return "";
@@ -225,17 +232,18 @@ function media(content) {
   return type ? { type, ...content[type] } : null;
 }
 const isForm = (type) => type === "multipart/form-data" || type === "application/x-www-form-urlencoded";
+// A textarea for the body, or (for forms) one grid row per field.
 function bodyEditor(json) {
   if (!isForm(json.type)) {
     const sample = json.example ?? example(json.schema);
     const text = json.type.includes("json") ? JSON.stringify(sample, null, 2) : typeof sample === "string" ? sample : "";
     return '<textarea name="body" spellcheck="false">' + esc(text) + "</textarea>";
   }
-  return '<div class="fields">' + Object.entries(merged(json.schema).properties || {}).map(([name, prop]) => {
+  return Object.entries(merged(json.schema).properties || {}).map(([name, prop]) => {
     const d = deref(prop);
     const file = d.format === "binary" || d.contentMediaType !== undefined;
     return "<label>" + esc(name) + ' <span class="muted">form</span></label><input data-part="' + esc(name) + '"' + (file ? ' type="file"' : ' placeholder="' + esc(typeLabel(prop)) + '" spellcheck="false"') + ">";
-  }).join("") + "</div>";
+  }).join("");
 }
 function opId(method, path, op) {
   return op.operationId ? "op-" + op.operationId.replace(/[^\w-]/g, "_") : method + path.replace(/[^\w]+/g, "-").replace(/-$/, "");
@@ -267,7 +275,7 @@ function renderOp(entry) {
   }).join("");
   const inputs = params.filter((p) => ["path", "query", "header"].includes(p.in)).map((p) => {
     const s = deref(p.schema);
-    const ex = p.example ?? s.example;
+    const ex = p.example ?? s.example ?? s.default;
     return "<label>" + esc(p.name) + (p.required ? " *" : "") + ' <span class="muted">' + esc(p.in) + "</span></label>" +
       (s.enum ? '<select data-in="' + esc(p.in) + '" data-name="' + esc(p.name) + '">' + (p.required ? "" : "<option></option>") + s.enum.map((v) => "<option>" + esc(v) + "</option>").join("") + "</select>"
         : '<input data-in="' + esc(p.in) + '" data-name="' + esc(p.name) + '" placeholder="' + esc(ex ?? typeLabel(p.schema)) + '" spellcheck="false">');
@@ -279,8 +287,8 @@ function renderOp(entry) {
     (params.length ? "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>description</th></tr>" + paramRows + "</table>" : "") +
     (json ? "<h4>Request body" + (body.required ? "" : ' <span class="muted">(optional)</span>') + ' <span class="muted">' + esc(json.type) + "</span></h4>" + schemaView(json.schema) : "") +
     "<h4>Responses</h4>" + responses +
-    '<details class="try"><summary>Try it</summary><form data-op="' + esc(id) + '"><div class="fields">' + inputs + authSelect(op) + "</div>" +
-    (json ? bodyEditor(json) : "") +
+    '<details class="try"><summary>Try it</summary><form data-op="' + esc(id) + '"><div class="fields">' + inputs + authSelect(op) +
+    (json && isForm(json.type) ? bodyEditor(json) : "") + "</div>" + (json && !isForm(json.type) ? bodyEditor(json) : "") +
     '<button type="submit">Send</button> <span class="muted">' + esc(method.toUpperCase() + " " + path) + '</span><pre class="out" hidden></pre></form></details></section>';
 }
 
@@ -412,12 +420,13 @@ async function main() {
     if (!list) continue;
     const description = ((spec.tags || []).find((t) => t.name === tag) || {}).description;
     nav.push('<div class="group"><h3>' + esc(tag) + "</h3>" + list.map((e) =>
-      '<a href="#' + esc(e.id) + '" data-search="' + esc((e.method + " " + e.path + " " + (e.op.summary || "") + " " + tag).toLowerCase()) + '"><span class="m ' + esc(e.method) + '">' + esc(e.method.toUpperCase()) + "</span><span>" + esc(e.path) + "</span></a>").join("") + "</div>");
+      '<a href="#' + esc(e.id) + '" data-search="' + esc((e.method + " " + e.path + " " + (e.op.summary || "") + " " + tag).toLowerCase()) + '"><span class="m ' + esc(e.method) + '">' + esc(e.method.toUpperCase()) + "</span><span>" + esc(e.path).replace(/\//g, "/<wbr>") + "</span></a>").join("") + "</div>");
     html.push('<h2 class="tagh">' + esc(tag) + "</h2>" + (description ? "<p>" + md(description) + "</p>" : "") + list.map(renderOp).join(""));
   }
   $("nav").innerHTML = nav.join("");
   $("ops").innerHTML = html.join("");
   $("ops").addEventListener("submit", (e) => { e.preventDefault(); send(e.target); });
+  $("ops").addEventListener("change", (e) => { if (e.target.dataset.auth !== undefined) e.target.dataset.touched = "1"; });
   $("ops").addEventListener("toggle", (e) => { if (e.target.open && e.target.classList.contains("try")) fillRemembered(e.target.querySelector("form")); }, true);
   $("filter").addEventListener("input", (e) => {
     const q = e.target.value.trim().toLowerCase();
