@@ -1,8 +1,11 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { readFileSync } from "node:fs";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
 
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const migrations = await readD1Migrations("./migrations");
+  // The CDNOW sample (shared/ sits beside the repository) for the BG/NBD check against published parameters.
+  const cdnowSample = readFileSync(new URL("../shared/data/cdnow/CDNOW_sample.txt", import.meta.url), "utf8");
   return {
     plugins: [
       cloudflareTest({
@@ -10,6 +13,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
+            TEST_CDNOW_SAMPLE: cdnowSample,
             JWT_SECRET: "test-secret-that-is-at-least-32-characters-long",
             // Tests share one anonymous bucket; the limiter itself is tested with small limits.
             RATE_LIMIT_MAX: "1000000",

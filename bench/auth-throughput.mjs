@@ -7,153 +7,22 @@
 //
 // Targets: the authenticated route keeps >= 50% of the bare route's requests/s, and the worker
 // bundle is under 1 MB (MiB) gzipped. Exits non-zero if the run itself fails (not if a target is missed).
-import { spawn, execFile } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
-import { cpus, totalmem, platform, release, arch, tmpdir, loadavg } from "node:os";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
 import { setUpLocal } from "../scripts/local-setup.mjs";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const wrangler = join(root, "node_modules", ".bin", "wrangler");
+import { fmt, positiveInt, printMachine, root, startWrangler, stopWrangler, wrangler } from "./lib/server.mjs";
 
 let DURATION, CONNECTIONS, WARMUP; // read in main(), so a bad value is reported like any other error
-const STARTUP_TIMEOUT_MS = 90_000;
 const DRY_RUN_TIMEOUT_MS = 120_000;
 const TARGET_RATIO = 0.5;
 const BUNDLE_LIMIT_BYTES = 1024 * 1024;
 
-// wrangler's bin is `#!/usr/bin/env node` and needs Node >= 22: put the Node running this script
-// first on PATH, so wrangler (ours and setUpLocal's) works even when this file is run directly.
-process.env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ""}`;
-
-function positiveInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
 const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
-const fmt = (n, digits = 0) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-function printMachine() {
-  const cpuList = cpus();
-  console.log("Machine");
-  console.log(`  CPU     ${cpuList[0]?.model?.trim() ?? "unknown"} x ${cpuList.length}`);
-  console.log(`  memory  ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`);
-  console.log(`  OS      ${platform()} ${release()} (${arch()})`);
-  console.log(`  node    ${process.version}`);
-  // Other work on a small machine shows up as noise in the numbers below.
-  console.log(`  load    ${loadavg().map((n) => n.toFixed(2)).join(" ")} (1/5/15 min)`);
-  console.log("");
-}
-
-/** Asks the OS for a free port (a tiny race until wrangler binds it, acceptable for a local bench). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * `wrangler dev` in its own process group (detached): wrangler re-spawns itself and starts workerd,
- * so only killing the whole group leaves nothing behind. Output is kept (last ~200 lines) to show
- * when startup fails.
- */
-function startWrangler(port) {
-  const child = spawn(
-    wrangler,
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--var", "RATE_LIMIT_MAX:1000000000", "--show-interactive-dev-session=false"],
-    { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
-  const handle = { child, log: [], reloads: 0 };
-  const keep = (chunk) => {
-    const lines = chunk.toString().split("\n").filter(Boolean);
-    // wrangler dev rebuilds when src/ changes; a rebuild during a measurement skews it, so count them.
-    handle.reloads += lines.filter((line) => /Reloading local server|Detected changes/.test(line)).length;
-    handle.log.push(...lines);
-    if (handle.log.length > 200) handle.log.splice(0, handle.log.length - 200);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  handle.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  child.once("error", (error) => handle.log.push(`spawn error: ${error.message}`));
-  return handle;
-}
-
-let running; // the wrangler dev handle, for cleanup from anywhere
-
-function killGroup(signal) {
-  if (!running || running.child.exitCode !== null || running.child.signalCode !== null) return;
-  try {
-    process.kill(-running.child.pid, signal);
-  } catch (error) {
-    if (error.code !== "ESRCH") throw error; // already gone
-  }
-}
-
-/** SIGTERM the group, SIGKILL it if it is still there after 5 s. */
-async function stopWrangler() {
-  if (!running) return;
-  killGroup("SIGTERM");
-  const timedOut = await Promise.race([running.exited.then(() => false), sleep(5_000).then(() => true)]);
-  if (timedOut) killGroup("SIGKILL");
-  // workerd may outlive the wrangler parent; make sure the rest of the group is gone too.
-  try {
-    process.kill(-running.child.pid, "SIGKILL");
-  } catch {}
-  running = undefined;
-}
-
-// Last resort: never leave a wrangler/workerd behind, whatever way this process ends.
-process.on("exit", () => {
-  if (running) {
-    try {
-      process.kill(-running.child.pid, "SIGKILL");
-    } catch {}
-  }
-});
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => {
-    console.error(`\nReceived ${signal}, stopping wrangler dev...`);
-    stopWrangler().finally(() => process.exit(130));
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls GET /health until it answers 200; fails early if wrangler exits, or after the timeout. */
-async function waitForHealth(baseUrl) {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let exited = null;
-  running.exited.then((result) => (exited = result));
-  let lastProblem = "no answer yet";
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`wrangler dev exited (code ${exited.code}, signal ${exited.signal}) before /health answered`);
-    try {
-      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-      lastProblem = `status ${response.status}`;
-    } catch (error) {
-      lastProblem = error.cause?.code ?? error.message;
-    }
-    await sleep(250);
-  }
-  throw new Error(`wrangler dev did not answer GET /health with 200 within ${STARTUP_TIMEOUT_MS / 1000} s (last: ${lastProblem})`);
-}
 
 /** One autocannon run; resolves with its result (autocannon returns a promise without a callback). */
 async function load(url, headers, seconds) {
@@ -182,16 +51,7 @@ function assertMostlyOk(label, result) {
 }
 
 async function measureThroughput(credentials) {
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  console.log(`Starting wrangler dev on ${baseUrl} (RATE_LIMIT_MAX=1000000000)...`);
-  running = startWrangler(port);
-  try {
-    await waitForHealth(baseUrl);
-  } catch (error) {
-    error.message += `\n--- wrangler dev output (last lines) ---\n${running.log.join("\n")}`;
-    throw error;
-  }
+  const { baseUrl, handle: running } = await startWrangler();
 
   const routes = [
     { label: "bare           GET /health", url: `${baseUrl}/health`, headers: {} },

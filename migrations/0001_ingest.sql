@@ -64,6 +64,7 @@ CREATE TABLE `transactions` (
 CREATE INDEX `transactions_customer_idx` ON `transactions` (`project_id`,`customer_id`,`ordered_at`);--> statement-breakpoint
 CREATE INDEX `transactions_file_customer_idx` ON `transactions` (`file_id`,`customer_id`);--> statement-breakpoint
 CREATE TABLE `customers` (
+	`id` text DEFAULT (lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))) NOT NULL,
 	`project_id` text NOT NULL,
 	`customer_id` text NOT NULL,
 	`first_purchase_at` integer,
@@ -82,6 +83,7 @@ CREATE TABLE `customers` (
 	FOREIGN KEY (`project_id`) REFERENCES `projects`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE UNIQUE INDEX `customers_id_unique` ON `customers` (`id`);--> statement-breakpoint
 CREATE INDEX `customers_project_last_idx` ON `customers` (`project_id`,`last_transaction_at`);--> statement-breakpoint
 CREATE TABLE `usage_events` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,

@@ -1,4 +1,5 @@
-import { sqliteTable, text, integer, real, primaryKey, index } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { sqliteTable, text, integer, real, primaryKey, index, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { projects } from "./projects";
 
 /**
@@ -8,6 +9,10 @@ import { projects } from "./projects";
 export const customers = sqliteTable(
   "customers",
   {
+    /** the API's id for the customer (a UUID): the tenant's own customer_id is only unique per project */
+    id: text("id")
+      .notNull()
+      .default(sql`(lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))))`),
     projectId: text("project_id")
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
@@ -29,5 +34,9 @@ export const customers = sqliteTable(
     extraFeatures: text("extra_features", { mode: "json" }),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.projectId, t.customerId] }), index("customers_project_last_idx").on(t.projectId, t.lastTransactionAt)],
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.customerId] }),
+    uniqueIndex("customers_id_unique").on(t.id),
+    index("customers_project_last_idx").on(t.projectId, t.lastTransactionAt),
+  ],
 );
