@@ -9,12 +9,12 @@ export type MinimizeResult = { x: Float64Array; value: number; iterations: numbe
 
 export function minimizeBfgs(objective: Objective, start: ArrayLike<number>, { maxIterations = 500, gradientTolerance = 1e-7 } = {}): MinimizeResult {
   const n = start.length;
-  let x = Float64Array.from(start);
-  let g = new Float64Array(n);
+  let x: Float64Array = Float64Array.from(start);
+  let g: Float64Array = new Float64Array(n);
   let value = objective(x, g);
   if (!Number.isFinite(value)) throw new Error("the starting point is outside the objective's domain");
   // Inverse Hessian approximation, starting from the identity.
-  let H = identity(n);
+  let H: Float64Array = identity(n);
   const direction = new Float64Array(n);
   const trial = new Float64Array(n);
   const trialGradient = new Float64Array(n);
