@@ -17,6 +17,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             JWT_SECRET: "test-secret-that-is-at-least-32-characters-long",
             // Tests share one anonymous bucket; the limiter itself is tested with small limits.
             RATE_LIMIT_MAX: "1000000",
+            // Segmentation runs right after ingest instead of waiting for a burst to coalesce.
+            SEGMENTATION_DELAY_SECONDS: "0",
           },
         },
       }),

@@ -16,6 +16,10 @@ import { contactRoutes } from "./routes/contact";
 import { ingestRoutes } from "./routes/ingest";
 import { fileRoutes } from "./routes/files";
 import { jobRoutes } from "./routes/jobs";
+import { segmentRoutes } from "./routes/segments";
+import { customerRoutes } from "./routes/customers";
+import { overviewRoutes } from "./routes/overview";
+import { segmentationRoutes } from "./routes/segmentation";
 import { registerSystemRoutes } from "./routes/system";
 import { methodNotAllowed } from "./routes/method-not-allowed";
 
@@ -35,6 +39,10 @@ export function createApp() {
   app.route("/api/v1", ingestRoutes());
   app.route("/api/engine", fileRoutes());
   app.route("/api/engine", jobRoutes());
+  app.route("/api/engine", segmentRoutes());
+  app.route("/api/engine", customerRoutes());
+  app.route("/api/engine", overviewRoutes());
+  app.route("/api/engine", segmentationRoutes());
   registerSystemRoutes(app);
 
   const allowedMethods = methodNotAllowed(app);

@@ -3,7 +3,7 @@
  * SQL the AE store reads with are both derived from `aeColumns`, so they cannot drift apart; the D1
  * store keeps the same logical columns in `usage_events`. The organization is the AE index.
  */
-export const usageEventTypes = ["rows_ingested", "api_request", "model_run", "genai_op"] as const;
+export const usageEventTypes = ["rows_ingested", "api_request", "model_run", "genai_op", "segment_size"] as const;
 export type UsageEventType = (typeof usageEventTypes)[number];
 
 export type UsageEvent = {
@@ -13,7 +13,7 @@ export type UsageEvent = {
   apiKeyId?: string | null;
   /** free-form qualifier, e.g. the route of an API request */
   detail?: string | null;
-  /** rows for rows_ingested, 1 for a request or a run */
+  /** rows for rows_ingested, 1 for a request or a run, members for segment_size (detail: segment id) */
   value: number;
   /** UTC milliseconds; now when absent */
   timestamp?: number;

@@ -1,5 +1,6 @@
 import type { Bindings } from "../env";
 import { handleIngestBatch, handleIngestDeadLetters } from "./ingest";
+import { handleSegmentationBatch, handleSegmentationDeadLetters } from "./segmentation";
 
 /** The Worker's queue handler: one consumer per queue, chosen by the batch's queue name. */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings) {
@@ -8,6 +9,10 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings) {
       return handleIngestBatch(batch, env);
     case "segmento-ingest-dlq":
       return handleIngestDeadLetters(batch, env);
+    case "segmento-segmentation":
+      return handleSegmentationBatch(batch, env);
+    case "segmento-segmentation-dlq":
+      return handleSegmentationDeadLetters(batch, env);
     default:
       console.error(JSON.stringify({ level: "error", message: "no consumer for queue", queue: batch.queue }));
       // Retried, so nothing is lost while a consumer is missing.

@@ -13,6 +13,7 @@ import { planOf, rowsUsed } from "../services/quotas";
 import { requestSegmentation } from "../services/segmentation-queue";
 import { insertTransactions, recomputeCustomers, removeFileTransactions, TRANSACTION_CHUNK } from "../services/transactions";
 import type { FileRecord } from "../services/files";
+import { consumeDeadLetters, consumeEach, errorText } from "./consumer";
 import { IngestMessage } from "./messages";
 
 /** How many rejected rows the job's result lists (all are counted). */
@@ -23,48 +24,26 @@ const WRITE_BATCH = TRANSACTION_CHUNK * 4;
 /** A problem with the data itself: retrying cannot help, so the job fails at once. */
 class IngestRejected extends Error {}
 
-export const retryDelaySeconds = (attempts: number) => Math.min(300, 5 * 2 ** (attempts - 1));
-
 export async function handleIngestBatch(batch: MessageBatch<unknown>, env: Bindings) {
-  for (const message of batch.messages) {
-    const parsed = IngestMessage.safeParse(message.body);
-    if (!parsed.success) {
-      // Malformed bodies cannot succeed; retrying walks them to the dead-letter queue, where they are logged.
-      console.error(JSON.stringify({ level: "error", queue: batch.queue, message: "invalid ingest message", id: message.id }));
-      message.retry();
-      continue;
-    }
-    try {
-      await ingestFile(env, parsed.data);
-      message.ack();
-    } catch (error) {
-      console.error(JSON.stringify({ level: "error", queue: batch.queue, jobId: parsed.data.jobId, attempt: message.attempts, error: String(error) }));
-      await recordAttemptError(database(env.DB), parsed.data.jobId, errorText(error)).catch(() => undefined);
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-    }
-  }
+  await consumeEach(
+    batch,
+    IngestMessage,
+    (message) => ingestFile(env, message),
+    (message, error) => recordAttemptError(database(env.DB), message.jobId, errorText(error)),
+  );
 }
 
 /** Messages that exhausted their retries: the job ends `failed`, and nothing of the file stays behind. */
 export async function handleIngestDeadLetters(batch: MessageBatch<unknown>, env: Bindings) {
   const db = database(env.DB);
-  for (const message of batch.messages) {
-    const parsed = IngestMessage.safeParse(message.body);
-    if (!parsed.success) {
-      console.error(JSON.stringify({ level: "error", queue: batch.queue, message: "dropping invalid dead-lettered message", body: safeJson(message.body) }));
-      message.ack();
-      continue;
-    }
-    const { jobId, fileId, projectId } = parsed.data;
+  await consumeDeadLetters(batch, IngestMessage, async ({ jobId, fileId, projectId }) => {
     const job = await db.select().from(jobs).where(eq(jobs.id, jobId)).get();
-    if (job && job.status !== "completed" && job.status !== "failed") {
-      const reason = `gave up after ${job.attempts} attempts: ${job.errorMessage ?? "unknown error"}`;
-      await removeFileTransactions(env.DB, projectId, fileId);
-      await db.batch([failJobStatement(db, jobId, reason), markFile(db, fileId, { status: "failed", errorMessage: reason })]);
-      await reportProgress(env, job, "failed", job.pct, reason);
-    }
-    message.ack();
-  }
+    if (!job || job.status === "completed" || job.status === "failed") return;
+    const reason = `gave up after ${job.attempts} attempts: ${job.errorMessage ?? "unknown error"}`;
+    await removeFileTransactions(env.DB, projectId, fileId);
+    await db.batch([failJobStatement(db, jobId, reason), markFile(db, fileId, { status: "failed", errorMessage: reason })]);
+    await reportProgress(env, job, "failed", job.pct, reason);
+  });
 }
 
 function markFile(db: Database, fileId: string, changes: Partial<FileRecord>) {
@@ -239,12 +218,3 @@ async function readIntoTransactions(db: Database, env: Bindings, job: JobRecord,
   };
 }
 
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 500);
-
-function safeJson(value: unknown) {
-  try {
-    return JSON.stringify(value).slice(0, 500);
-  } catch {
-    return String(value);
-  }
-}

@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { fieldErrors } from "../i18n";
+import { authenticate } from "../middleware/auth";
 
 /**
  * A sub-app whose validation failures take the same path as every other error: a 400
@@ -23,4 +24,11 @@ export const security: Record<"session" | "sessionOrApiKey" | "apiKey", Security
   session: [{ bearerSession: [] }, { sessionCookie: [] }],
   sessionOrApiKey: [{ bearerSession: [] }, { sessionCookie: [] }, { apiKey: [] }],
   apiKey: [{ apiKey: [] }],
+};
+
+/** A route's authentication: the OpenAPI security requirement and the middleware that enforces it. */
+export const auth = {
+  session: () => ({ security: security.session, middleware: [authenticate()] }),
+  sessionOrApiKey: () => ({ security: security.sessionOrApiKey, middleware: [authenticate({ session: true, apiKey: true })] }),
+  apiKey: () => ({ security: security.apiKey, middleware: [authenticate({ apiKey: true })] }),
 };

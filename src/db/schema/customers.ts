@@ -33,10 +33,25 @@ export const customers = sqliteTable(
     /** the extra columns of the customer's latest transaction */
     extraFeatures: text("extra_features", { mode: "json" }),
     updatedAt: integer("updated_at").notNull(),
+    // The engine's scores, written by the segmentation job (null until its first run).
+    rfmRecencyDays: integer("rfm_recency_days"),
+    /** 1 − P(alive) from the project's BG/NBD model */
+    churnScore: real("churn_score"),
+    churnRisk: text("churn_risk", { enum: ["low", "medium", "high"] }),
+    expectedPurchases90d: real("expected_purchases_90d"),
+    abcCategory: text("abc_category", { enum: ["A", "B", "C"] }),
+    upliftScore: real("uplift_score"),
+    segmentId: text("segment_id"),
+    segmentLabel: text("segment_label"),
+    /** JSON array: the standardized feature vector similar customers are found by */
+    embedding: text("embedding"),
+    profiledAt: integer("profiled_at"),
   },
   (t) => [
     primaryKey({ columns: [t.projectId, t.customerId] }),
     uniqueIndex("customers_id_unique").on(t.id),
     index("customers_project_last_idx").on(t.projectId, t.lastTransactionAt),
+    index("customers_project_segment_idx").on(t.projectId, t.segmentId),
+    index("customers_project_monetary_idx").on(t.projectId, t.monetaryCents),
   ],
 );

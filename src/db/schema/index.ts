@@ -10,3 +10,4 @@ export * from "./jobs";
 export * from "./transactions";
 export * from "./customers";
 export * from "./usage-events";
+export * from "./segments";

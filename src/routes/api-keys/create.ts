@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { createApiKey, publicApiKey } from "../../services/api-keys";
 import { MANAGERS } from "../../services/organizations";
 import { projectForPrincipal } from "../../services/projects";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
 import { CreateApiKeyBody, CreatedApiKey } from "./schema";
 
@@ -15,8 +15,7 @@ const route = createRoute({
   tags: ["API keys"],
   summary: "Create a project API key",
   description: "Owners and admins. The raw `key` is in this response only; the server keeps its SHA-256.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: ProjectIdParam, body: jsonBody(CreateApiKeyBody) },
   responses: { 201: jsonResponse(CreatedApiKey, "Created"), ...authErrorResponses },
 });

@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { deleteApiKey, findApiKey } from "../../services/api-keys";
 import { MANAGERS } from "../../services/organizations";
 import { projectForPrincipal } from "../../services/projects";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { ApiKeyParams } from "./schema";
 
 const route = createRoute({
@@ -14,8 +14,7 @@ const route = createRoute({
   tags: ["API keys"],
   summary: "Delete a key",
   description: "Owners and admins. The key is refused within 5 s everywhere.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: ApiKeyParams },
   responses: { 204: { description: "Deleted" }, ...authErrorResponses },
 });

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { listApiKeys, publicApiKey } from "../../services/api-keys";
 import { projectForPrincipal } from "../../services/projects";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonResponse, ProjectIdParam } from "../schemas";
 import { ApiKeyList } from "./schema";
 
@@ -14,8 +14,7 @@ const route = createRoute({
   tags: ["API keys"],
   summary: "A project's API keys",
   description: "Prefixes only: neither the key nor its hash is ever returned again.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: ProjectIdParam },
   responses: { 200: jsonResponse(ApiKeyList, "Keys, newest first"), ...authErrorResponses },
 });

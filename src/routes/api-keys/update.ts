@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { findApiKey, publicApiKey, updateApiKey } from "../../services/api-keys";
 import { MANAGERS } from "../../services/organizations";
 import { projectForPrincipal } from "../../services/projects";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse } from "../schemas";
 import { ApiKey, ApiKeyParams, UpdateApiKeyBody } from "./schema";
 
@@ -15,8 +15,7 @@ const route = createRoute({
   tags: ["API keys"],
   summary: "Rename, disable or re-enable a key",
   description: "Owners and admins. A disabled key is refused within 5 s everywhere.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: ApiKeyParams, body: jsonBody(UpdateApiKeyBody) },
   responses: { 200: jsonResponse(ApiKey, "Updated"), ...authErrorResponses },
 });

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
-import { authenticate, sessionOf } from "../../middleware/auth";
-import { security, type Router } from "../router";
+import { sessionOf } from "../../middleware/auth";
+import { auth, type Router } from "../router";
 import { jsonResponse } from "../schemas";
 import { SessionResponse } from "./schema";
 import { publicSession } from "./session-cookie";
@@ -11,8 +11,7 @@ const route = createRoute({
   path: "/session",
   tags: ["Auth"],
   summary: "The current session and user",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   responses: { 200: jsonResponse(SessionResponse, "The session"), ...authErrorResponses },
 });
 

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, sessionOf } from "../../middleware/auth";
+import { sessionOf } from "../../middleware/auth";
 import { requireMembership } from "../../services/organizations";
 import { setActiveOrganization } from "../../services/sessions";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse } from "../schemas";
 import { SessionResponse, SetActiveBody } from "./schema";
 import { publicSession } from "./session-cookie";
@@ -15,8 +15,7 @@ const route = createRoute({
   tags: ["Auth"],
   summary: "Choose the session's active organization",
   description: "Takes effect on the same token: the active organization lives in the server-side session.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { body: jsonBody(SetActiveBody) },
   responses: { 200: jsonResponse(SessionResponse, "The updated session"), ...authErrorResponses },
 });

@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, sessionOf } from "../../middleware/auth";
+import { sessionOf } from "../../middleware/auth";
 import { revokeSession } from "../../services/sessions";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonResponse } from "../schemas";
 import { SignOutResponse } from "./schema";
 import { clearSessionCookie } from "./session-cookie";
@@ -14,8 +14,7 @@ const route = createRoute({
   tags: ["Auth"],
   summary: "Revoke the current session",
   description: "The token stops working at once, on every device that holds it.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   responses: { 200: jsonResponse(SignOutResponse, "Signed out"), ...authErrorResponses },
 });
 

@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { deleteFile, fileForPrincipal } from "../../services/files";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { FileIdParam } from "./schema";
 
 const route = createRoute({
@@ -12,8 +12,7 @@ const route = createRoute({
   tags: ["Files"],
   summary: "Delete a file and the transactions it brought",
   description: "The customers' aggregates are recomputed without its rows; customers left with none are removed.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: FileIdParam },
   responses: { 204: { description: "Deleted" }, 409: errorResponse("Still being processed (`conflict`)"), ...authErrorResponses },
 });

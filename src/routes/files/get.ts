@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { fileForPrincipal, publicFile } from "../../services/files";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonResponse } from "../schemas";
 import { DataFile, FileIdParam } from "./schema";
 
@@ -12,8 +12,7 @@ const route = createRoute({
   path: "/files/{fileId}",
   tags: ["Files"],
   summary: "One file",
-  security: security.sessionOrApiKey,
-  middleware: [authenticate({ session: true, apiKey: true })] as const,
+  ...auth.sessionOrApiKey(),
   request: { params: FileIdParam },
   responses: { 200: jsonResponse(DataFile, "The file"), ...authErrorResponses },
 });

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { listFiles, publicFile } from "../../services/files";
 import { projectForPrincipal } from "../../services/projects";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonResponse, ProjectIdParam } from "../schemas";
 import { DataFileList } from "./schema";
 
@@ -13,8 +13,7 @@ const route = createRoute({
   path: "/projects/{projectId}/files",
   tags: ["Files"],
   summary: "A project's files (uploads and ingest batches)",
-  security: security.sessionOrApiKey,
-  middleware: [authenticate({ session: true, apiKey: true })] as const,
+  ...auth.sessionOrApiKey(),
   request: { params: ProjectIdParam },
   responses: { 200: jsonResponse(DataFileList, "Files, newest first"), ...authErrorResponses },
 });

@@ -3,12 +3,12 @@ import { authErrorResponses, ApiError, errorResponse } from "../../errors";
 import { database } from "../../db/client";
 import { fieldErrors } from "../../i18n";
 import { ColumnMapping } from "../../ingest/columns";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { acceptFile } from "../../services/files";
 import { projectForPrincipal } from "../../services/projects";
 import { assertStorageQuota } from "../../services/quotas";
 import { Accepted } from "../ingest/schema";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonResponse, ProjectIdParam } from "../schemas";
 import { UploadForm } from "./schema";
 
@@ -20,8 +20,7 @@ const route = createRoute({
   description:
     "Multipart form with `file` and an optional `mapping`. Stored in R2 and queued: 202 with the job to follow. " +
     "Columns are recognised by name (`customer_id`, `order_date`, `amount` and common aliases) unless the mapping names them.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: {
     params: ProjectIdParam,
     body: { required: true, content: { "multipart/form-data": { schema: UploadForm } } },

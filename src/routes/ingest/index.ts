@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { acceptFile } from "../../services/files";
 import { projectForPrincipal } from "../../services/projects";
 import { assertRowsQuota } from "../../services/quotas";
-import { createRouter, security } from "../router";
+import { auth, createRouter } from "../router";
 import { jsonBody, jsonResponse } from "../schemas";
 import { recordsToCsv } from "./records-csv";
 import { Accepted, IngestBody } from "./schema";
@@ -18,8 +18,7 @@ const route = createRoute({
   description:
     "Stores the batch as a CSV file and queues it; answers 202 at once. Follow the job at `/api/engine/jobs/{job_id}/status` or its SSE stream. " +
     "Rows that fail validation are counted and listed on the job's result; the rest are kept.",
-  security: security.apiKey,
-  middleware: [authenticate({ apiKey: true })] as const,
+  ...auth.apiKey(),
   request: { body: jsonBody(IngestBody) },
   responses: {
     202: jsonResponse(Accepted, "Queued (or, for a repeated batch_id, the first job)"),

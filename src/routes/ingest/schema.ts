@@ -30,7 +30,7 @@ export const IngestBody = z
 export const Accepted = z
   .object({
     job_id: z.string(),
-    file_id: z.string(),
-    status: z.enum(["processing", "completed", "failed"]),
+    file_id: z.string().nullable(),
+    status: z.enum(["queued", "processing", "completed", "failed"]),
   })
   .openapi("JobAccepted");

@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { currentProgress, jobForPrincipal } from "../../services/jobs";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonResponse } from "../schemas";
 import { JobIdParam, Progress } from "./schema";
 
@@ -13,8 +13,7 @@ const route = createRoute({
   tags: ["Jobs"],
   summary: "A job's live progress",
   description: "From the job's Durable Object while it lives (until about an hour after the job ends), then from the persisted record.",
-  security: security.sessionOrApiKey,
-  middleware: [authenticate({ session: true, apiKey: true })] as const,
+  ...auth.sessionOrApiKey(),
   request: { params: JobIdParam },
   responses: { 200: jsonResponse(Progress, "Progress"), ...authErrorResponses },
 });

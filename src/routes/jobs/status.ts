@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { jobForPrincipal, publicJob } from "../../services/jobs";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonResponse } from "../schemas";
 import { JobIdParam, JobStatusRecord } from "./schema";
 
@@ -13,8 +13,7 @@ const route = createRoute({
   tags: ["Jobs"],
   summary: "A job's persisted record",
   description: "Type, status, result with counts, error_message and timestamps. Kept after the live progress expires.",
-  security: security.sessionOrApiKey,
-  middleware: [authenticate({ session: true, apiKey: true })] as const,
+  ...auth.sessionOrApiKey(),
   request: { params: JobIdParam },
   responses: { 200: jsonResponse(JobStatusRecord, "The job"), ...authErrorResponses },
 });

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { jobForPrincipal, progressStub, reportProgress } from "../../services/jobs";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { JobIdParam } from "./schema";
 
 const route = createRoute({
@@ -14,8 +14,7 @@ const route = createRoute({
   description:
     "Events `progress` while running, then one terminal `completed` or `failed`, after which the stream ends. Each event has an `id`; " +
     "reconnect with `Last-Event-ID` to receive only what you missed. Data: `{job_id, status, pct, message, id, at}`.",
-  security: security.sessionOrApiKey,
-  middleware: [authenticate({ session: true, apiKey: true })] as const,
+  ...auth.sessionOrApiKey(),
   request: {
     params: JobIdParam,
     headers: z.object({ "last-event-id": z.string().regex(/^\d{1,10}$/).optional().openapi({ description: "The id of the last event received" }) }),

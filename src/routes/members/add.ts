@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, sessionOf } from "../../middleware/auth";
+import { sessionOf } from "../../middleware/auth";
 import { addMember } from "../../services/members";
 import { MANAGERS, requireMembership } from "../../services/organizations";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse, OrganizationIdParam } from "../schemas";
 import { AddMemberBody, Member } from "./schema";
 
@@ -14,8 +14,7 @@ const route = createRoute({
   tags: ["Members"],
   summary: "Add an existing user to the organization",
   description: "Owners and admins only; only an owner may add another owner. Counts against the plan's team seats.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: OrganizationIdParam, body: jsonBody(AddMemberBody) },
   responses: {
     201: jsonResponse(Member, "Added"),

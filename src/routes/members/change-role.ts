@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, sessionOf } from "../../middleware/auth";
+import { sessionOf } from "../../middleware/auth";
 import { changeMemberRole } from "../../services/members";
 import { MANAGERS, requireMembership } from "../../services/organizations";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse } from "../schemas";
 import { ChangeRoleBody, Member, MemberParams } from "./schema";
 
@@ -14,8 +14,7 @@ const route = createRoute({
   tags: ["Members"],
   summary: "Change a member's role",
   description: "Owners and admins only; only an owner may grant or take away `owner`; the last owner keeps it.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: MemberParams, body: jsonBody(ChangeRoleBody) },
   responses: {
     200: jsonResponse(Member, "Updated"),

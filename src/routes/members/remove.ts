@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, sessionOf } from "../../middleware/auth";
+import { sessionOf } from "../../middleware/auth";
 import { removeMember } from "../../services/members";
 import { requireMembership } from "../../services/organizations";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { MemberParams } from "./schema";
 
 const route = createRoute({
@@ -13,8 +13,7 @@ const route = createRoute({
   tags: ["Members"],
   summary: "Remove a member, or leave",
   description: "Owners and admins remove members (only an owner removes an owner); any member may remove themself. The last owner cannot leave.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: MemberParams },
   responses: {
     204: { description: "Removed" },

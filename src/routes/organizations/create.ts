@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, sessionOf } from "../../middleware/auth";
+import { sessionOf } from "../../middleware/auth";
 import { createOrganization, publicOrganization } from "../../services/organizations";
 import { setActiveOrganization } from "../../services/sessions";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse } from "../schemas";
 import { CreateOrganizationBody, Organization } from "./schema";
 
@@ -14,8 +14,7 @@ const route = createRoute({
   tags: ["Organizations"],
   summary: "Create an organization",
   description: "The caller becomes its owner; it starts on the `free` plan and becomes the session's active organization.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { body: jsonBody(CreateOrganizationBody) },
   responses: {
     201: jsonResponse(Organization, "Created"),

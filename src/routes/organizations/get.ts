@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, sessionOf } from "../../middleware/auth";
+import { sessionOf } from "../../middleware/auth";
 import { publicOrganization, requireMembership } from "../../services/organizations";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonResponse, OrganizationIdParam } from "../schemas";
 import { Organization } from "./schema";
 
@@ -12,8 +12,7 @@ const route = createRoute({
   path: "/{orgId}",
   tags: ["Organizations"],
   summary: "One organization",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: OrganizationIdParam },
   responses: { 200: jsonResponse(Organization, "The organization"), ...authErrorResponses },
 });

@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, sessionOf } from "../../middleware/auth";
+import { sessionOf } from "../../middleware/auth";
 import { organizationsOf, publicOrganization } from "../../services/organizations";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonResponse } from "../schemas";
 import { OrganizationList } from "./schema";
 
@@ -12,8 +12,7 @@ const route = createRoute({
   path: "/",
   tags: ["Organizations"],
   summary: "Organizations the caller belongs to",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   responses: { 200: jsonResponse(OrganizationList, "The caller's organizations, oldest first"), ...authErrorResponses },
 });
 

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, sessionOf } from "../../middleware/auth";
+import { sessionOf } from "../../middleware/auth";
 import { requireMembership } from "../../services/organizations";
 import { createProject, publicProject } from "../../services/projects";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse, OrganizationIdParam } from "../schemas";
 import { Project, ProjectBody } from "./schema";
 
@@ -13,8 +13,7 @@ const route = createRoute({
   path: "/organizations/{orgId}/projects",
   tags: ["Projects"],
   summary: "Create a project (a dataset) in an organization",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: OrganizationIdParam, body: jsonBody(ProjectBody) },
   responses: { 201: jsonResponse(Project, "Created"), ...authErrorResponses },
 });

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { MANAGERS } from "../../services/organizations";
 import { deleteProject, projectForPrincipal } from "../../services/projects";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { ProjectIdParam } from "../schemas";
 
 const route = createRoute({
@@ -13,8 +13,7 @@ const route = createRoute({
   tags: ["Projects"],
   summary: "Delete a project and everything in it",
   description: "Owners and admins only. Its API keys stop working at once here, and within 5 s in every other edge isolate.",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: ProjectIdParam },
   responses: { 204: { description: "Deleted" }, ...authErrorResponses },
 });

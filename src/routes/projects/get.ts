@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { projectForPrincipal, publicProject } from "../../services/projects";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonResponse, ProjectIdParam } from "../schemas";
 import { Project } from "./schema";
 
@@ -13,8 +13,7 @@ const route = createRoute({
   tags: ["Projects"],
   summary: "One project",
   description: "A member's session, or the project's own API key (any other project id answers 403 to a key).",
-  security: security.sessionOrApiKey,
-  middleware: [authenticate({ session: true, apiKey: true })] as const,
+  ...auth.sessionOrApiKey(),
   request: { params: ProjectIdParam },
   responses: { 200: jsonResponse(Project, "The project"), ...authErrorResponses },
 });

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, sessionOf } from "../../middleware/auth";
+import { sessionOf } from "../../middleware/auth";
 import { requireMembership } from "../../services/organizations";
 import { listProjects, publicProject } from "../../services/projects";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonResponse, OrganizationIdParam } from "../schemas";
 import { ProjectList } from "./schema";
 
@@ -13,8 +13,7 @@ const route = createRoute({
   path: "/organizations/{orgId}/projects",
   tags: ["Projects"],
   summary: "Projects of an organization",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: OrganizationIdParam },
   responses: { 200: jsonResponse(ProjectList, "Projects, oldest first"), ...authErrorResponses },
 });

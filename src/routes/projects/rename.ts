@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { authenticate, principalOf } from "../../middleware/auth";
+import { principalOf } from "../../middleware/auth";
 import { projectForPrincipal, publicProject, renameProject } from "../../services/projects";
-import { security, type Router } from "../router";
+import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
 import { Project, ProjectBody } from "./schema";
 
@@ -12,8 +12,7 @@ const route = createRoute({
   path: "/projects/{projectId}",
   tags: ["Projects"],
   summary: "Rename a project",
-  security: security.session,
-  middleware: [authenticate()] as const,
+  ...auth.session(),
   request: { params: ProjectIdParam, body: jsonBody(ProjectBody) },
   responses: { 200: jsonResponse(Project, "Renamed"), ...authErrorResponses },
 });

@@ -1,0 +1,57 @@
+import type { z } from "zod";
+
+export const retryDelaySeconds = (attempts: number) => Math.min(300, 5 * 2 ** (attempts - 1));
+
+/**
+ * Runs each message of a batch on its own: valid bodies go to `process` and are acked when it
+ * returns; a throw retries that message alone with exponential backoff (after the queue's last retry
+ * it lands in the dead-letter queue). A body that fails validation can never succeed: it is retried
+ * too, so it reaches the dead-letter queue and its log instead of vanishing.
+ */
+export async function consumeEach<Schema extends z.ZodType>(
+  batch: MessageBatch<unknown>,
+  schema: Schema,
+  process: (body: z.infer<Schema>) => Promise<void>,
+  onAttemptFailed: (body: z.infer<Schema>, error: unknown) => Promise<void>,
+) {
+  for (const message of batch.messages) {
+    const parsed = schema.safeParse(message.body);
+    if (!parsed.success) {
+      console.error(JSON.stringify({ level: "error", queue: batch.queue, message: "invalid message body", id: message.id }));
+      message.retry();
+      continue;
+    }
+    try {
+      await process(parsed.data);
+      message.ack();
+    } catch (error) {
+      console.error(JSON.stringify({ level: "error", queue: batch.queue, id: message.id, attempt: message.attempts, error: errorText(error) }));
+      await onAttemptFailed(parsed.data, error).catch(() => undefined);
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+}
+
+/** Dead letters: valid ones are handed to `finish` (which ends their job as failed); the rest are logged. */
+export async function consumeDeadLetters<Schema extends z.ZodType>(batch: MessageBatch<unknown>, schema: Schema, finish: (body: z.infer<Schema>) => Promise<void>) {
+  for (const message of batch.messages) {
+    const parsed = schema.safeParse(message.body);
+    if (!parsed.success) {
+      console.error(JSON.stringify({ level: "error", queue: batch.queue, message: "dropping invalid dead-lettered message", body: safeJson(message.body) }));
+      message.ack();
+      continue;
+    }
+    await finish(parsed.data);
+    message.ack();
+  }
+}
+
+export const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 500);
+
+function safeJson(value: unknown) {
+  try {
+    return JSON.stringify(value).slice(0, 500);
+  } catch {
+    return String(value);
+  }
+}

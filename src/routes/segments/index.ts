@@ -1,0 +1,94 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses, errorResponse } from "../../errors";
+import { database } from "../../db/client";
+import { principalOf } from "../../middleware/auth";
+import { projectForPrincipal } from "../../services/projects";
+import { createRuleSegment, deleteSegment, listSegments, previewSegment, publicSegment, segmentForPrincipal, updateSegment } from "../../services/segments";
+import { auth, createRouter } from "../router";
+import { jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
+import { CreateSegmentBody, Preview, PreviewBody, Segment, SegmentIdParam, SegmentList, UpdateSegmentBody } from "./schema";
+
+
+const list = createRoute({
+  method: "get",
+  path: "/projects/{projectId}/segments",
+  tags: ["Segments"],
+  summary: "A project's segments",
+  description: "Cluster segments from the last segmentation run (named from their RFM position, ids kept across runs), then rule and hybrid segments.",
+  ...auth.sessionOrApiKey(),
+  request: { params: ProjectIdParam },
+  responses: { 200: jsonResponse(SegmentList, "Segments"), ...authErrorResponses },
+});
+
+const preview = createRoute({
+  method: "post",
+  path: "/projects/{projectId}/segments/preview",
+  tags: ["Segments"],
+  summary: "Count and sample the customers rules would select, without saving",
+  ...auth.sessionOrApiKey(),
+  request: { params: ProjectIdParam, body: jsonBody(PreviewBody) },
+  responses: { 200: jsonResponse(Preview, "Matching customers: count and up to 20 by monetary value"), ...authErrorResponses },
+});
+
+const create = createRoute({
+  method: "post",
+  path: "/projects/{projectId}/segments",
+  tags: ["Segments"],
+  summary: "Create a rule segment (or a hybrid, with cluster_segment_id)",
+  ...auth.session(),
+  request: { params: ProjectIdParam, body: jsonBody(CreateSegmentBody) },
+  responses: { 201: jsonResponse(Segment, "Created, with its current size"), ...authErrorResponses },
+});
+
+const update = createRoute({
+  method: "patch",
+  path: "/segments/{segmentId}",
+  tags: ["Segments"],
+  summary: "Rename a segment or change its rules",
+  description: "Any segment can be renamed; rules belong to rule and hybrid segments.",
+  ...auth.session(),
+  request: { params: SegmentIdParam, body: jsonBody(UpdateSegmentBody) },
+  responses: { 200: jsonResponse(Segment, "Updated"), ...authErrorResponses },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/segments/{segmentId}",
+  tags: ["Segments"],
+  summary: "Delete a rule or hybrid segment",
+  ...auth.session(),
+  request: { params: SegmentIdParam },
+  responses: { 204: { description: "Deleted" }, 409: errorResponse("Cluster segments are managed by segmentation runs (`conflict`)"), ...authErrorResponses },
+});
+
+/** Mounted at /api/engine. */
+export function segmentRoutes() {
+  const app = createRouter();
+  app.openapi(list, async (c) => {
+    const db = database(c.env.DB);
+    const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
+    return c.json({ segments: (await listSegments(db, project.id)).map(publicSegment) }, 200);
+  });
+  app.openapi(preview, async (c) => {
+    const db = database(c.env.DB);
+    const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
+    const body = c.req.valid("json");
+    return c.json(await previewSegment(c.env.DB, db, project.id, body.rules, body.cluster_segment_id), 200);
+  });
+  app.openapi(create, async (c) => {
+    const db = database(c.env.DB);
+    const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
+    return c.json(publicSegment(await createRuleSegment(c.env.DB, db, project, c.req.valid("json"))), 201);
+  });
+  app.openapi(update, async (c) => {
+    const db = database(c.env.DB);
+    const segment = await segmentForPrincipal(db, principalOf(c), c.req.valid("param").segmentId);
+    return c.json(publicSegment(await updateSegment(c.env.DB, db, segment, c.req.valid("json"))), 200);
+  });
+  app.openapi(remove, async (c) => {
+    const db = database(c.env.DB);
+    await deleteSegment(db, await segmentForPrincipal(db, principalOf(c), c.req.valid("param").segmentId));
+    return c.body(null, 204);
+  });
+  return app;
+}

@@ -1,0 +1,130 @@
+import type { Database } from "../db/client";
+import { ApiError } from "../errors";
+import { toHex } from "../lib/crypto";
+import type { Principal } from "../middleware/auth";
+import { compileConditions, FilterError, type Condition } from "./customer-filters";
+import { requireMembership } from "./organizations";
+
+/** The columns a customer profile is read with. */
+export const CUSTOMER_COLUMNS = `customers.id, customers.project_id, customers.customer_id, customers.segment_id, customers.segment_label,
+  customers.churn_score, customers.churn_risk, customers.abc_category, customers.rfm_recency_days, customers.frequency,
+  customers.monetary_cents, customers.return_rate, customers.uplift_score, customers.expected_purchases_90d,
+  customers.first_purchase_at, customers.last_transaction_at, customers.extra_features, customers.profiled_at`;
+
+export type CustomerRow = {
+  id: string;
+  project_id: string;
+  customer_id: string;
+  segment_id: string | null;
+  segment_label: string | null;
+  churn_score: number | null;
+  churn_risk: "low" | "medium" | "high" | null;
+  abc_category: "A" | "B" | "C" | null;
+  rfm_recency_days: number | null;
+  frequency: number;
+  monetary_cents: number;
+  return_rate: number;
+  uplift_score: number | null;
+  expected_purchases_90d: number | null;
+  first_purchase_at: number | null;
+  last_transaction_at: number;
+  extra_features: string | null;
+  profiled_at: number | null;
+};
+
+/** A short pseudonymous handle of the tenant's customer id, for screens that should not show it. */
+async function customerHandle(projectId: string, customerId: string) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${projectId}:${customerId}`)));
+  return `CUST_${toHex(digest.subarray(0, 4)).toUpperCase()}`;
+}
+
+export async function publicCustomer(row: CustomerRow) {
+  return {
+    id: row.id,
+    customer_id: row.customer_id,
+    customer_id_hash: await customerHandle(row.project_id, row.customer_id),
+    segment_id: row.segment_id,
+    segment_label: row.segment_label,
+    churn_score: row.churn_score,
+    churn_risk: row.churn_risk,
+    abc_category: row.abc_category,
+    rfm_recency_days: row.rfm_recency_days,
+    rfm_frequency: row.frequency,
+    rfm_monetary: row.monetary_cents / 100,
+    return_rate: row.return_rate,
+    uplift_score: row.uplift_score,
+    expected_purchases_90d: row.expected_purchases_90d,
+    first_purchase_at: row.first_purchase_at === null ? null : new Date(row.first_purchase_at).toISOString(),
+    last_transaction_at: new Date(row.last_transaction_at).toISOString(),
+    extra_features: row.extra_features ? (JSON.parse(row.extra_features) as Record<string, unknown>) : {},
+    profiled_at: row.profiled_at === null ? null : new Date(row.profiled_at).toISOString(),
+  };
+}
+
+export const sortFields = {
+  rfm_recency_days: "customers.rfm_recency_days",
+  rfm_frequency: "customers.frequency",
+  rfm_monetary: "customers.monetary_cents",
+  return_rate: "customers.return_rate",
+  churn_score: "customers.churn_score",
+  uplift_score: "customers.uplift_score",
+  expected_purchases_90d: "customers.expected_purchases_90d",
+  last_transaction_at: "customers.last_transaction_at",
+  first_purchase_at: "customers.first_purchase_at",
+  customer_id: "customers.customer_id",
+} as const;
+export type SortField = keyof typeof sortFields;
+
+/** A WHERE clause over a project's customers: conditions, optionally inside a cluster segment. */
+export function customerScope(projectId: string, conditions: readonly Condition[], clusterSegmentId?: string | null) {
+  let compiled;
+  try {
+    compiled = compileConditions(conditions);
+  } catch (error) {
+    if (error instanceof FilterError) throw new ApiError("validation_error", [{ path: `rules.${error.path}`, code: "invalid_condition", message: error.message }]);
+    throw error;
+  }
+  const parts = ["customers.project_id = ?", `(${compiled.sql})`];
+  const params: unknown[] = [projectId, ...compiled.params];
+  if (clusterSegmentId) {
+    parts.push("customers.segment_id = ?");
+    params.push(clusterSegmentId);
+  }
+  return { sql: parts.join(" AND "), params };
+}
+
+export async function listCustomers(
+  db: D1Database,
+  projectId: string,
+  query: { conditions: Condition[]; page: number; limit: number; sortBy: SortField; sortDir: "asc" | "desc"; clusterSegmentId?: string | null },
+) {
+  const where = customerScope(projectId, query.conditions, query.clusterSegmentId);
+  // Nulls (customers not yet profiled) sort last either way; customer_id breaks ties so pages are stable.
+  const order = `${sortFields[query.sortBy]} IS NULL, ${sortFields[query.sortBy]} ${query.sortDir === "asc" ? "ASC" : "DESC"}, customers.customer_id ASC`;
+  const [count, page] = await db.batch<{ n: number } | CustomerRow>([
+    db.prepare(`SELECT COUNT(*) AS n FROM customers WHERE ${where.sql}`).bind(...where.params),
+    db
+      .prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .bind(...where.params, query.limit, (query.page - 1) * query.limit),
+  ]);
+  const total = (count!.results[0] as { n: number }).n;
+  return {
+    customers: await Promise.all((page!.results as CustomerRow[]).map(publicCustomer)),
+    total,
+    page: query.page,
+    pages: Math.ceil(total / query.limit),
+  };
+}
+
+/** A customer the caller may see (by the API's customer id); otherwise 404. */
+export async function customerForPrincipal(db: D1Database, orm: Database, principal: Principal, id: string): Promise<CustomerRow> {
+  const row = await db
+    .prepare(`SELECT ${CUSTOMER_COLUMNS}, projects.organization_id AS organization_id FROM customers JOIN projects ON projects.id = customers.project_id WHERE customers.id = ?`)
+    .bind(id)
+    .first<CustomerRow & { organization_id: string }>();
+  if (!row) throw new ApiError("not_found");
+  if (principal.kind === "apiKey") {
+    if (principal.projectId !== row.project_id) throw new ApiError("not_found");
+  } else await requireMembership(orm, principal.user.id, row.organization_id);
+  return row;
+}
