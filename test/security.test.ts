@@ -1,13 +1,28 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { call, expectError, tenant as newTenant } from "./helpers";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { call, expectError, json, tenant as newTenant } from "./helpers";
 import { ingest, waitForJob } from "./ingest/helpers";
 
-/** A tenant with a file and a job of its own, so every kind of id can be probed. */
+/** A tenant with a file, a job, a modelled customer and segments of its own, so every kind of id can be probed. */
 async function tenant() {
   const t = await newTenant();
-  const accepted = await ingest(t.apiKey.key, t.project.id, [{ customer_id: "c", order_date: "2025-01-01", amount: 1 }]);
+  const accepted = await ingest(t.apiKey.key, t.project.id, [
+    { customer_id: "c1", order_date: "2025-01-01", amount: 1 },
+    { customer_id: "c2", order_date: "2025-01-02", amount: 2 },
+  ]);
   await waitForJob(t.apiKey.key, accepted.job_id);
-  return { ...t, fileId: accepted.file_id, jobId: accepted.job_id };
+  let customerId = "";
+  await vi.waitFor(
+    async () => {
+      const page = await json(await call("GET", `/api/engine/projects/${t.project.id}/customers?sort_by=customer_id&sort_dir=asc`, { token: t.owner.token }));
+      expect(page.customers[0]?.segment_id).toBeTruthy();
+      customerId = page.customers[0].id;
+    },
+    { timeout: 30_000, interval: 200 },
+  );
+  const rule = await json(
+    await call("POST", `/api/engine/projects/${t.project.id}/segments`, { token: t.owner.token, body: { name: "All", rules: [{ field: "rfm_frequency", op: "gte", value: 0 }] } }),
+  );
+  return { ...t, fileId: accepted.file_id, jobId: accepted.job_id, customerId, segmentId: rule.id as string };
 }
 
 type Tenant = Awaited<ReturnType<typeof tenant>>;
@@ -59,18 +74,42 @@ const routes: Array<{
   { method: "GET", path: (t) => `/api/engine/jobs/${t.jobId}/status`, accepts: "sessionOrApiKey", idIsNotProject: true },
   { method: "GET", path: (t) => `/api/engine/jobs/${t.jobId}/progress`, accepts: "sessionOrApiKey", idIsNotProject: true },
   { method: "GET", path: (t) => `/api/engine/jobs/${t.jobId}/progress/stream`, accepts: "sessionOrApiKey", idIsNotProject: true },
+  { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/segments`, accepts: "sessionOrApiKey" },
+  { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/segments/preview`, body: { rules: [] }, accepts: "sessionOrApiKey" },
+  { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/segments`, body: { name: "x", rules: [] }, accepts: "session" },
+  { method: "PATCH", path: (t) => `/api/engine/segments/${t.segmentId}`, body: { name: "x" }, accepts: "session", idIsNotProject: true },
+  { method: "DELETE", path: (t) => `/api/engine/segments/${t.segmentId}`, accepts: "session", idIsNotProject: true },
+  { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/customers`, accepts: "sessionOrApiKey" },
+  { method: "GET", path: (t) => `/api/engine/customers/${t.customerId}`, accepts: "sessionOrApiKey", idIsNotProject: true },
+  { method: "GET", path: (t) => `/api/engine/customers/${t.customerId}/similar`, accepts: "sessionOrApiKey", idIsNotProject: true },
+  { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/overview`, accepts: "sessionOrApiKey" },
+  { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/segmentation`, accepts: "session" },
 ];
 
 const bodyFor = (route: (typeof routes)[number], t: Tenant) => (typeof route.body === "function" ? route.body(t) : route.body);
 
 const unknownKey = `sk_live_${"0".repeat(64)}`;
 
-describe.each(routes)("$method $accepts route security", (route) => {
-  let me: Tenant;
-  let other: Tenant;
-  beforeAll(async () => {
-    [me, other] = await Promise.all([tenant(), tenant()]);
-  });
+// Every case here is refused, so nothing changes: two tenants serve all the routes.
+let me: Tenant;
+let other: Tenant;
+beforeAll(async () => {
+  [me, other] = await Promise.all([tenant(), tenant()]);
+}, 60_000);
+
+/** Route paths with placeholders, to name the cases. */
+const placeholders = {
+  organization: { id: ":orgId" },
+  project: { id: ":projectId" },
+  owner: { user: { id: ":userId" } },
+  apiKey: { id: ":keyId" },
+  fileId: ":fileId",
+  jobId: ":jobId",
+  customerId: ":customerId",
+  segmentId: ":segmentId",
+} as unknown as Tenant;
+
+describe.each(routes.map((route) => [`${route.method} ${route.path(placeholders)}`, route] as const))("%s", (_, route) => {
   it("401 without a credential", async () => {
     await expectError(await call(route.method, route.path(me), { body: bodyFor(route, me) }), 401, "unauthorized");
   });
