@@ -3,7 +3,7 @@ import { ApiError } from "../errors";
 import { toHex } from "../lib/crypto";
 import type { Principal } from "../middleware/auth";
 import { compileConditions, FilterError, type Condition } from "./customer-filters";
-import { requireMembership } from "./organizations";
+import { assertCanSee } from "./access";
 
 /** The columns a customer profile is read with. */
 export const CUSTOMER_COLUMNS = `customers.id, customers.project_id, customers.customer_id, customers.segment_id, customers.segment_label,
@@ -122,9 +122,6 @@ export async function customerForPrincipal(db: D1Database, orm: Database, princi
     .prepare(`SELECT ${CUSTOMER_COLUMNS}, projects.organization_id AS organization_id FROM customers JOIN projects ON projects.id = customers.project_id WHERE customers.id = ?`)
     .bind(id)
     .first<CustomerRow & { organization_id: string }>();
-  if (!row) throw new ApiError("not_found");
-  if (principal.kind === "apiKey") {
-    if (principal.projectId !== row.project_id) throw new ApiError("not_found");
-  } else await requireMembership(orm, principal.user.id, row.organization_id);
-  return row;
+  await assertCanSee(orm, principal, row && { projectId: row.project_id, organizationId: row.organization_id });
+  return row!;
 }

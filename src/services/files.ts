@@ -8,7 +8,7 @@ import type { ColumnMapping } from "../ingest/columns";
 import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
 import { newJob, type JobRecord } from "./jobs";
-import { requireMembership } from "./organizations";
+import { assertCanSee } from "./access";
 import type { ProjectRecord } from "./projects";
 import { removeFileTransactions } from "./transactions";
 
@@ -110,13 +110,8 @@ export async function listFiles(db: Database, projectId: string) {
 /** A file the caller may see: a member's session or its project's API key; otherwise 404. */
 export async function fileForPrincipal(db: Database, principal: Principal, fileId: string): Promise<FileRecord> {
   const file = await db.select().from(files).where(eq(files.id, fileId)).get();
-  if (!file) throw new ApiError("not_found");
-  if (principal.kind === "apiKey") {
-    if (principal.projectId !== file.projectId) throw new ApiError("not_found");
-  } else {
-    await requireMembership(db, principal.user.id, file.organizationId);
-  }
-  return file;
+  await assertCanSee(db, principal, file);
+  return file!;
 }
 
 /**

@@ -2,11 +2,10 @@ import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { jobs, type JobStatus, type JobType } from "../db/schema";
 import type { Bindings } from "../env";
-import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
 import type { ProgressEvent, ProgressUpdate } from "../../durable-objects/job-progress";
-import { requireMembership } from "./organizations";
+import { assertCanSee } from "./access";
 
 export type JobRecord = typeof jobs.$inferSelect;
 
@@ -60,13 +59,8 @@ export async function findJob(db: Database, jobId: string) {
  */
 export async function jobForPrincipal(db: Database, principal: Principal, jobId: string): Promise<JobRecord> {
   const job = await findJob(db, jobId);
-  if (!job) throw new ApiError("not_found");
-  if (principal.kind === "apiKey") {
-    if (principal.projectId !== job.projectId) throw new ApiError("not_found");
-  } else {
-    await requireMembership(db, principal.user.id, job.organizationId);
-  }
-  return job;
+  await assertCanSee(db, principal, job);
+  return job!;
 }
 
 export const progressStub = (env: Bindings, jobId: string) => env.JOB_PROGRESS.get(env.JOB_PROGRESS.idFromName(jobId));

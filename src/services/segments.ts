@@ -6,7 +6,7 @@ import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
 import { CUSTOMER_COLUMNS, customerScope, publicCustomer, type CustomerRow } from "./customers";
 import type { Condition } from "./customer-filters";
-import { requireMembership } from "./organizations";
+import { assertCanSee } from "./access";
 
 export type SegmentRecord = typeof segments.$inferSelect;
 
@@ -33,11 +33,8 @@ export async function listSegments(db: Database, projectId: string) {
 
 export async function segmentForPrincipal(db: Database, principal: Principal, segmentId: string): Promise<SegmentRecord> {
   const segment = await db.select().from(segments).where(eq(segments.id, segmentId)).get();
-  if (!segment) throw new ApiError("not_found");
-  if (principal.kind === "apiKey") {
-    if (principal.projectId !== segment.projectId) throw new ApiError("not_found");
-  } else await requireMembership(db, principal.user.id, segment.organizationId);
-  return segment;
+  await assertCanSee(db, principal, segment);
+  return segment!;
 }
 
 /** The cluster a hybrid segment narrows must be a cluster segment of the same project (else 400). */
