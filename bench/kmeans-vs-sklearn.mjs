@@ -11,6 +11,7 @@
 //   PYTHON=/usr/bin/python3   the python with numpy, scikit-learn and threadpoolctl
 //   CDNOW_FILE=…              default ../shared/data/cdnow/CDNOW_master.txt (section 3a is skipped if absent)
 //   BENCH_REPEATS=5           timed K-Means repetitions per side
+//   BENCH_HEAP_LIMIT_MB=128   heap cap of the worker isolate in the memory check
 //
 // Exits non-zero if the run itself fails (python fails, results disagree in shape), not if a target
 // is missed.
@@ -33,6 +34,7 @@ setFlagsFromString("--expose-gc");
 const PYTHON = process.env.PYTHON || "/usr/bin/python3";
 const CDNOW_FILE = process.env.CDNOW_FILE || join(root, "..", "shared", "data", "cdnow", "CDNOW_master.txt");
 const REPEATS = positiveInt("BENCH_REPEATS", 5);
+const WORKER_LIMIT_MB = positiveInt("BENCH_HEAP_LIMIT_MB", 128); // a Worker's memory limit
 
 const N = 100_000;
 const D = 8;
@@ -45,7 +47,6 @@ const TIME_TARGET = 1.5; // ours / sklearn, best of REPEATS
 const INERTIA_TARGET = 1e-6; // relative difference
 const SEGMENT_RUNS = 3;
 const GENERATED_CUSTOMERS = 50_000;
-const WORKER_LIMIT_MB = 128;
 const DAY_MS = 86_400_000;
 
 const execFileAsync = promisify(execFile);
@@ -334,7 +335,9 @@ function generatedCustomers(engine, n, seed) {
  * the answer is whether the run completes within it.
  */
 async function measureHeap(engine, customers, limitMb) {
-  const resourceLimits = limitMb ? { maxOldGenerationSizeMb: limitMb - 16, maxYoungGenerationSizeMb: 16 } : undefined;
+  // V8 splits a heap into young and old generations; the cap is their sum.
+  const young = Math.min(16, Math.floor(limitMb / 4));
+  const resourceLimits = limitMb ? { maxOldGenerationSizeMb: limitMb - young, maxYoungGenerationSizeMb: young } : undefined;
   const worker = new Worker(join(root, "bench", "lib", "segment-worker.mjs"), { workerData: { bundlePath: engine.path }, resourceLimits });
   let peak = 0;
   let samples = 0;
@@ -347,10 +350,9 @@ async function measureHeap(engine, customers, limitMb) {
     worker.once("error", reject);
     worker.once("exit", (code) => reject(new Error(`worker exited with code ${code} before finishing`)));
   });
-  finished.catch(() => {}); // handled where awaited; keeps an early rejection from being "unhandled"
+  let done = false;
+  finished.then(() => (done = true), () => (done = true)); // also keeps an early rejection "handled"
   worker.postMessage({ customers });
-  let done = null;
-  finished.then((message) => (done = message), () => (done = "failed"));
   while (!done) {
     try {
       const stats = await worker.getHeapStatistics();
@@ -359,7 +361,7 @@ async function measureHeap(engine, customers, limitMb) {
         samples++;
       }
     } catch {
-      break; // the worker is gone (finished or out of memory)
+      // not started yet, or gone (finished, out of memory): `done` says which
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
   }

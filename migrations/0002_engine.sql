@@ -7,7 +7,7 @@ CREATE TABLE `segment_membership_snapshots` (
 	FOREIGN KEY (`project_id`) REFERENCES `projects`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE INDEX `snapshots_project_date_idx` ON `segment_membership_snapshots` (`project_id`,`snapshot_date`);--> statement-breakpoint
+CREATE INDEX `snapshots_project_date_customer_idx` ON `segment_membership_snapshots` (`project_id`,`snapshot_date`,`customer_id`);--> statement-breakpoint
 CREATE TABLE `segments` (
 	`id` text PRIMARY KEY NOT NULL,
 	`project_id` text NOT NULL,

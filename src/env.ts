@@ -12,6 +12,9 @@ export type Bindings = {
   SEGMENTATION_QUEUE: Queue<SegmentationMessage>;
   USAGE?: AnalyticsEngineDataset;
   ANALYTICS_STORE?: string;
+  ANALYTICS_DATASET?: string;
+  CF_ACCOUNT_ID?: string;
+  CF_API_TOKEN?: string;
   SEGMENTATION_DELAY_SECONDS?: string;
   JWT_SECRET: string;
   RATE_LIMIT_MAX: string;

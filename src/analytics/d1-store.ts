@@ -1,9 +1,12 @@
-import type { AnalyticsStore } from "./store";
+import type { AnalyticsStore, UsageDimension, UsageQuery, UsageRow } from "./store";
 import type { UsageEvent } from "./schema";
 
 /** Rows per INSERT: one bound JSON parameter carries them all (D1 allows 100 parameters per statement). */
 const CHUNK = 500;
 
+const columns: Record<UsageDimension, string> = { type: "type", projectId: "project_id", apiKeyId: "api_key_id", detail: "detail" };
+
+/** The local and test store: `usage_events` in D1, with the same logical columns as Analytics Engine. */
 export class D1AnalyticsStore implements AnalyticsStore {
   constructor(private readonly db: D1Database) {}
 
@@ -25,5 +28,29 @@ export class D1AnalyticsStore implements AnalyticsStore {
       );
     }
     await this.db.batch(statements);
+  }
+
+  async usage(query: UsageQuery): Promise<UsageRow[]> {
+    const slotMs = query.slotMinutes * 60_000;
+    const dims = query.dimensions.map((d) => `${columns[d]} AS "${d}"`);
+    const where = ["organization_id = ?", "timestamp >= ?", "timestamp < ?"];
+    const params: unknown[] = [query.organizationId, query.start, query.end];
+    if (query.projectId) {
+      where.push("project_id = ?");
+      params.push(query.projectId);
+    }
+    if (query.types?.length) {
+      where.push(`type IN (${query.types.map(() => "?").join(", ")})`);
+      params.push(...query.types);
+    }
+    const groups = ["slot", ...query.dimensions.map((d) => `"${d}"`)];
+    const { results } = await this.db
+      .prepare(
+        `SELECT (timestamp / ${slotMs}) * ${slotMs} AS slot, ${[...dims, "SUM(value) AS value"].join(", ")}
+         FROM usage_events WHERE ${where.join(" AND ")} GROUP BY ${groups.join(", ")} ORDER BY slot`,
+      )
+      .bind(...params)
+      .all<UsageRow>();
+    return results;
   }
 }

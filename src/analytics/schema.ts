@@ -19,13 +19,13 @@ export type UsageEvent = {
   timestamp?: number;
 };
 
-export const aeColumns = {
+export const aeColumns: Record<"type" | "projectId" | "apiKeyId" | "detail" | "value", string> = {
   type: "blob1",
   projectId: "blob2",
   apiKeyId: "blob3",
   detail: "blob4",
   value: "double1",
-} as const;
+};
 
 /** The data point the Analytics Engine binding takes for an event. */
 export function toDataPoint(event: UsageEvent): AnalyticsEngineDataPoint {

@@ -48,7 +48,7 @@ export const segmentMembershipSnapshots = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.segmentId, t.snapshotDate, t.customerId] }),
-    index("snapshots_project_date_idx").on(t.projectId, t.snapshotDate),
+    index("snapshots_project_date_customer_idx").on(t.projectId, t.snapshotDate, t.customerId),
   ],
 );
 
