@@ -1,3 +1,13 @@
+CREATE TABLE `segment_daily_sizes` (
+	`project_id` text NOT NULL,
+	`segment_id` text NOT NULL,
+	`day` text NOT NULL,
+	`size` integer NOT NULL,
+	PRIMARY KEY(`segment_id`, `day`),
+	FOREIGN KEY (`project_id`) REFERENCES `projects`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `segment_sizes_project_day_idx` ON `segment_daily_sizes` (`project_id`,`day`);--> statement-breakpoint
 CREATE TABLE `segment_membership_snapshots` (
 	`project_id` text NOT NULL,
 	`snapshot_date` text NOT NULL,
@@ -8,6 +18,16 @@ CREATE TABLE `segment_membership_snapshots` (
 );
 --> statement-breakpoint
 CREATE INDEX `snapshots_project_date_customer_idx` ON `segment_membership_snapshots` (`project_id`,`snapshot_date`,`customer_id`);--> statement-breakpoint
+CREATE TABLE `segment_overlaps` (
+	`project_id` text NOT NULL,
+	`day` text NOT NULL,
+	`segment_a_id` text NOT NULL,
+	`segment_b_id` text NOT NULL,
+	`overlap` integer NOT NULL,
+	PRIMARY KEY(`project_id`, `day`, `segment_a_id`, `segment_b_id`),
+	FOREIGN KEY (`project_id`) REFERENCES `projects`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `segments` (
 	`id` text PRIMARY KEY NOT NULL,
 	`project_id` text NOT NULL,

@@ -20,6 +20,7 @@ import { segmentRoutes } from "./routes/segments";
 import { customerRoutes } from "./routes/customers";
 import { overviewRoutes } from "./routes/overview";
 import { segmentationRoutes } from "./routes/segmentation";
+import { analyticsRoutes, organizationAnalyticsRoutes } from "./routes/analytics";
 import { registerSystemRoutes } from "./routes/system";
 import { methodNotAllowed } from "./routes/method-not-allowed";
 
@@ -43,6 +44,8 @@ export function createApp() {
   app.route("/api/engine", customerRoutes());
   app.route("/api/engine", overviewRoutes());
   app.route("/api/engine", segmentationRoutes());
+  app.route("/api/analytics", analyticsRoutes());
+  app.route("/api/organizations", organizationAnalyticsRoutes());
   registerSystemRoutes(app);
 
   const allowedMethods = methodNotAllowed(app);

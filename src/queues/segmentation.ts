@@ -188,15 +188,22 @@ async function writeProfiles(d1: D1Database, projectId: string, customers: Custo
   for (let i = 0; i < statements.length; i += STATEMENTS_PER_BATCH) await d1.batch(statements.slice(i, i + STATEMENTS_PER_BATCH));
 }
 
+/** Member-level snapshots are kept this long (overlap needs only the latest; trends use daily sizes). */
+const MEMBERSHIP_RETENTION_DAYS = 35;
+
 /**
- * Recounts rule and hybrid segments and rewrites today's membership snapshot (UTC date) for every
- * segment of the project. Returns each segment's size for the trend points.
+ * Recounts rule and hybrid segments and rewrites today's (UTC) snapshot for every segment of the
+ * project: members, sizes and pairwise overlaps; prunes member snapshots past the retention. Returns
+ * each segment's size for the trend points.
  */
 export async function refreshRuleSegmentsAndSnapshot(d1: D1Database, db: Database, projectId: string, now: Date) {
   const day = now.toISOString().slice(0, 10);
+  const oldest = new Date(now.getTime() - MEMBERSHIP_RETENTION_DAYS * 86_400_000).toISOString().slice(0, 10);
   const all = await db.select().from(segments).where(eq(segments.projectId, projectId)).all();
   const statements: D1PreparedStatement[] = [
-    d1.prepare("DELETE FROM segment_membership_snapshots WHERE project_id = ? AND snapshot_date = ?").bind(projectId, day),
+    d1.prepare("DELETE FROM segment_membership_snapshots WHERE project_id = ? AND (snapshot_date = ? OR snapshot_date < ?)").bind(projectId, day, oldest),
+    d1.prepare("DELETE FROM segment_daily_sizes WHERE project_id = ? AND day = ?").bind(projectId, day),
+    d1.prepare("DELETE FROM segment_overlaps WHERE project_id = ? AND day = ?").bind(projectId, day),
     d1
       .prepare(
         `INSERT OR IGNORE INTO segment_membership_snapshots (project_id, snapshot_date, segment_id, customer_id)
@@ -220,6 +227,21 @@ export async function refreshRuleSegmentsAndSnapshot(d1: D1Database, db: Databas
         .bind(projectId, day, segment.id, ...where.params),
     );
   }
+  statements.push(
+    d1
+      .prepare("INSERT INTO segment_daily_sizes (project_id, segment_id, day, size) SELECT ?1, value ->> 0, ?2, value ->> 1 FROM json_each(?3)")
+      .bind(projectId, day, JSON.stringify(sizes.map((s) => [s.id, s.size]))),
+    d1
+      .prepare(
+        `INSERT INTO segment_overlaps (project_id, day, segment_a_id, segment_b_id, overlap)
+         SELECT ?1, ?2, a.segment_id, b.segment_id, COUNT(*) FROM segment_membership_snapshots a
+         JOIN segment_membership_snapshots b ON b.project_id = a.project_id AND b.snapshot_date = a.snapshot_date
+           AND b.customer_id = a.customer_id AND b.segment_id > a.segment_id
+         WHERE a.project_id = ?1 AND a.snapshot_date = ?2
+         GROUP BY a.segment_id, b.segment_id`,
+      )
+      .bind(projectId, day),
+  );
   await d1.batch(statements);
   return sizes;
 }

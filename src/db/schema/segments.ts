@@ -64,3 +64,32 @@ export const usageCounters = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.period] })],
 );
+
+/** Each segment's size per day (UTC), kept for trends long after member-level snapshots are pruned. */
+export const segmentDailySizes = sqliteTable(
+  "segment_daily_sizes",
+  {
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    segmentId: text("segment_id").notNull(),
+    day: text("day").notNull(),
+    size: integer("size").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.segmentId, t.day] }), index("segment_sizes_project_day_idx").on(t.projectId, t.day)],
+);
+
+/** Shared members of each pair of segments on a snapshot day, computed when the snapshot is written. */
+export const segmentOverlaps = sqliteTable(
+  "segment_overlaps",
+  {
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    day: text("day").notNull(),
+    segmentAId: text("segment_a_id").notNull(),
+    segmentBId: text("segment_b_id").notNull(),
+    overlap: integer("overlap").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.day, t.segmentAId, t.segmentBId] })],
+);

@@ -1,0 +1,84 @@
+import { z } from "@hono/zod-openapi";
+import { Timestamp } from "../schemas";
+
+export const ScopeQuery = z.object({
+  project_id: z.string().min(1).max(64).optional().openapi({ description: "Narrow a session's organization-wide view to one project" }),
+});
+
+export const AnalyticsOverview = z
+  .object({
+    segment_count: z.number().int(),
+    total_members: z.number().int().openapi({ description: "Customers who belong to at least one segment" }),
+    events_30d: z.number().int().openapi({ description: "Transaction rows ingested in the last 30 days" }),
+    ai_credits_used: z.number().int(),
+    ai_credits_limit: z.number().int().openapi({ description: "-1 means unlimited" }),
+  })
+  .openapi("AnalyticsOverview");
+
+export const SegmentTrend = z
+  .array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      kind: z.string(),
+      member_count: z.number().int(),
+      last_computed_at: Timestamp.nullable(),
+      trend: z.array(z.object({ day: z.string(), count: z.number().int() })),
+    }),
+  )
+  .openapi("SegmentTrends");
+
+export const Overlap = z
+  .array(
+    z.object({
+      seg_a_id: z.string(),
+      seg_a_name: z.string(),
+      seg_b_id: z.string(),
+      seg_b_name: z.string(),
+      overlap: z.number().int(),
+      overlap_pct: z.number(),
+    }),
+  )
+  .openapi("SegmentOverlap");
+
+export const Activations = z
+  .array(
+    z.object({
+      id: z.string(),
+      segment_id: z.string(),
+      segment_name: z.string(),
+      connector_type: z.string(),
+      status: z.string(),
+      last_synced_at: Timestamp.nullable(),
+      last_error: z.string(),
+      member_count: z.number().int(),
+      success_rate: z.number().nullable(),
+      sync_logs: z.array(z.object({ status: z.string(), user_count: z.number().int(), error_message: z.string(), synced_at: Timestamp })),
+    }),
+  )
+  .openapi("ActivationAnalytics");
+
+export const Copilot = z
+  .object({
+    total: z.number().int(),
+    daily: z.array(z.object({ day: z.string(), success: z.number().int(), error: z.number().int() })),
+  })
+  .openapi("CopilotAnalytics");
+
+const Used = z.object({ used: z.number(), limit: z.number().openapi({ description: "-1 means unlimited" }) });
+
+export const PlanUsage = z
+  .object({
+    plan_name: z.string(),
+    plan_tier: z.string(),
+    period_start: z.string(),
+    period_end: z.string(),
+    events: Used.openapi({ description: "Rows of completed files (the plan's row quota)" }),
+    users: Used.openapi({ description: "Customer profiles" }),
+    segments: Used,
+    ai_credits: Used.openapi({ description: "GenAI operations this month" }),
+    model_runs: Used,
+    storage_gb: Used,
+    team_seats: Used,
+  })
+  .openapi("PlanUsage");
