@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 export const errorStatus = {
   validation_error: 400,
   invalid_json: 400,
+  invalid_query: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   invalid_api_key: 401,

@@ -9,6 +9,7 @@ type Messages = Record<ErrorCode, string>;
 const en: Messages = {
   validation_error: "Validation failed",
   invalid_json: "Malformed JSON in request body",
+  invalid_query: "The query was refused: {reason}",
   unauthorized: "Authentication required",
   invalid_credentials: "Invalid email or password",
   invalid_api_key: "Invalid API key",
@@ -38,6 +39,7 @@ const en: Messages = {
 const tr: Messages = {
   validation_error: "Doğrulama başarısız",
   invalid_json: "İstek gövdesinde bozuk JSON",
+  invalid_query: "Sorgu reddedildi: {reason}",
   unauthorized: "Kimlik doğrulaması gerekli",
   invalid_credentials: "E-posta veya parola hatalı",
   invalid_api_key: "Geçersiz API anahtarı",

@@ -22,93 +22,236 @@ export function kmeans(points: Matrix, k: number, options: KMeansOptions = {}): 
   const { seed = 42, restarts = 4, maxIterations = 300, tolerance = 1e-4, initialCentroids } = options;
   if (points.n === 0) throw new RangeError("k-means needs at least one point");
   k = Math.max(1, Math.min(k, points.n));
-  const scaledTolerance = tolerance * meanVariance(points);
-  if (initialCentroids) return lloyd(points, cloneMatrix(initialCentroids), maxIterations, scaledTolerance);
+  // tolerance 0 (stop only when no centre moves) needs no pass for the variance
+  const scaledTolerance = tolerance === 0 ? 0 : tolerance * meanVariance(points);
+  const pointRadius = maxRowNorm(points.data, points.n, points.d);
+  if (initialCentroids) return lloyd(points, cloneMatrix(initialCentroids), maxIterations, scaledTolerance, pointRadius);
   const random = seededRandom(seed);
   let best: KMeansResult | undefined;
   for (let run = 0; run < restarts; run++) {
-    const result = lloyd(points, kmeansPlusPlus(points, k, random), maxIterations, scaledTolerance);
+    const result = lloyd(points, kmeansPlusPlus(points, k, random), maxIterations, scaledTolerance, pointRadius);
     if (!best || result.inertia < best.inertia) best = result;
   }
   return best!;
 }
 
-function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, tolerance: number): KMeansResult {
+/**
+ * Lloyd's algorithm with Hamerly's bounds (G. Hamerly, "Making k-means even faster", SDM 2010). Each
+ * point keeps an upper bound on the distance to its own centre and a lower bound on the distance to
+ * every other centre; both stay valid as the centres move (triangle inequality). While they separate,
+ * or the point is within half the gap from its centre to the nearest other centre, its label cannot
+ * change and it is not compared with the k centres; in practice almost every point is skipped after
+ * the first few iterations.
+ *
+ * The iterates are Lloyd's exactly, not just approximately: a point that is compared gets the same
+ * scores, computed in the same order, as in plain Lloyd; a point is skipped only with a margin that
+ * no rounding of those scores could overturn (see `separated`); and the cluster sums are rebuilt in
+ * point order every iteration (one add per coordinate, cheap next to k distances), so every centre
+ * matches plain Lloyd's bit for bit. Incremental sums would drift in the last bits instead.
+ */
+function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, tolerance: number, pointRadius: number): KMeansResult {
   const { n, d, data } = points;
   const k = centroids.n;
+  const c = centroids.data;
   const labels = new Int32Array(n);
+  const upper = new Float64Array(n).fill(Infinity); // ≥ distance from each point to its centre
+  const lower = new Float64Array(n).fill(-Infinity); // ≤ distance from each point to every other centre
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
-  const c = centroids.data;
-  const centroidNorms = new Float64Array(k);
+  const norms = new Float64Array(k); // ||c_j||²
+  const moved = new Float64Array(k); // how far each centre moved in the last update
+  const halfGap = new Float64Array(k); // half the distance from each centre to its nearest other one
+  const scores = new Float64Array(2); // the two lowest scores from `nearest`
+  const moves = { farthest: -1, most: 0, secondMost: 0 };
+  // ≥ ||x|| + ||c|| for every point and every centre so far: scales the rounding-error margins.
+  let radius = 0;
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
-    // Assign: argmin over ||c||² − 2 x·c (||x||² is the same for every centre).
-    for (let j = 0; j < k; j++) {
-      let s = 0;
-      for (let t = 0; t < d; t++) s += c[j * d + t]! * c[j * d + t]!;
-      centroidNorms[j] = s;
-    }
+    radius = Math.max(radius, (pointRadius + maxRowNorm(c, k, d)) * (1 + 1e-9));
+    const scoreError = scoreErrorBound(d, radius);
+    const boundError = boundErrorBound(d, radius, iterations);
+    const { farthest, most, secondMost } = moves;
+    squaredNorms(c, k, d, norms);
     sums.fill(0);
     counts.fill(0);
     for (let i = 0; i < n; i++) {
       const base = i * d;
-      let bestJ = 0;
-      let bestScore = Infinity;
-      for (let j = 0; j < k; j++) {
-        let dotProduct = 0;
-        const cj = j * d;
-        for (let t = 0; t < d; t++) dotProduct += data[base + t]! * c[cj + t]!;
-        const score = centroidNorms[j]! - 2 * dotProduct;
-        if (score < bestScore) {
-          bestScore = score;
-          bestJ = j;
+      let a = labels[i]!;
+      // Bounds follow the centres' moves: own centre by its move, the others by the largest other move.
+      let u = upper[i]! + moved[a]!;
+      let l = lower[i]! - (a === farthest ? secondMost : most);
+      if (!separated(u, Math.max(l, 2 * halfGap[a]! - u), boundError, scoreError)) {
+        u = Math.sqrt(squaredDistance(data, base, c, a * d, d)); // tighten the upper bound, test again
+        if (!separated(u, Math.max(l, 2 * halfGap[a]! - u), boundError, scoreError)) {
+          a = nearest(data, base, c, norms, k, d, scores);
+          labels[i] = a;
+          // Bounds from the scores, widened by their possible rounding error.
+          const xx = squaredNorm(data, base, d);
+          u = Math.sqrt(Math.max(0, scores[0]! + xx + scoreError));
+          l = Math.sqrt(Math.max(0, scores[1]! + xx - scoreError));
         }
       }
-      labels[i] = bestJ;
-      counts[bestJ]! += 1;
-      const sj = bestJ * d;
-      for (let t = 0; t < d; t++) sums[sj + t]! += data[base + t]!;
+      upper[i] = u;
+      lower[i] = l;
+      counts[a]! += 1;
+      const sa = a * d;
+      for (let t = 0; t < d; t++) sums[sa + t]! += data[base + t]!;
     }
     // Update; an emptied cluster keeps its centre.
     let shift = 0;
     for (let j = 0; j < k; j++) {
-      if (counts[j] === 0) continue;
-      for (let t = 0; t < d; t++) {
-        const next = sums[j * d + t]! / counts[j]!;
-        const diff = next - c[j * d + t]!;
-        shift += diff * diff;
-        c[j * d + t] = next;
+      let squaredMove = 0;
+      if (counts[j] !== 0) {
+        for (let t = 0; t < d; t++) {
+          const next = sums[j * d + t]! / counts[j]!;
+          const diff = next - c[j * d + t]!;
+          shift += diff * diff;
+          squaredMove += diff * diff;
+          c[j * d + t] = next;
+        }
       }
+      moved[j] = Math.sqrt(squaredMove);
     }
+    summariseMoves(moved, moves);
+    halfGaps(c, k, d, halfGap);
     if (shift <= tolerance) {
       iterations++;
       break;
     }
   }
-  return { k, centroids, labels: assign(points, centroids, labels), inertia: inertiaOf(points, centroids, labels), iterations };
-}
 
-/** Final assignment to the final centres, so labels and inertia agree. */
-function assign(points: Matrix, centroids: Matrix, labels: Int32Array): Int32Array {
-  const { n, d, data } = points;
+  // Final assignment to the final centres by squared distance, so labels and inertia agree; the
+  // bounds still apply, so most points are measured against their own centre only.
+  radius = Math.max(radius, (pointRadius + maxRowNorm(c, k, d)) * (1 + 1e-9));
+  const scoreError = scoreErrorBound(d, radius);
+  const boundError = boundErrorBound(d, radius, iterations);
+  const { farthest, most, secondMost } = moves;
+  let inertia = 0;
   for (let i = 0; i < n; i++) {
+    const base = i * d;
+    const a = labels[i]!;
+    const l = lower[i]! - (a === farthest ? secondMost : most);
+    const own = squaredDistance(data, base, c, a * d, d);
+    const u = Math.sqrt(own);
+    if (separated(u, Math.max(l, 2 * halfGap[a]! - u), boundError, scoreError)) {
+      inertia += own;
+      continue;
+    }
     let bestJ = 0;
     let best = Infinity;
-    for (let j = 0; j < centroids.n; j++) {
-      let s = 0;
-      for (let t = 0; t < d; t++) {
-        const diff = data[i * d + t]! - centroids.data[j * d + t]!;
-        s += diff * diff;
-      }
+    for (let j = 0; j < k; j++) {
+      const s = squaredDistance(data, base, c, j * d, d);
       if (s < best) {
         best = s;
         bestJ = j;
       }
     }
     labels[i] = bestJ;
+    inertia += best;
   }
-  return labels;
+  return { k, centroids, labels, inertia, iterations };
+}
+
+/**
+ * Whether a point whose distance to its centre is at most `u`, and to every other centre at least
+ * `l`, keeps its label under Lloyd's rounded scores: the bounds, each off by at most `boundError`,
+ * must still separate, and by more than two scores' rounding error (`scoreError`, in squared units).
+ * False for NaN bounds, so non-finite data falls back to plain Lloyd.
+ */
+function separated(u: number, l: number, boundError: number, scoreError: number): boolean {
+  const high = u + boundError;
+  const low = l - boundError;
+  return low > high && (low - high) * (low + high) > 2 * scoreError;
+}
+
+/**
+ * Generous bounds on floating-point error, for points and centres within `radius` of the origin:
+ * a score ||c||² − 2 x·c, or ||x||², is off by at most (d + 2) unit roundoffs of radius²; a bound is
+ * off by one rounding per update since it was set, plus those of the moves and gaps it used.
+ */
+const scoreErrorBound = (d: number, radius: number) => (4 * d + 16) * Number.EPSILON * radius * radius;
+const boundErrorBound = (d: number, radius: number, iterations: number) => (2 * iterations + 4 * d + 32) * Number.EPSILON * radius;
+
+/** Lloyd's assignment of one point: argmin over j of ||c_j||² − 2 x·c_j (the first on ties); the two lowest scores into `out`. */
+function nearest(data: Float64Array, base: number, c: Float64Array, norms: Float64Array, k: number, d: number, out: Float64Array): number {
+  let bestJ = 0;
+  let first = Infinity;
+  let second = Infinity;
+  for (let j = 0; j < k; j++) {
+    const cj = j * d;
+    let dotProduct = 0;
+    for (let t = 0; t < d; t++) dotProduct += data[base + t]! * c[cj + t]!;
+    const score = norms[j]! - 2 * dotProduct;
+    if (score < first) {
+      second = first;
+      first = score;
+      bestJ = j;
+    } else if (score < second) {
+      second = score;
+    }
+  }
+  out[0] = first;
+  out[1] = second;
+  return bestJ;
+}
+
+/** The largest centre move, which centre made it, and the second largest (the bound for that centre's own points). */
+function summariseMoves(moved: Float64Array, out: { farthest: number; most: number; secondMost: number }): void {
+  let farthest = -1;
+  let most = 0;
+  let secondMost = 0;
+  for (let j = 0; j < moved.length; j++) {
+    const m = moved[j]!;
+    if (m > most) {
+      secondMost = most;
+      most = m;
+      farthest = j;
+    } else if (m > secondMost) {
+      secondMost = m;
+    }
+  }
+  out.farthest = farthest;
+  out.most = most;
+  out.secondMost = secondMost;
+}
+
+/** Half the distance from each centre to its nearest other centre (Infinity for a lone centre). */
+function halfGaps(c: Float64Array, k: number, d: number, out: Float64Array): void {
+  out.fill(Infinity);
+  for (let j = 0; j < k; j++) {
+    for (let m = j + 1; m < k; m++) {
+      const half = Math.sqrt(squaredDistance(c, j * d, c, m * d, d)) / 2;
+      if (half < out[j]!) out[j] = half;
+      if (half < out[m]!) out[m] = half;
+    }
+  }
+}
+
+function squaredNorms(c: Float64Array, k: number, d: number, out: Float64Array): void {
+  for (let j = 0; j < k; j++) out[j] = squaredNorm(c, j * d, d);
+}
+
+function squaredNorm(a: Float64Array, base: number, d: number): number {
+  let s = 0;
+  for (let t = 0; t < d; t++) s += a[base + t]! * a[base + t]!;
+  return s;
+}
+
+/** Squared distance between the rows starting at a[i] and b[j]. */
+function squaredDistance(a: Float64Array, i: number, b: Float64Array, j: number, d: number): number {
+  let s = 0;
+  for (let t = 0; t < d; t++) {
+    const diff = a[i + t]! - b[j + t]!;
+    s += diff * diff;
+  }
+  return s;
+}
+
+/** The largest Euclidean norm among the first n rows of a row-major array. */
+function maxRowNorm(a: Float64Array, n: number, d: number): number {
+  let max = 0;
+  for (let i = 0; i < n; i++) max = Math.max(max, squaredNorm(a, i * d, d));
+  return Math.sqrt(max);
 }
 
 export function inertiaOf(points: Matrix, centroids: Matrix, labels: Int32Array): number {

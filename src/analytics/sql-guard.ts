@@ -1,0 +1,251 @@
+import { parse } from "sql-parser-cst";
+import type { AnalyticsScope } from "../services/analytics-scope";
+import { starTableNames, starView } from "./star-schema";
+
+/**
+ * The SQL API's gatekeeper. A query is parsed (SQLite dialect) into a syntax tree and accepted only if
+ * it is one SELECT (or WITH … SELECT, UNIONs included) that reads star tables or its own CTEs, calls
+ * only allow-listed functions, and cannot run away (no recursive CTEs, no joins without a column
+ * equality). Every star-table reference is then replaced by its view filtered to the caller's scope,
+ * with the scope's ids as bound parameters: the query text never carries a tenant value, and no table
+ * outside the views is reachable.
+ */
+export class QueryRejected extends Error {
+  constructor(
+    message: string,
+    readonly position?: { line: number; column: number; offset?: number },
+  ) {
+    super(message);
+  }
+}
+
+/** Functions a query may call (lower case). Anything else, e.g. load_extension or randomblob, is refused. */
+const allowedFunctions = new Set([
+  "count", "sum", "total", "avg", "min", "max", "group_concat", "string_agg",
+  "abs", "round", "ceil", "ceiling", "floor", "trunc", "sign", "mod", "power", "pow", "sqrt", "exp", "ln", "log", "log10", "log2",
+  "coalesce", "ifnull", "nullif", "iif", "typeof",
+  "lower", "upper", "length", "substr", "substring", "trim", "ltrim", "rtrim", "replace", "instr", "printf", "format", "char", "unicode", "hex",
+  "date", "time", "datetime", "julianday", "strftime", "unixepoch",
+  "json_extract", "json_type", "json_array_length", "json_valid", "json_quote",
+  "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead", "first_value", "last_value", "nth_value",
+]);
+
+/** Names a CTE may not take: the star tables and the tables under them. */
+const reservedNames = new Set([
+  ...starTableNames,
+  "projects", "customers", "segments", "transactions", "segment_membership_snapshots", "segment_daily_sizes", "segment_overlaps",
+  "usage_events", "usage_counters", "users", "sessions", "organizations", "members", "api_keys", "files", "jobs", "contact_messages",
+  "sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_sequence", "d1_migrations",
+]);
+
+const MAX_TABLE_REFERENCES = 12;
+const MAX_QUERY_LENGTH = 20_000;
+
+type Node = { type: string; range?: [number, number]; [key: string]: unknown };
+type Replacement = { start: number; end: number; text: string; params: unknown[] };
+
+export type GuardedQuery = { sql: string; params: unknown[]; tables: string[] };
+
+export function guardQuery(query: string, scope: AnalyticsScope): GuardedQuery {
+  if (query.length > MAX_QUERY_LENGTH) throw new QueryRejected(`the query is longer than ${MAX_QUERY_LENGTH} characters`);
+  let program: Node;
+  try {
+    program = parse(query, { dialect: "sqlite", includeRange: true }) as unknown as Node;
+  } catch (error) {
+    throw new QueryRejected(`syntax error: ${firstLine(error)}`, positionOf(error, query));
+  }
+  const statements = (program.statements as Node[]).filter((s) => s.type !== "empty");
+  if (statements.length !== 1) throw new QueryRejected("send exactly one SELECT statement");
+  const statement = statements[0]!;
+  if (statement.type !== "select_stmt" && statement.type !== "compound_select_stmt") {
+    throw new QueryRejected("only SELECT (or WITH … SELECT) is allowed", at(statement, query));
+  }
+  const guard = new Guard(query, scope);
+  guard.query(statement, []);
+  return guard.rewrite();
+}
+
+class Guard {
+  private readonly replacements: Replacement[] = [];
+  private readonly tables = new Set<string>();
+  private references = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly scope: AnalyticsScope,
+  ) {}
+
+  /** A SELECT or compound SELECT, with the CTE names visible to it. */
+  query(node: Node, ctes: string[]): void {
+    if (node.type === "compound_select_stmt") {
+      for (const [key, child] of Object.entries(node)) {
+        if (key === "left" || key === "right") this.query(child as Node, ctes);
+        else if (key !== "range") this.expression(child, ctes);
+      }
+      return;
+    }
+    if (node.type === "paren_expr") return this.query(node.expr as Node, ctes);
+    if (node.type !== "select_stmt") throw this.reject("expected a SELECT", node);
+    const visible = [...ctes];
+    for (const clause of node.clauses as Node[]) {
+      if (clause.type === "with_clause") {
+        if (clause.recursiveKw) throw this.reject("recursive CTEs are not allowed", clause);
+        for (const cte of (clause.tables as Node).items as Node[]) {
+          const name = identifierName(cte.table as Node);
+          if (!name) throw this.reject("a CTE needs a plain name", cte);
+          if (reservedNames.has(name)) throw this.reject(`a CTE may not be named ${name}`, cte.table as Node);
+          // A CTE sees only the CTEs before it (no recursion).
+          this.query(cte.expr as Node, visible);
+          visible.push(name);
+        }
+      } else if (clause.type === "from_clause") {
+        this.tableExpression(clause.expr as Node, visible);
+      } else {
+        this.expression(clause, visible);
+      }
+    }
+  }
+
+  /** Whatever may stand after FROM: tables, aliases, subqueries and joins. */
+  private tableExpression(node: Node, ctes: string[]): void {
+    switch (node.type) {
+      case "identifier":
+        return this.tableReference(node, node, ctes);
+      case "alias": {
+        const inner = node.expr as Node;
+        if (inner.type === "identifier") return this.tableReference(inner, null, ctes);
+        if (inner.type === "paren_expr") return this.query(inner.expr as Node, ctes);
+        throw this.reject("only star tables, CTEs and subqueries can be read", inner);
+      }
+      case "paren_expr": {
+        const inner = node.expr as Node;
+        if (inner.type === "join_expr") return this.tableExpression(inner, ctes);
+        return this.query(inner, ctes);
+      }
+      case "join_expr":
+        return this.join(node, ctes);
+      default:
+        throw this.reject("only star tables, CTEs and subqueries can be read (no schema-qualified names or table functions)", node);
+    }
+  }
+
+  private join(node: Node, ctes: string[]) {
+    const operator = node.operator;
+    const words = typeof operator === "string" ? [operator] : (Array.isArray(operator) ? operator : [operator]).map((k) => String((k as Node).name ?? (k as Node).text ?? ""));
+    const text = words.join(" ").toUpperCase();
+    if (text === "," || text.includes("CROSS") || text.includes("NATURAL")) {
+      throw this.reject("join with JOIN … ON a column equality (comma, CROSS and NATURAL joins are refused: they can run away)", node);
+    }
+    const specification = node.specification as Node | undefined;
+    if (!specification) throw this.reject("a JOIN needs ON or USING", node);
+    if (specification.type === "join_on_specification" && !hasColumnEquality(specification.expr as Node)) {
+      throw this.reject("a JOIN's ON needs an equality between columns of both sides", specification);
+    }
+    this.tableExpression(node.left as Node, ctes);
+    this.tableExpression(node.right as Node, ctes);
+    this.expression(specification, ctes);
+  }
+
+  /** A table name in FROM: a CTE stays as it is; a star table becomes its scoped view. */
+  private tableReference(identifier: Node, unaliased: Node | null, ctes: string[]) {
+    const name = identifierName(identifier);
+    if (++this.references > MAX_TABLE_REFERENCES) throw this.reject(`at most ${MAX_TABLE_REFERENCES} table references per query`, identifier);
+    if (name && ctes.includes(name)) return;
+    if (!name || !starTableNames.has(name)) throw this.reject(`unknown table ${identifier.text ?? ""}; see GET /api/analytics/schema`, identifier);
+    this.tables.add(name);
+    const view = starView(name, this.scope);
+    const [start, end] = identifier.range!;
+    // Without an alias the view keeps the table's name, so `dim_customer.x` still resolves.
+    this.replacements.push({ start, end, text: unaliased ? `(${view.sql}) AS ${name}` : `(${view.sql})`, params: view.params });
+  }
+
+  /** Any other part of a query: checks calls and nested queries, refuses parameters. */
+  private expression(node: unknown, ctes: string[]): void {
+    if (!node || typeof node !== "object") return;
+    if (Array.isArray(node)) {
+      for (const child of node) this.expression(child, ctes);
+      return;
+    }
+    const n = node as Node;
+    switch (n.type) {
+      case "select_stmt":
+      case "compound_select_stmt":
+        return this.query(n, ctes);
+      case "parameter":
+        throw this.reject("bound parameters are not supported; write values into the query", n);
+      case "func_call": {
+        const name = identifierName(n.name as Node);
+        if (!name || !allowedFunctions.has(name)) throw this.reject(`function ${(n.name as Node)?.text ?? "?"} is not allowed`, n);
+        break;
+      }
+      case "member_expr":
+        if ((n.object as Node)?.type === "member_expr") throw this.reject("schema-qualified names are not allowed", n);
+        break;
+      case "binary_expr": {
+        // SQLite reads a whole table in `x IN table_name`: only lists and subqueries may follow IN.
+        const operator = String(Array.isArray(n.operator) ? (n.operator as Node[]).map((k) => k.name ?? k.text).join(" ") : (n.operator as Node)?.name ?? n.operator).toUpperCase();
+        const right = n.right as Node;
+        if (operator.endsWith("IN") && right && (right.type === "identifier" || right.type === "member_expr" || right.type === "func_call")) {
+          throw this.reject("IN must be followed by a list or a subquery", right);
+        }
+        break;
+      }
+      case "from_clause":
+        return this.tableExpression(n.expr as Node, ctes);
+    }
+    for (const [key, child] of Object.entries(n)) if (key !== "range") this.expression(child, ctes);
+  }
+
+  rewrite(): GuardedQuery {
+    const ordered = [...this.replacements].sort((a, b) => a.start - b.start);
+    let sql = "";
+    let cursor = 0;
+    const params: unknown[] = [];
+    for (const r of ordered) {
+      sql += this.source.slice(cursor, r.start) + r.text;
+      params.push(...r.params);
+      cursor = r.end;
+    }
+    sql += this.source.slice(cursor);
+    return { sql: sql.replace(/;\s*$/, ""), params, tables: [...this.tables].sort() };
+  }
+
+  private reject(message: string, node?: Node) {
+    return new QueryRejected(message, node ? at(node, this.source) : undefined);
+  }
+}
+
+function identifierName(node: Node | undefined): string | null {
+  if (!node || node.type !== "identifier") return null;
+  return String(node.name ?? node.text).toLowerCase();
+}
+
+/** Whether an ON expression contains `a = b` with column references on both sides. */
+function hasColumnEquality(node: Node | undefined): boolean {
+  if (!node || typeof node !== "object") return false;
+  if (node.type === "binary_expr" && (node.operator === "=" || node.operator === "==")) {
+    const isColumn = (n: Node) => n?.type === "member_expr" || n?.type === "identifier";
+    if (isColumn(node.left as Node) && isColumn(node.right as Node)) return true;
+  }
+  return Object.entries(node).some(([key, child]) => key !== "range" && child && typeof child === "object" && hasColumnEquality(child as Node));
+}
+
+function at(node: Node, source: string) {
+  if (!node.range) return undefined;
+  const offset = node.range[0];
+  const before = source.slice(0, offset).split("\n");
+  return { line: before.length, column: before.at(-1)!.length + 1, offset };
+}
+
+function firstLine(error: unknown) {
+  return String(error instanceof Error ? error.message : error).split("\n")[0]!.replace(/^Syntax Error: /, "");
+}
+
+function positionOf(error: unknown, source: string) {
+  const match = /--> [^:\n]*:(\d+):(\d+)/.exec(String(error instanceof Error ? error.message : error));
+  if (!match) return undefined;
+  const line = Number(match[1]);
+  const column = Number(match[2]);
+  const offset = source.split("\n").slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0) + column - 1;
+  return { line, column, offset };
+}

@@ -1,0 +1,143 @@
+import type { AnalyticsScope } from "../services/analytics-scope";
+
+/**
+ * The star schema the SQL API exposes: each table is a view over the tenant's rows, its columns and
+ * types documented here once. The SQL guard replaces every reference to one of these names with its
+ * view, filtered to the caller's scope by bound parameters. Times are UTC milliseconds; money is in
+ * integer cents.
+ */
+type Column = { name: string; type: "int64" | "float64" | "string" | "json"; description: string; source?: string };
+type Table = { name: string; description: string; from: string; scope: "project" | "organization"; columns: Column[] };
+
+export const starTables: Table[] = [
+  {
+    name: "dim_project",
+    description: "Projects (datasets) of the organization.",
+    from: "projects",
+    scope: "organization",
+    columns: [
+      { name: "project_id", type: "string", description: "Project id", source: "id" },
+      { name: "name", type: "string", description: "Project name" },
+      { name: "created_at", type: "int64", description: "Creation time, UTC ms" },
+    ],
+  },
+  {
+    name: "dim_customer",
+    description: "Customer profiles: aggregates from transactions and the engine's scores.",
+    from: "customers",
+    scope: "project",
+    columns: [
+      { name: "customer_key", type: "string", description: "The API's customer id", source: "id" },
+      { name: "project_id", type: "string", description: "Project" },
+      { name: "customer_id", type: "string", description: "Your customer id" },
+      { name: "first_purchase_at", type: "int64", description: "First purchase, UTC ms" },
+      { name: "last_purchase_at", type: "int64", description: "Last purchase, UTC ms" },
+      { name: "last_transaction_at", type: "int64", description: "Last transaction (purchase or return), UTC ms" },
+      { name: "frequency", type: "int64", description: "Purchase orders" },
+      { name: "purchase_days", type: "int64", description: "Distinct days with a purchase" },
+      { name: "monetary_cents", type: "int64", description: "Purchases minus returns, cents" },
+      { name: "return_rate", type: "float64", description: "Returned orders / orders" },
+      { name: "rfm_recency_days", type: "int64", description: "Days since the last purchase at the last model run" },
+      { name: "churn_score", type: "float64", description: "1 − P(alive) (BG/NBD)" },
+      { name: "churn_risk", type: "string", description: "low | medium | high" },
+      { name: "expected_purchases_90d", type: "float64", description: "Expected purchases in the next 90 days" },
+      { name: "abc_category", type: "string", description: "A | B | C" },
+      { name: "uplift_score", type: "float64", description: "Campaign uplift (null without campaign outcomes)" },
+      { name: "segment_id", type: "string", description: "Cluster segment" },
+      { name: "segment_label", type: "string", description: "Cluster segment label" },
+      { name: "extra_features", type: "json", description: "Other columns of the latest transaction (use json_extract)" },
+    ],
+  },
+  {
+    name: "dim_segment",
+    description: "Segments: clusters, rule and hybrid segments.",
+    from: "segments",
+    scope: "project",
+    columns: [
+      { name: "segment_id", type: "string", description: "Segment id", source: "id" },
+      { name: "project_id", type: "string", description: "Project" },
+      { name: "name", type: "string", description: "Name" },
+      { name: "kind", type: "string", description: "cluster | rule | hybrid" },
+      { name: "size", type: "int64", description: "Members at the last computation" },
+      { name: "last_computed_at", type: "int64", description: "UTC ms" },
+      { name: "created_at", type: "int64", description: "UTC ms" },
+    ],
+  },
+  {
+    name: "fact_transaction",
+    description: "Accepted transaction rows.",
+    from: "transactions",
+    scope: "project",
+    columns: [
+      { name: "project_id", type: "string", description: "Project" },
+      { name: "customer_id", type: "string", description: "Your customer id (joins dim_customer.customer_id within a project)" },
+      { name: "order_id", type: "string", description: "Order or invoice id, if the data had one" },
+      { name: "ordered_at", type: "int64", description: "UTC ms" },
+      { name: "order_day", type: "string", description: "YYYY-MM-DD as written in the data" },
+      { name: "amount_cents", type: "int64", description: "Absolute amount, cents" },
+      { name: "is_return", type: "int64", description: "1 for a return" },
+      { name: "currency", type: "string", description: "ISO 4217, if known" },
+      { name: "quantity", type: "float64", description: "Quantity, if known" },
+      { name: "file_id", type: "string", description: "The file the row came from" },
+    ],
+  },
+  {
+    name: "fact_segment_membership",
+    description: "Who was in which segment on a day (the last 35 days are kept).",
+    from: "segment_membership_snapshots",
+    scope: "project",
+    columns: [
+      { name: "project_id", type: "string", description: "Project" },
+      { name: "snapshot_date", type: "string", description: "YYYY-MM-DD (UTC)" },
+      { name: "segment_id", type: "string", description: "Segment" },
+      { name: "customer_id", type: "string", description: "Your customer id" },
+    ],
+  },
+  {
+    name: "fact_segment_size",
+    description: "Each segment's size per day.",
+    from: "segment_daily_sizes",
+    scope: "project",
+    columns: [
+      { name: "project_id", type: "string", description: "Project" },
+      { name: "segment_id", type: "string", description: "Segment" },
+      { name: "day", type: "string", description: "YYYY-MM-DD (UTC)" },
+      { name: "size", type: "int64", description: "Members" },
+    ],
+  },
+  {
+    name: "fact_usage",
+    description: "Usage events: rows ingested, API requests, model runs, GenAI operations, segment sizes.",
+    from: "usage_events",
+    scope: "organization",
+    columns: [
+      { name: "project_id", type: "string", description: "Project, when the event has one" },
+      { name: "type", type: "string", description: "rows_ingested | api_request | model_run | genai_op | segment_size" },
+      { name: "api_key_id", type: "string", description: "API key, for API requests" },
+      { name: "detail", type: "string", description: "Route of a request, segment of a size…" },
+      { name: "value", type: "float64", description: "Rows, 1 per request or run, members" },
+      { name: "timestamp", type: "int64", description: "UTC ms" },
+    ],
+  },
+];
+
+export const starTableNames = new Set(starTables.map((t) => t.name));
+
+/** The scoped view of a star table: SQL with `?` placeholders and their values, in order. */
+export function starView(name: string, scope: AnalyticsScope): { sql: string; params: unknown[] } {
+  const table = starTables.find((t) => t.name === name)!;
+  const columns = table.columns.map((c) => (c.source ? `${c.source} AS ${c.name}` : c.name)).join(", ");
+  if (table.name === "dim_project") {
+    return scope.projectId
+      ? { sql: `SELECT ${columns} FROM projects WHERE organization_id = ? AND id = ?`, params: [scope.organizationId, scope.projectId] }
+      : { sql: `SELECT ${columns} FROM projects WHERE organization_id = ?`, params: [scope.organizationId] };
+  }
+  if (table.scope === "organization") {
+    return scope.projectId
+      ? { sql: `SELECT ${columns} FROM ${table.from} WHERE organization_id = ? AND project_id = ?`, params: [scope.organizationId, scope.projectId] }
+      : { sql: `SELECT ${columns} FROM ${table.from} WHERE organization_id = ?`, params: [scope.organizationId] };
+  }
+  return scope.projectId
+    ? { sql: `SELECT ${columns} FROM ${table.from} WHERE project_id = ?`, params: [scope.projectId] }
+    : { sql: `SELECT ${columns} FROM ${table.from} WHERE project_id IN (SELECT id FROM projects WHERE organization_id = ?)`, params: [scope.organizationId] };
+}

@@ -1,0 +1,123 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { starTables } from "../../analytics/star-schema";
+import { authErrorResponses } from "../../errors";
+import { database } from "../../db/client";
+import { principalOf } from "../../middleware/auth";
+import { analyticsScope, scopeFilter } from "../../services/analytics-scope";
+import { ROW_CAP, runAnalyticsQuery } from "../../services/sql-query";
+import { auth, type Router } from "../router";
+import { jsonBody, jsonResponse } from "../schemas";
+import { ScopeQuery } from "./schema";
+
+const QueryBody = z
+  .object({
+    query: z.string().min(1).max(20_000).openapi({ example: "SELECT segment_label, COUNT(*) AS customers, SUM(monetary_cents) AS revenue_cents FROM dim_customer GROUP BY 1 ORDER BY 3 DESC" }),
+    project_id: z.string().min(1).max(64).optional().openapi({ description: "Narrow a session's organization-wide view to one project" }),
+  })
+  .strict()
+  .openapi("AnalyticsQueryRequest");
+
+const QueryResult = z
+  .object({
+    columns: z.array(z.object({ name: z.string(), type: z.enum(["int64", "float64", "string", "bytes", "null"]) })),
+    rows: z.array(z.array(z.unknown())).openapi({ description: "In column order; int64 values are strings" }),
+    meta: z.object({ rows: z.number().int(), elapsed_ms: z.number(), truncated: z.boolean(), tables: z.array(z.string()) }),
+  })
+  .openapi("AnalyticsQueryResult");
+
+const Schema = z
+  .object({
+    dialect: z.literal("sqlite"),
+    row_limit: z.number().int(),
+    tables: z.array(
+      z.object({
+        name: z.string(),
+        description: z.string(),
+        columns: z.array(z.object({ name: z.string(), type: z.string(), description: z.string() })),
+      }),
+    ),
+  })
+  .openapi("AnalyticsSchema");
+
+const SignalsMetadata = z
+  .object({
+    data: z.array(
+      z.object({
+        project_id: z.string(),
+        path: z.string().openapi({ example: "$.country", description: "Use with json_extract(extra_features, path)" }),
+        types: z.array(z.object({ type: z.string(), customers: z.number().int() })),
+      }),
+    ),
+  })
+  .openapi("SignalsMetadata");
+
+const query = createRoute({
+  method: "post",
+  path: "/query",
+  tags: ["Analytics SQL"],
+  summary: "Run one read-only SQL query over your star schema",
+  description:
+    "SQLite dialect (it runs on D1). One SELECT or WITH … SELECT (UNION allowed) over the tables of GET /api/analytics/schema, " +
+    "automatically limited to your organization (or your API key's project). Allow-listed functions only; no recursive CTEs, " +
+    `and joins need ON with a column equality. At most ${ROW_CAP.toLocaleString("en")} rows (meta.truncated). Money is in integer cents; ` +
+    "times are UTC milliseconds; 64-bit integers come back as strings. Refusals and SQL errors: 400 `invalid_query` with the position.",
+  ...auth.sessionOrApiKey(),
+  request: { body: jsonBody(QueryBody) },
+  responses: { 200: jsonResponse(QueryResult, "Typed columns and rows"), ...authErrorResponses },
+});
+
+const schema = createRoute({
+  method: "get",
+  path: "/schema",
+  tags: ["Analytics SQL"],
+  summary: "The queryable tables, their columns and types",
+  ...auth.sessionOrApiKey(),
+  responses: { 200: jsonResponse(Schema, "The star schema"), ...authErrorResponses },
+});
+
+const signals = createRoute({
+  method: "get",
+  path: "/signals/metadata",
+  tags: ["Analytics SQL"],
+  summary: "JSON paths seen in customers' extra_features, with their types, per project",
+  ...auth.sessionOrApiKey(),
+  request: { query: ScopeQuery },
+  responses: { 200: jsonResponse(SignalsMetadata, "Paths and observed types"), ...authErrorResponses },
+});
+
+export function registerSqlApi(app: Router) {
+  app.openapi(query, async (c) => {
+    const body = c.req.valid("json");
+    const scope = await analyticsScope(database(c.env.DB), principalOf(c), body.project_id);
+    return c.json(await runAnalyticsQuery(c.env.DB, scope, body.query), 200);
+  });
+  app.openapi(schema, (c) =>
+    c.json(
+      {
+        dialect: "sqlite" as const,
+        row_limit: ROW_CAP,
+        tables: starTables.map((t) => ({ name: t.name, description: t.description, columns: t.columns.map(({ name, type, description }) => ({ name, type, description })) })),
+      },
+      200,
+    ),
+  );
+  app.openapi(signals, async (c) => {
+    const scope = await analyticsScope(database(c.env.DB), principalOf(c), c.req.valid("query").project_id);
+    const inScope = scopeFilter(scope, "c.project_id");
+    const { results } = await c.env.DB.prepare(
+      `SELECT c.project_id AS project_id, j.fullkey AS path, j.type AS type, COUNT(*) AS customers
+       FROM customers c, json_each(c.extra_features) j
+       WHERE ${inScope.sql} AND c.extra_features IS NOT NULL
+       GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC`,
+    )
+      .bind(...inScope.params)
+      .all<{ project_id: string; path: string; type: string; customers: number }>();
+    const byPath = new Map<string, { project_id: string; path: string; types: Array<{ type: string; customers: number }> }>();
+    for (const r of results) {
+      const key = `${r.project_id}|${r.path}`;
+      const entry = byPath.get(key) ?? byPath.set(key, { project_id: r.project_id, path: r.path, types: [] }).get(key)!;
+      entry.types.push({ type: r.type, customers: r.customers });
+    }
+    return c.json({ data: [...byPath.values()] }, 200);
+  });
+}
