@@ -21,6 +21,7 @@ import { customerRoutes } from "./routes/customers";
 import { overviewRoutes } from "./routes/overview";
 import { segmentationRoutes } from "./routes/segmentation";
 import { analyticsRoutes, organizationAnalyticsRoutes } from "./routes/analytics";
+import { crmRoutes } from "./routes/crm";
 import { registerSystemRoutes } from "./routes/system";
 import { methodNotAllowed } from "./routes/method-not-allowed";
 
@@ -46,6 +47,7 @@ export function createApp() {
   app.route("/api/engine", segmentationRoutes());
   app.route("/api/analytics", analyticsRoutes());
   app.route("/api/organizations", organizationAnalyticsRoutes());
+  app.route("/api/crm/analytics", crmRoutes());
   registerSystemRoutes(app);
 
   const allowedMethods = methodNotAllowed(app);

@@ -24,12 +24,14 @@ export function kmeans(points: Matrix, k: number, options: KMeansOptions = {}): 
   k = Math.max(1, Math.min(k, points.n));
   // tolerance 0 (stop only when no centre moves) needs no pass for the variance
   const scaledTolerance = tolerance === 0 ? 0 : tolerance * meanVariance(points);
-  const pointRadius = maxRowNorm(points.data, points.n, points.d);
-  if (initialCentroids) return lloyd(points, cloneMatrix(initialCentroids), maxIterations, scaledTolerance, pointRadius);
+  // ||x||² per point (for the bounds), and the largest ||x|| (for the rounding-error margins)
+  const pointNorms = squaredRowNorms(points.data, points.n, points.d);
+  const pointRadius = Math.sqrt(pointNorms.reduce((max, v) => Math.max(max, v), 0));
+  if (initialCentroids) return lloyd(points, cloneMatrix(initialCentroids), maxIterations, scaledTolerance, pointNorms, pointRadius);
   const random = seededRandom(seed);
   let best: KMeansResult | undefined;
   for (let run = 0; run < restarts; run++) {
-    const result = lloyd(points, kmeansPlusPlus(points, k, random), maxIterations, scaledTolerance, pointRadius);
+    const result = lloyd(points, kmeansPlusPlus(points, k, random), maxIterations, scaledTolerance, pointNorms, pointRadius);
     if (!best || result.inertia < best.inertia) best = result;
   }
   return best!;
@@ -49,7 +51,14 @@ export function kmeans(points: Matrix, k: number, options: KMeansOptions = {}): 
  * point order every iteration (one add per coordinate, cheap next to k distances), so every centre
  * matches plain Lloyd's bit for bit. Incremental sums would drift in the last bits instead.
  */
-function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, tolerance: number, pointRadius: number): KMeansResult {
+function lloyd(
+  points: Matrix,
+  centroids: Matrix,
+  maxIterations: number,
+  tolerance: number,
+  pointNorms: Float64Array,
+  pointRadius: number,
+): KMeansResult {
   const { n, d, data } = points;
   const k = centroids.n;
   const c = centroids.data;
@@ -61,17 +70,18 @@ function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, toleran
   const norms = new Float64Array(k); // ||c_j||²
   const moved = new Float64Array(k); // how far each centre moved in the last update
   const halfGap = new Float64Array(k); // half the distance from each centre to its nearest other one
-  const scores = new Float64Array(2); // the two lowest scores from `nearest`
+  const reach = new Float64Array(k); // halfGap less half the safety margin
+  const scores = new Float64Array(Math.max(2, k)); // scratch for `nearest`
   const moves = { farthest: -1, most: 0, secondMost: 0 };
   // ≥ ||x|| + ||c|| for every point and every centre so far: scales the rounding-error margins.
   let radius = 0;
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
     radius = Math.max(radius, (pointRadius + maxRowNorm(c, k, d)) * (1 + 1e-9));
-    const scoreError = scoreErrorBound(d, radius);
-    const boundError = boundErrorBound(d, radius, iterations);
+    const margin = safetyMargin(d, radius, iterations);
+    for (let j = 0; j < k; j++) reach[j] = halfGap[j]! - margin / 2;
     const { farthest, most, secondMost } = moves;
-    squaredNorms(c, k, d, norms);
+    squaredRowNorms(c, k, d, norms);
     sums.fill(0);
     counts.fill(0);
     for (let i = 0; i < n; i++) {
@@ -80,13 +90,14 @@ function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, toleran
       // Bounds follow the centres' moves: own centre by its move, the others by the largest other move.
       let u = upper[i]! + moved[a]!;
       let l = lower[i]! - (a === farthest ? secondMost : most);
-      if (!separated(u, Math.max(l, 2 * halfGap[a]! - u), boundError, scoreError)) {
+      if (!(u < reach[a]! || u + margin < l)) {
         u = Math.sqrt(squaredDistance(data, base, c, a * d, d)); // tighten the upper bound, test again
-        if (!separated(u, Math.max(l, 2 * halfGap[a]! - u), boundError, scoreError)) {
+        if (!(u < reach[a]! || u + margin < l)) {
           a = nearest(data, base, c, norms, k, d, scores);
           labels[i] = a;
           // Bounds from the scores, widened by their possible rounding error.
-          const xx = squaredNorm(data, base, d);
+          const xx = pointNorms[i]!;
+          const scoreError = scoreErrorBound(d, radius);
           u = Math.sqrt(Math.max(0, scores[0]! + xx + scoreError));
           l = Math.sqrt(Math.max(0, scores[1]! + xx - scoreError));
         }
@@ -123,8 +134,7 @@ function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, toleran
   // Final assignment to the final centres by squared distance, so labels and inertia agree; the
   // bounds still apply, so most points are measured against their own centre only.
   radius = Math.max(radius, (pointRadius + maxRowNorm(c, k, d)) * (1 + 1e-9));
-  const scoreError = scoreErrorBound(d, radius);
-  const boundError = boundErrorBound(d, radius, iterations);
+  const margin = safetyMargin(d, radius, iterations);
   const { farthest, most, secondMost } = moves;
   let inertia = 0;
   for (let i = 0; i < n; i++) {
@@ -133,7 +143,7 @@ function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, toleran
     const l = lower[i]! - (a === farthest ? secondMost : most);
     const own = squaredDistance(data, base, c, a * d, d);
     const u = Math.sqrt(own);
-    if (separated(u, Math.max(l, 2 * halfGap[a]! - u), boundError, scoreError)) {
+    if (u < halfGap[a]! - margin / 2 || u + margin < l) {
       inertia += own;
       continue;
     }
@@ -153,35 +163,75 @@ function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, toleran
 }
 
 /**
- * Whether a point whose distance to its centre is at most `u`, and to every other centre at least
- * `l`, keeps its label under Lloyd's rounded scores: the bounds, each off by at most `boundError`,
- * must still separate, and by more than two scores' rounding error (`scoreError`, in squared units).
- * False for NaN bounds, so non-finite data falls back to plain Lloyd.
- */
-function separated(u: number, l: number, boundError: number, scoreError: number): boolean {
-  const high = u + boundError;
-  const low = l - boundError;
-  return low > high && (low - high) * (low + high) > 2 * scoreError;
-}
-
-/**
- * Generous bounds on floating-point error, for points and centres within `radius` of the origin:
- * a score ||c||² − 2 x·c, or ||x||², is off by at most (d + 2) unit roundoffs of radius²; a bound is
- * off by one rounding per update since it was set, plus those of the moves and gaps it used.
+ * Rounding-error allowances, generous, for points and centres within `radius` of the origin. A score
+ * ||c||² − 2 x·c (or ||x||²) is off by at most (d + 2) unit roundoffs of radius²; a bound by one
+ * rounding per update since it was set, plus those of the moves and gaps it used.
  */
 const scoreErrorBound = (d: number, radius: number) => (4 * d + 16) * Number.EPSILON * radius * radius;
 const boundErrorBound = (d: number, radius: number, iterations: number) => (2 * iterations + 4 * d + 32) * Number.EPSILON * radius;
 
-/** Lloyd's assignment of one point: argmin over j of ||c_j||² − 2 x·c_j (the first on ties); the two lowest scores into `out`. */
-function nearest(data: Float64Array, base: number, c: Float64Array, norms: Float64Array, k: number, d: number, out: Float64Array): number {
-  let bestJ = 0;
-  let first = Infinity;
-  let second = Infinity;
-  for (let j = 0; j < k; j++) {
+/**
+ * How far the bounds must separate before a point is skipped: if its distance to its centre is at
+ * most u and to any other at least l, with l − u above this margin, then l² − u² exceeds twice a
+ * score's rounding error even after the bounds' own error, so Lloyd's rounded scores pick the same
+ * centre. Tiny (about 1e-7 of the data's radius), so it costs almost no pruning.
+ */
+const safetyMargin = (d: number, radius: number, iterations: number) =>
+  2 * boundErrorBound(d, radius, iterations) + Math.sqrt(2 * scoreErrorBound(d, radius));
+
+/**
+ * Lloyd's assignment of one point: argmin over j of ||c_j||² − 2 x·c_j, the first on ties, with the
+ * two lowest scores left in scores[0] and scores[1] (`scores` has room for k). Four centres at a time:
+ * each dot product is still summed in Lloyd's order, but four independent sums keep the CPU busy
+ * (a single one waits on every addition).
+ */
+function nearest(data: Float64Array, base: number, c: Float64Array, norms: Float64Array, k: number, d: number, scores: Float64Array): number {
+  let j = 0;
+  for (; j + 4 <= k; j += 4) {
+    const c0 = j * d;
+    const c1 = c0 + d;
+    const c2 = c1 + d;
+    const c3 = c2 + d;
+    let p0 = 0;
+    let p1 = 0;
+    let p2 = 0;
+    let p3 = 0;
+    for (let t = 0; t < d; t++) {
+      const x = data[base + t]!;
+      p0 += x * c[c0 + t]!;
+      p1 += x * c[c1 + t]!;
+      p2 += x * c[c2 + t]!;
+      p3 += x * c[c3 + t]!;
+    }
+    scores[j] = norms[j]! - 2 * p0;
+    scores[j + 1] = norms[j + 1]! - 2 * p1;
+    scores[j + 2] = norms[j + 2]! - 2 * p2;
+    scores[j + 3] = norms[j + 3]! - 2 * p3;
+  }
+  for (; j + 2 <= k; j += 2) {
+    const c0 = j * d;
+    const c1 = c0 + d;
+    let p0 = 0;
+    let p1 = 0;
+    for (let t = 0; t < d; t++) {
+      const x = data[base + t]!;
+      p0 += x * c[c0 + t]!;
+      p1 += x * c[c1 + t]!;
+    }
+    scores[j] = norms[j]! - 2 * p0;
+    scores[j + 1] = norms[j + 1]! - 2 * p1;
+  }
+  if (j < k) {
     const cj = j * d;
     let dotProduct = 0;
     for (let t = 0; t < d; t++) dotProduct += data[base + t]! * c[cj + t]!;
-    const score = norms[j]! - 2 * dotProduct;
+    scores[j] = norms[j]! - 2 * dotProduct;
+  }
+  let bestJ = 0;
+  let first = Infinity;
+  let second = Infinity;
+  for (j = 0; j < k; j++) {
+    const score = scores[j]!;
     if (score < first) {
       second = first;
       first = score;
@@ -190,8 +240,8 @@ function nearest(data: Float64Array, base: number, c: Float64Array, norms: Float
       second = score;
     }
   }
-  out[0] = first;
-  out[1] = second;
+  scores[0] = first;
+  scores[1] = second;
   return bestJ;
 }
 
@@ -227,8 +277,10 @@ function halfGaps(c: Float64Array, k: number, d: number, out: Float64Array): voi
   }
 }
 
-function squaredNorms(c: Float64Array, k: number, d: number, out: Float64Array): void {
-  for (let j = 0; j < k; j++) out[j] = squaredNorm(c, j * d, d);
+/** ||row||² for each of the first n rows of a row-major array. */
+function squaredRowNorms(a: Float64Array, n: number, d: number, out = new Float64Array(n)): Float64Array {
+  for (let i = 0; i < n; i++) out[i] = squaredNorm(a, i * d, d);
+  return out;
 }
 
 function squaredNorm(a: Float64Array, base: number, d: number): number {

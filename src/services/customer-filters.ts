@@ -29,6 +29,25 @@ export const EXTRA_PREFIX = "extra_features.";
 const EXTRA_KEY = /^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}$/;
 
 const Scalar = z.union([z.string().max(500), z.number().finite(), z.boolean()]);
+
+/**
+ * The condition schema over a set of fields: the same operators wherever conditions are used
+ * (customer filters, rule segments, CRM analytics filters).
+ */
+export function conditionSchema(field: z.ZodType<string>, name: string) {
+  return z
+    .discriminatedUnion("op", [
+      z.object({ field, op: z.literal("range"), min: Scalar.optional(), max: Scalar.optional() }).strict(),
+      z.object({ field, op: z.literal("in"), values: z.array(Scalar).min(1).max(100) }).strict(),
+      z.object({ field, op: z.enum(["eq", "neq", "gt", "gte", "lt", "lte"]), value: Scalar }).strict(),
+      z.object({ field, op: z.literal("contains"), value: z.string().min(1).max(200) }).strict(),
+    ])
+    .refine((c) => c.op !== "range" || c.min !== undefined || c.max !== undefined, { message: "range needs min, max or both" })
+    .openapi(name, {
+      description: "One condition. `range` takes min and/or max (inclusive); `in` takes values; eq/neq/gt/gte/lt/lte take value; contains takes a text value.",
+    });
+}
+
 const FieldName = z
   .string()
   .max(100)
@@ -37,18 +56,7 @@ const FieldName = z
   })
   .openapi({ example: "rfm_monetary" });
 
-export const Condition = z
-  .discriminatedUnion("op", [
-    z.object({ field: FieldName, op: z.literal("range"), min: Scalar.optional(), max: Scalar.optional() }).strict(),
-    z.object({ field: FieldName, op: z.literal("in"), values: z.array(Scalar).min(1).max(100) }).strict(),
-    z.object({ field: FieldName, op: z.enum(["eq", "neq", "gt", "gte", "lt", "lte"]), value: Scalar }).strict(),
-    z.object({ field: FieldName, op: z.literal("contains"), value: z.string().min(1).max(200) }).strict(),
-  ])
-  .refine((c) => c.op !== "range" || c.min !== undefined || c.max !== undefined, { message: "range needs min, max or both" })
-  .openapi("Condition", {
-    description: "One condition. `range` takes min and/or max (inclusive); `in` takes values; eq/neq/gt/gte/lt/lte take value; contains takes a text value.",
-    example: { field: "rfm_monetary", op: "range", min: 1000, max: 50000 },
-  });
+export const Condition = conditionSchema(FieldName, "Condition");
 export type Condition = z.infer<typeof Condition>;
 
 export const Conditions = z.array(Condition).max(50).openapi("Conditions", {

@@ -1,0 +1,188 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ApiError, authErrorResponses } from "../../errors";
+import { database } from "../../db/client";
+import { fieldErrors, type Locale } from "../../i18n";
+import { principalOf } from "../../middleware/auth";
+import { analyticsScope } from "../../services/analytics-scope";
+import { activity, lifecycleStages, userCohorts, userLifecycles, type CrmCondition } from "../../services/crm-analytics";
+import { conditionSchema } from "../../services/customer-filters";
+import { auth, createRouter } from "../router";
+import { jsonResponse } from "../schemas";
+
+const DAY_MS = 86_400_000;
+
+/** The `filters` query parameter: a JSON array of conditions over the endpoint's fields. */
+function parseFilters(text: string | undefined, fields: readonly string[], locale: Locale): CrmCondition[] {
+  if (!text) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ApiError("validation_error", [{ path: "filters", code: "invalid_json", message: "filters is not valid JSON" }]);
+  }
+  const schema = z.array(conditionSchema(z.enum(fields as [string, ...string[]]), "CrmCondition")).max(20);
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new ApiError("validation_error", fieldErrors(locale, parsed.error.issues).map((e) => ({ ...e, path: `filters${e.path ? `.${e.path}` : ""}` })));
+  for (const [i, c] of parsed.data.entries()) {
+    for (const v of [("value" in c ? c.value : undefined), ("min" in c ? c.min : undefined), ("max" in c ? c.max : undefined), ...("values" in c ? c.values : [])]) {
+      if (v !== undefined && (c.field === "activity_on" || c.field === "cohort_on") && (typeof v !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(v))) {
+        throw new ApiError("validation_error", [{ path: `filters.${i}`, code: "invalid_date", message: `${c.field} compares with YYYY-MM-DD dates` }]);
+      }
+    }
+  }
+  return parsed.data as CrmCondition[];
+}
+
+const common = z.object({
+  project_id: z.string().min(1).max(64).optional().openapi({ description: "Narrow a session's organization-wide view to one project" }),
+  filters: z.string().max(10_000).optional().openapi({ description: 'JSON conditions, e.g. `[{"field":"activity_on","op":"range","min":"2025-01-01","max":"2025-06-30"}]`' }),
+  order_by: z.string().max(200).optional().openapi({ description: "Comma separated columns, `-` for descending, e.g. `-revenue_cents,activity_on`" }),
+});
+
+const envelope = <T extends z.ZodType>(item: T, name: string) => z.object({ status: z.literal("success"), data: z.array(item) }).openapi(name);
+
+const ActivityRow = z
+  .object({
+    organization_id: z.string(),
+    project_id: z.string().nullable(),
+    activity_on: z.string().nullable().openapi({ description: "First day of the period; null for overall" }),
+    active_customers: z.number().int(),
+    first_time_customers: z.number().int().openapi({ description: "Customers whose first purchase ever falls in the period" }),
+    orders: z.number().int(),
+    revenue_cents: z.number().int(),
+    average_order_value_cents: z.number().int(),
+  })
+  .catchall(z.unknown())
+  .openapi({ description: "The group_by key appears as a property holding the dimension value" });
+
+const activityRoute = createRoute({
+  method: "get",
+  path: "/activity",
+  tags: ["CRM analytics"],
+  summary: "Activity per customer dimension and period",
+  description:
+    "Purchases (returns excluded) grouped by `grouping_interval` (weeks start on Monday) and, with `group_by`, by an `extra_features` key of the transactions (e.g. country). " +
+    "Filters on `activity_on` (the order day) and `dimension`.",
+  ...auth.sessionOrApiKey(),
+  request: {
+    query: common.extend({
+      grouping_interval: z.enum(["day", "week", "month", "overall"]).default("month"),
+      group_by: z.string().min(1).max(64).optional().openapi({ description: "An extra_features key, e.g. country or category" }),
+    }),
+  },
+  responses: { 200: jsonResponse(envelope(ActivityRow, "CrmActivity"), "Activity"), ...authErrorResponses },
+});
+
+const cohortRoute = createRoute({
+  method: "get",
+  path: "/user_cohorts",
+  tags: ["CRM analytics"],
+  summary: "Retention cohorts",
+  description:
+    "`new`: a customer's cohort is the period of their first purchase ever. `active`: a customer belongs to the cohort of every period they purchased in. " +
+    "Each row counts the cohort's customers who purchased in `activity_on`; the row with activity_on = cohort_on (period 0) is the cohort's size. Filters on `cohort_on` and `activity_on`.",
+  ...auth.sessionOrApiKey(),
+  request: {
+    query: common.extend({
+      user_type: z.enum(["new", "active"]).default("new"),
+      grouping_interval: z.enum(["week", "month"]).default("month"),
+    }),
+  },
+  responses: {
+    200: jsonResponse(
+      envelope(z.object({ organization_id: z.string(), project_id: z.string().nullable(), user_type: z.string(), cohort_on: z.string(), activity_on: z.string(), user_count: z.number().int() }), "CrmCohorts"),
+      "Cohort cells",
+    ),
+    ...authErrorResponses,
+  },
+});
+
+const lifecycleRoute = createRoute({
+  method: "get",
+  path: "/user_lifecycles",
+  tags: ["CRM analytics"],
+  summary: "Customers per lifecycle stage and period",
+  description:
+    "Each customer is counted once per period, in their stage at the period's end. With the last purchase on or before the period's last day: more than `lapsed_after_days` (default 90) ago → lapsed; " +
+    "more than `dormant_after_days` (default 30) → dormant; otherwise new (first purchase ever in the period), reactivated (purchased in the period after a gap longer than dormant_after_days) or active. " +
+    "Customers who bought before the range are never new in it. The periods are the 12 before the latest purchase unless `activity_on` filters say otherwise.",
+  ...auth.sessionOrApiKey(),
+  request: {
+    query: common.extend({
+      grouping_interval: z.enum(["week", "month"]).default("month"),
+      dormant_after_days: z.coerce.number().int().min(1).max(3650).default(30),
+      lapsed_after_days: z.coerce.number().int().min(1).max(3650).default(90),
+    }),
+  },
+  responses: {
+    200: jsonResponse(
+      envelope(z.object({ organization_id: z.string(), project_id: z.string().nullable(), activity_on: z.string(), lifecycle_status: z.enum(lifecycleStages), user_count: z.number().int() }), "CrmLifecycles"),
+      "Stage counts",
+    ),
+    ...authErrorResponses,
+  },
+});
+
+/** Period starts and ends (inclusive last day), YYYY-MM-DD, covering [from, to]. */
+function periodsBetween(from: string, to: string, interval: "week" | "month"): Array<[string, string]> {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const start = new Date(`${from}T00:00:00Z`);
+  if (interval === "week") start.setUTCDate(start.getUTCDate() - ((start.getUTCDay() + 6) % 7));
+  else start.setUTCDate(1);
+  const out: Array<[string, string]> = [];
+  for (let s = start.getTime(); day(s) <= to && out.length < 520; ) {
+    const next = new Date(s);
+    if (interval === "week") next.setUTCDate(next.getUTCDate() + 7);
+    else next.setUTCMonth(next.getUTCMonth() + 1);
+    out.push([day(s), day(next.getTime() - DAY_MS)]);
+    s = next.getTime();
+  }
+  return out;
+}
+
+/** Mounted at /api/crm/analytics. */
+export function crmRoutes() {
+  const app = createRouter();
+  app.openapi(activityRoute, async (c) => {
+    const q = c.req.valid("query");
+    const scope = await analyticsScope(database(c.env.DB), principalOf(c), q.project_id);
+    const conditions = parseFilters(q.filters, ["activity_on", "dimension"], c.get("locale"));
+    return c.json({ status: "success" as const, data: await activity(c.env.DB, scope, { interval: q.grouping_interval, groupBy: q.group_by, conditions, orderBy: q.order_by }) }, 200);
+  });
+  app.openapi(cohortRoute, async (c) => {
+    const q = c.req.valid("query");
+    const scope = await analyticsScope(database(c.env.DB), principalOf(c), q.project_id);
+    const conditions = parseFilters(q.filters, ["cohort_on", "activity_on"], c.get("locale"));
+    return c.json({ status: "success" as const, data: await userCohorts(c.env.DB, scope, { interval: q.grouping_interval, userType: q.user_type, conditions, orderBy: q.order_by }) }, 200);
+  });
+  app.openapi(lifecycleRoute, async (c) => {
+    const q = c.req.valid("query");
+    if (q.lapsed_after_days <= q.dormant_after_days) {
+      throw new ApiError("validation_error", [{ path: "lapsed_after_days", code: "too_small", message: "lapsed_after_days must exceed dormant_after_days" }]);
+    }
+    const scope = await analyticsScope(database(c.env.DB), principalOf(c), q.project_id);
+    const conditions = parseFilters(q.filters, ["activity_on", "lifecycle_status"], c.get("locale"));
+    // The periods come from activity_on bounds when given, else the 12 periods up to the latest purchase.
+    const bounds = conditions.filter((x) => x.field === "activity_on");
+    const lower = bounds.flatMap((x) => (x.op === "range" ? [x.min] : x.op === "gte" || x.op === "gt" || x.op === "eq" ? [x.value] : [])).filter(Boolean) as string[];
+    const upper = bounds.flatMap((x) => (x.op === "range" ? [x.max] : x.op === "lte" || x.op === "lt" || x.op === "eq" ? [x.value] : [])).filter(Boolean) as string[];
+    const latest = await c.env.DB.prepare(
+      `SELECT MAX(order_day) AS day FROM transactions WHERE ${scope.projectId ? "project_id = ?" : "project_id IN (SELECT id FROM projects WHERE organization_id = ?)"}`,
+    )
+      .bind(scope.projectId ?? scope.organizationId)
+      .first<{ day: string | null }>();
+    const to = upper.sort().at(0) ?? latest?.day ?? new Date().toISOString().slice(0, 10);
+    const fallbackFrom = new Date(Date.parse(`${to}T00:00:00Z`) - (q.grouping_interval === "week" ? 11 * 7 : 335) * DAY_MS).toISOString().slice(0, 10);
+    const from = lower.sort().at(-1) ?? fallbackFrom;
+    const data = from > to ? [] : await userLifecycles(c.env.DB, scope, {
+      interval: q.grouping_interval,
+      periods: periodsBetween(from, to, q.grouping_interval),
+      dormantAfterDays: q.dormant_after_days,
+      lapsedAfterDays: q.lapsed_after_days,
+      conditions: conditions.filter((x) => x.field !== "activity_on"),
+      orderBy: q.order_by,
+    });
+    return c.json({ status: "success" as const, data }, 200);
+  });
+  return app;
+}
