@@ -84,6 +84,19 @@ const routes: Array<{
   { method: "GET", path: (t) => `/api/engine/customers/${t.customerId}/similar`, accepts: "sessionOrApiKey", idIsNotProject: true },
   { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/overview`, accepts: "sessionOrApiKey" },
   { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/segmentation`, accepts: "session" },
+  ...["overview", "segments", "overlap", "activations", "copilot", "usage", "signals/metadata"].map((name) => ({
+    method: "GET",
+    path: (t: Tenant) => `/api/analytics/${name}?project_id=${t.project.id}`,
+    accepts: "sessionOrApiKey" as const,
+  })),
+  { method: "GET", path: () => "/api/analytics/schema", accepts: "sessionOrApiKey", noTenantId: true },
+  { method: "POST", path: () => "/api/analytics/query", body: (t: Tenant) => ({ query: "SELECT 1", project_id: t.project.id }), accepts: "sessionOrApiKey" },
+  ...["activity", "user_cohorts", "user_lifecycles"].map((name) => ({
+    method: "GET",
+    path: (t: Tenant) => `/api/crm/analytics/${name}?project_id=${t.project.id}`,
+    accepts: "sessionOrApiKey" as const,
+  })),
+  { method: "GET", path: (t) => `/api/organizations/${t.organization.id}/analytics/usage`, accepts: "session" },
 ];
 
 const bodyFor = (route: (typeof routes)[number], t: Tenant) => (typeof route.body === "function" ? route.body(t) : route.body);
@@ -139,6 +152,8 @@ describe.each(routes.map((route) => [`${route.method} ${route.path(placeholders)
       await expectError(await call(route.method, route.path(me), { token: me.owner.token, body: bodyFor(route, me) }), 403, "forbidden");
       await expectError(await call(route.method, route.path(other), { token: me.apiKey.key, body: bodyFor(route, other) }), 403, "project_mismatch");
     });
+  } else if (route.noTenantId) {
+    // Nothing of a tenant to probe (e.g. the schema): any valid credential may read it.
   } else if (route.idIsNotProject) {
     it("404 for an API key of another project", async () => {
       await expectError(await call(route.method, route.path(other), { token: me.apiKey.key }), 404, "not_found");
