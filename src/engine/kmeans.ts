@@ -78,12 +78,11 @@ function lloyd(
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
     radius = Math.max(radius, (pointRadius + maxRowNorm(c, k, d)) * (1 + 1e-9));
+    const scoreError = scoreErrorBound(d, radius);
     const margin = safetyMargin(d, radius, iterations);
     for (let j = 0; j < k; j++) reach[j] = halfGap[j]! - margin / 2;
     const { farthest, most, secondMost } = moves;
     squaredRowNorms(c, k, d, norms);
-    sums.fill(0);
-    counts.fill(0);
     for (let i = 0; i < n; i++) {
       const base = i * d;
       let a = labels[i]!;
@@ -93,20 +92,21 @@ function lloyd(
       if (!(u < reach[a]! || u + margin < l)) {
         u = Math.sqrt(squaredDistance(data, base, c, a * d, d)); // tighten the upper bound, test again
         if (!(u < reach[a]! || u + margin < l)) {
+          const previous = iterations === 0 ? -1 : a;
           a = nearest(data, base, c, norms, k, d, scores);
-          labels[i] = a;
           // Bounds from the scores, widened by their possible rounding error.
           const xx = pointNorms[i]!;
-          const scoreError = scoreErrorBound(d, radius);
           u = Math.sqrt(Math.max(0, scores[0]! + xx + scoreError));
           l = Math.sqrt(Math.max(0, scores[1]! + xx - scoreError));
+          if (a !== previous) {
+            labels[i] = a;
+            transfer(data, base, d, sums, counts, previous, a);
+          }
         }
+        upper[i] = u;
       }
       upper[i] = u;
       lower[i] = l;
-      counts[a]! += 1;
-      const sa = a * d;
-      for (let t = 0; t < d; t++) sums[sa + t]! += data[base + t]!;
     }
     // Update; an emptied cluster keeps its centre.
     let shift = 0;
@@ -160,6 +160,17 @@ function lloyd(
     inertia += best;
   }
   return { k, centroids, labels, inertia, iterations };
+}
+
+/** Moves a point's coordinates from one cluster's sum to another's (from −1: a first assignment). */
+function transfer(data: Float64Array, base: number, d: number, sums: Float64Array, counts: Float64Array, from: number, to: number): void {
+  if (from >= 0) {
+    // An emptied cluster's sum restarts from exact zero, not from the subtractions' rounding residue.
+    if (--counts[from]! === 0) sums.fill(0, from * d, from * d + d);
+    else for (let t = 0; t < d; t++) sums[from * d + t]! -= data[base + t]!;
+  }
+  counts[to]! += 1;
+  for (let t = 0; t < d; t++) sums[to * d + t]! += data[base + t]!;
 }
 
 /**
