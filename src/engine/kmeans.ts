@@ -15,98 +15,99 @@ export type KMeansOptions = {
 };
 
 /**
- * Lloyd's k-means on typed arrays. Initial centres by k-means++ (greedy, 2 + ln k candidates per
- * pick, as scikit-learn does), the best of several seeded starts kept. Deterministic for a seed.
+ * Lloyd's k-means on typed arrays (its exact iterates, computed faster with Hamerly's bounds: see
+ * `lloyd`). Initial centres by k-means++ (greedy, 2 + ln k candidates per pick, as scikit-learn
+ * does), the best of several seeded starts kept. Deterministic for a seed.
  */
 export function kmeans(points: Matrix, k: number, options: KMeansOptions = {}): KMeansResult {
   const { seed = 42, restarts = 4, maxIterations = 300, tolerance = 1e-4, initialCentroids } = options;
   if (points.n === 0) throw new RangeError("k-means needs at least one point");
   k = Math.max(1, Math.min(k, points.n));
-  // tolerance 0 (stop only when no centre moves) needs no pass for the variance
+  // Tolerance 0 (stop only when no centre moves) needs no pass over the data for the variance.
   const scaledTolerance = tolerance === 0 ? 0 : tolerance * meanVariance(points);
-  // ||x||² per point (for the bounds), and the largest ||x|| (for the rounding-error margins)
-  const pointNorms = squaredRowNorms(points.data, points.n, points.d);
-  const pointRadius = Math.sqrt(pointNorms.reduce((max, v) => Math.max(max, v), 0));
-  if (initialCentroids) return lloyd(points, cloneMatrix(initialCentroids), maxIterations, scaledTolerance, pointNorms, pointRadius);
+  const pointNorms = squaredRowNorms(points.data, points.n, points.d); // shared by the restarts
+  if (initialCentroids) return lloyd(points, cloneMatrix(initialCentroids), maxIterations, scaledTolerance, pointNorms);
   const random = seededRandom(seed);
   let best: KMeansResult | undefined;
   for (let run = 0; run < restarts; run++) {
-    const result = lloyd(points, kmeansPlusPlus(points, k, random), maxIterations, scaledTolerance, pointNorms, pointRadius);
+    const result = lloyd(points, kmeansPlusPlus(points, k, random), maxIterations, scaledTolerance, pointNorms);
     if (!best || result.inertia < best.inertia) best = result;
   }
   return best!;
 }
 
 /**
- * Lloyd's algorithm with Hamerly's bounds (G. Hamerly, "Making k-means even faster", SDM 2010). Each
- * point keeps an upper bound on the distance to its own centre and a lower bound on the distance to
- * every other centre; both stay valid as the centres move (triangle inequality). While they separate,
- * or the point is within half the gap from its centre to the nearest other centre, its label cannot
- * change and it is not compared with the k centres; in practice almost every point is skipped after
- * the first few iterations.
+ * Lloyd's algorithm, accelerated with Hamerly's bounds (G. Hamerly, "Making k-means even faster",
+ * SIAM SDM 2010). Each point keeps an upper bound on the distance to its own centre and a lower bound
+ * on the distance to every other centre; when the centres move, the triangle inequality keeps them
+ * valid (the upper grows by its centre's move, the lower shrinks by the largest other move). A point
+ * whose upper bound is below its lower bound, or below half the distance from its centre to the
+ * nearest other centre, keeps its label without being compared with the k centres: after the first
+ * few iterations that is most points. Only points that change cluster touch the cluster sums.
  *
- * The iterates are Lloyd's exactly, not just approximately: a point that is compared gets the same
- * scores, computed in the same order, as in plain Lloyd; a point is skipped only with a margin that
- * no rounding of those scores could overturn (see `separated`); and the cluster sums are rebuilt in
- * point order every iteration (one add per coordinate, cheap next to k distances), so every centre
- * matches plain Lloyd's bit for bit. Incremental sums would drift in the last bits instead.
+ * The labels are Lloyd's, not an approximation: a point that is compared gets the same rounded scores
+ * ||c||² − 2 x·c, summed in the same order, as plain Lloyd; a point is skipped only when its bounds
+ * separate by more than any rounding of those scores could undo (`roundingAllowance`). The centres
+ * come from sums kept up to date point by point rather than re-added in point order, so they can
+ * differ from plain Lloyd's in the last bits (about 1e-15 relative), far too little to move a label.
  */
-function lloyd(
-  points: Matrix,
-  centroids: Matrix,
-  maxIterations: number,
-  tolerance: number,
-  pointNorms: Float64Array,
-  pointRadius: number,
-): KMeansResult {
+function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, tolerance: number, pointNorms: Float64Array): KMeansResult {
   const { n, d, data } = points;
   const k = centroids.n;
   const c = centroids.data;
   const labels = new Int32Array(n);
-  const upper = new Float64Array(n).fill(Infinity); // ≥ distance from each point to its centre
-  const lower = new Float64Array(n).fill(-Infinity); // ≤ distance from each point to every other centre
+  // Per centre: what the bounds need (see `centreMoves`).
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
-  const norms = new Float64Array(k); // ||c_j||²
-  const moved = new Float64Array(k); // how far each centre moved in the last update
-  const halfGap = new Float64Array(k); // half the distance from each centre to its nearest other one
-  const reach = new Float64Array(k); // halfGap less half the safety margin
+  const norms = new Float64Array(k); // ||c||²
+  const moved = new Float64Array(k); // how far it moved in the last update
+  const drift = new Float64Array(k); // how far it has moved in all, summed over the updates
+  const othersDrift = new Float64Array(k); // the farthest any other centre moved, summed over the updates
+  const halfGap = new Float64Array(k); // half the distance to the nearest other centre
+  // Per point, in real (not squared) distances, and relative to the drifts so that a point that keeps
+  // its label needs no write: its distance to its centre is at most upper + drift[label], to every
+  // other centre at least lower − othersDrift[label]. No information before the first assignment.
+  const upper = new Float64Array(n).fill(Infinity);
+  const lower = new Float64Array(n).fill(-Infinity);
+  const pending = new Int32Array(n); // points whose bounds no longer prove their label
   const scores = new Float64Array(Math.max(2, k)); // scratch for `nearest`
-  const moves = { farthest: -1, most: 0, secondMost: 0 };
-  // ≥ ||x|| + ||c|| for every point and every centre so far: scales the rounding-error margins.
-  let radius = 0;
+  const pointRadius = Math.sqrt(maxOf(pointNorms));
+  let radius = 0; // ≥ ||x|| + ||c|| for every point and every centre so far
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
-    radius = Math.max(radius, (pointRadius + maxRowNorm(c, k, d)) * (1 + 1e-9));
-    const scoreError = scoreErrorBound(d, radius);
-    const margin = safetyMargin(d, radius, iterations);
-    for (let j = 0; j < k; j++) reach[j] = halfGap[j]! - margin / 2;
-    const { farthest, most, secondMost } = moves;
-    squaredRowNorms(c, k, d, norms);
+    radius = Math.max(radius, pointRadius + Math.sqrt(maxOf(squaredRowNorms(c, k, d, norms))));
+    const { scoreError, margin } = roundingAllowance(d, radius + maxOf(drift) + maxOf(othersDrift), iterations);
+    // 1. Hamerly's tests (`keepsCentre`) on every point, listing those that fail. Most pass, but
+    //    which ones is hard to predict: booleans as 0/1 instead of branches.
+    let count = 0;
     for (let i = 0; i < n; i++) {
+      const a = labels[i]!;
+      const u = upper[i]! + drift[a]! + margin;
+      const kept = +(u < lower[i]! - othersDrift[a]!) | +(u < halfGap[a]! + margin / 2);
+      pending[count] = i;
+      count += kept ^ 1;
+    }
+    // 2. The others: tighten the upper bound and test again, and if that fails, Lloyd's assignment.
+    const first = iterations === 0;
+    for (let p = 0; p < count; p++) {
+      const i = pending[p]!;
       const base = i * d;
       let a = labels[i]!;
-      // Bounds follow the centres' moves: own centre by its move, the others by the largest other move.
-      let u = upper[i]! + moved[a]!;
-      let l = lower[i]! - (a === farthest ? secondMost : most);
-      if (!(u < reach[a]! || u + margin < l)) {
-        u = Math.sqrt(squaredDistance(data, base, c, a * d, d)); // tighten the upper bound, test again
-        if (!(u < reach[a]! || u + margin < l)) {
-          const previous = iterations === 0 ? -1 : a;
-          a = nearest(data, base, c, norms, k, d, scores);
-          // Bounds from the scores, widened by their possible rounding error.
-          const xx = pointNorms[i]!;
-          u = Math.sqrt(Math.max(0, scores[0]! + xx + scoreError));
-          l = Math.sqrt(Math.max(0, scores[1]! + xx - scoreError));
-          if (a !== previous) {
-            labels[i] = a;
-            transfer(data, base, d, sums, counts, previous, a);
-          }
+      let u = Math.sqrt(squaredDistance(data, base, c, a * d, d));
+      let l = lower[i]! - othersDrift[a]!;
+      if (!keepsCentre(u, l, halfGap[a]!, margin)) {
+        const previous = first ? -1 : a;
+        a = nearest(data, base, c, norms, k, d, scores);
+        // Real distances from the two lowest scores, widened by their possible rounding error.
+        u = Math.sqrt(Math.max(0, scores[0]! + pointNorms[i]! + scoreError));
+        l = Math.sqrt(Math.max(0, scores[1]! + pointNorms[i]! - scoreError));
+        if (a !== previous) {
+          labels[i] = a;
+          transfer(data, base, d, sums, counts, previous, a);
         }
-        upper[i] = u;
       }
-      upper[i] = u;
-      lower[i] = l;
+      upper[i] = u - drift[a]!;
+      lower[i] = l + othersDrift[a]!;
     }
     // Update; an emptied cluster keeps its centre.
     let shift = 0;
@@ -123,27 +124,23 @@ function lloyd(
       }
       moved[j] = Math.sqrt(squaredMove);
     }
-    summariseMoves(moved, moves);
-    halfGaps(c, k, d, halfGap);
+    centreMoves(c, k, d, moved, drift, othersDrift, halfGap);
     if (shift <= tolerance) {
       iterations++;
       break;
     }
   }
 
-  // Final assignment to the final centres by squared distance, so labels and inertia agree; the
-  // bounds still apply, so most points are measured against their own centre only.
-  radius = Math.max(radius, (pointRadius + maxRowNorm(c, k, d)) * (1 + 1e-9));
-  const margin = safetyMargin(d, radius, iterations);
-  const { farthest, most, secondMost } = moves;
+  // Final assignment to the final centres by squared distance, so labels and inertia agree, in the
+  // same pass as the inertia. The bounds still hold: most points need only their own centre.
+  radius = Math.max(radius, pointRadius + Math.sqrt(maxOf(squaredRowNorms(c, k, d, norms))));
+  const { margin } = roundingAllowance(d, radius + maxOf(drift) + maxOf(othersDrift), iterations);
   let inertia = 0;
   for (let i = 0; i < n; i++) {
     const base = i * d;
     const a = labels[i]!;
-    const l = lower[i]! - (a === farthest ? secondMost : most);
     const own = squaredDistance(data, base, c, a * d, d);
-    const u = Math.sqrt(own);
-    if (u < halfGap[a]! - margin / 2 || u + margin < l) {
+    if (keepsCentre(Math.sqrt(own), lower[i]! - othersDrift[a]!, halfGap[a]!, margin)) {
       inertia += own;
       continue;
     }
@@ -162,39 +159,33 @@ function lloyd(
   return { k, centroids, labels, inertia, iterations };
 }
 
-/** Moves a point's coordinates from one cluster's sum to another's (from −1: a first assignment). */
-function transfer(data: Float64Array, base: number, d: number, sums: Float64Array, counts: Float64Array, from: number, to: number): void {
-  if (from >= 0) {
-    // An emptied cluster's sum restarts from exact zero, not from the subtractions' rounding residue.
-    if (--counts[from]! === 0) sums.fill(0, from * d, from * d + d);
-    else for (let t = 0; t < d; t++) sums[from * d + t]! -= data[base + t]!;
-  }
-  counts[to]! += 1;
-  for (let t = 0; t < d; t++) sums[to * d + t]! += data[base + t]!;
+/**
+ * Hamerly's tests: the point's centre is still its nearest when the upper bound u on the distance to
+ * it is below the lower bound l on the distance to any other, or below half the gap to the nearest
+ * other centre (then every other is at least 2·halfGap − u > u away). Both must hold by `margin`, so
+ * that rounding cannot overturn them. False for NaN, so non-finite data gets plain Lloyd.
+ */
+const keepsCentre = (u: number, l: number, halfGap: number, margin: number) => u + margin < l || u + margin / 2 < halfGap;
+
+/**
+ * Generous rounding-error allowances, for points and centres within `radius` of the origin (the
+ * drifts included). A score ||c||² − 2 x·c, or ||x||², is off by at most (d + 2) unit roundoffs of
+ * radius² (`scoreError`); a bound by one rounding per update since it was set, plus those of the
+ * moves and gaps it used (`boundError`). A point is skipped only when l − u > `margin`: then, even
+ * with the bounds' own error, l² − u² exceeds two scores' rounding error, so Lloyd's rounded scores
+ * still rank its centre first. The margin is about 1e-7 of the radius: it costs almost no pruning.
+ */
+function roundingAllowance(d: number, radius: number, iterations: number) {
+  const scoreError = (4 * d + 16) * Number.EPSILON * radius * radius;
+  const boundError = (2 * iterations + 4 * d + 32) * Number.EPSILON * radius;
+  return { scoreError, margin: 2 * boundError + Math.sqrt(2 * scoreError) };
 }
-
-/**
- * Rounding-error allowances, generous, for points and centres within `radius` of the origin. A score
- * ||c||² − 2 x·c (or ||x||²) is off by at most (d + 2) unit roundoffs of radius²; a bound by one
- * rounding per update since it was set, plus those of the moves and gaps it used.
- */
-const scoreErrorBound = (d: number, radius: number) => (4 * d + 16) * Number.EPSILON * radius * radius;
-const boundErrorBound = (d: number, radius: number, iterations: number) => (2 * iterations + 4 * d + 32) * Number.EPSILON * radius;
-
-/**
- * How far the bounds must separate before a point is skipped: if its distance to its centre is at
- * most u and to any other at least l, with l − u above this margin, then l² − u² exceeds twice a
- * score's rounding error even after the bounds' own error, so Lloyd's rounded scores pick the same
- * centre. Tiny (about 1e-7 of the data's radius), so it costs almost no pruning.
- */
-const safetyMargin = (d: number, radius: number, iterations: number) =>
-  2 * boundErrorBound(d, radius, iterations) + Math.sqrt(2 * scoreErrorBound(d, radius));
 
 /**
  * Lloyd's assignment of one point: argmin over j of ||c_j||² − 2 x·c_j, the first on ties, with the
  * two lowest scores left in scores[0] and scores[1] (`scores` has room for k). Four centres at a time:
  * each dot product is still summed in Lloyd's order, but four independent sums keep the CPU busy
- * (a single one waits on every addition).
+ * where a single one waits on every addition.
  */
 function nearest(data: Float64Array, base: number, c: Float64Array, norms: Float64Array, k: number, d: number, scores: Float64Array): number {
   let j = 0;
@@ -233,71 +224,78 @@ function nearest(data: Float64Array, base: number, c: Float64Array, norms: Float
     scores[j + 1] = norms[j + 1]! - 2 * p1;
   }
   if (j < k) {
-    const cj = j * d;
-    let dotProduct = 0;
-    for (let t = 0; t < d; t++) dotProduct += data[base + t]! * c[cj + t]!;
-    scores[j] = norms[j]! - 2 * dotProduct;
+    let p0 = 0;
+    for (let t = 0; t < d; t++) p0 += data[base + t]! * c[j * d + t]!;
+    scores[j] = norms[j]! - 2 * p0;
   }
   let bestJ = 0;
-  let first = Infinity;
+  let lowest = Infinity;
   let second = Infinity;
   for (j = 0; j < k; j++) {
     const score = scores[j]!;
-    if (score < first) {
-      second = first;
-      first = score;
+    if (score < lowest) {
+      second = lowest;
+      lowest = score;
       bestJ = j;
     } else if (score < second) {
       second = score;
     }
   }
-  scores[0] = first;
+  scores[0] = lowest;
   scores[1] = second;
   return bestJ;
 }
 
-/** The largest centre move, which centre made it, and the second largest (the bound for that centre's own points). */
-function summariseMoves(moved: Float64Array, out: { farthest: number; most: number; secondMost: number }): void {
+/** Moves a point's coordinates from one cluster's sum to another's (from −1: its first assignment). */
+function transfer(data: Float64Array, base: number, d: number, sums: Float64Array, counts: Float64Array, from: number, to: number): void {
+  if (from >= 0) {
+    // An emptied cluster's sum restarts from exact zero, not from the subtractions' rounding residue.
+    if (--counts[from]! === 0) sums.fill(0, from * d, from * d + d);
+    else for (let t = 0; t < d; t++) sums[from * d + t]! -= data[base + t]!;
+  }
+  counts[to]! += 1;
+  for (let t = 0; t < d; t++) sums[to * d + t]! += data[base + t]!;
+}
+
+/**
+ * After an update (`moved`: how far each centre just moved), for each centre: its drift grows by its
+ * move, its others' drift by the farthest any other centre moved (the largest move, or the second
+ * largest for the centre that made it), and half the distance to its nearest other centre (Infinity
+ * for a lone centre).
+ */
+function centreMoves(c: Float64Array, k: number, d: number, moved: Float64Array, drift: Float64Array, othersDrift: Float64Array, halfGap: Float64Array): void {
   let farthest = -1;
   let most = 0;
   let secondMost = 0;
-  for (let j = 0; j < moved.length; j++) {
-    const m = moved[j]!;
-    if (m > most) {
+  for (let j = 0; j < k; j++) {
+    drift[j]! += moved[j]!;
+    if (moved[j]! > most) {
       secondMost = most;
-      most = m;
+      most = moved[j]!;
       farthest = j;
-    } else if (m > secondMost) {
-      secondMost = m;
+    } else if (moved[j]! > secondMost) {
+      secondMost = moved[j]!;
     }
   }
-  out.farthest = farthest;
-  out.most = most;
-  out.secondMost = secondMost;
-}
-
-/** Half the distance from each centre to its nearest other centre (Infinity for a lone centre). */
-function halfGaps(c: Float64Array, k: number, d: number, out: Float64Array): void {
-  out.fill(Infinity);
+  for (let j = 0; j < k; j++) othersDrift[j]! += j === farthest ? secondMost : most;
+  halfGap.fill(Infinity);
   for (let j = 0; j < k; j++) {
     for (let m = j + 1; m < k; m++) {
       const half = Math.sqrt(squaredDistance(c, j * d, c, m * d, d)) / 2;
-      if (half < out[j]!) out[j] = half;
-      if (half < out[m]!) out[m] = half;
+      if (half < halfGap[j]!) halfGap[j] = half;
+      if (half < halfGap[m]!) halfGap[m] = half;
     }
   }
 }
 
 /** ||row||² for each of the first n rows of a row-major array. */
 function squaredRowNorms(a: Float64Array, n: number, d: number, out = new Float64Array(n)): Float64Array {
-  for (let i = 0; i < n; i++) out[i] = squaredNorm(a, i * d, d);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let t = 0; t < d; t++) s += a[i * d + t]! * a[i * d + t]!;
+    out[i] = s;
+  }
   return out;
-}
-
-function squaredNorm(a: Float64Array, base: number, d: number): number {
-  let s = 0;
-  for (let t = 0; t < d; t++) s += a[base + t]! * a[base + t]!;
-  return s;
 }
 
 /** Squared distance between the rows starting at a[i] and b[j]. */
@@ -310,11 +308,10 @@ function squaredDistance(a: Float64Array, i: number, b: Float64Array, j: number,
   return s;
 }
 
-/** The largest Euclidean norm among the first n rows of a row-major array. */
-function maxRowNorm(a: Float64Array, n: number, d: number): number {
+function maxOf(values: Float64Array): number {
   let max = 0;
-  for (let i = 0; i < n; i++) max = Math.max(max, squaredNorm(a, i * d, d));
-  return Math.sqrt(max);
+  for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
+  return max;
 }
 
 export function inertiaOf(points: Matrix, centroids: Matrix, labels: Int32Array): number {

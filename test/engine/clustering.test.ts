@@ -55,6 +55,159 @@ describe("k-means", () => {
   });
 });
 
+/**
+ * Plain Lloyd, the textbook loop, as the reference for the accelerated `kmeans`: from `init`, at most
+ * `maxIterations` iterations, stopping once the summed squared centre shift is ≤ `tolerance`.
+ * Assignment compares ||c||² − 2 x·c (the first centre on ties), as the engine and scikit-learn do;
+ * an emptied cluster keeps its centre. After each iteration m it records what a run capped at m
+ * iterations returns: the points assigned to those centres by squared distance, and the inertia.
+ */
+function plainLloyd(points: Matrix, init: Matrix, maxIterations: number, tolerance = 0) {
+  const { n, d, data } = points;
+  const k = init.n;
+  const centres = Float64Array.from(init.data);
+  const nearest = (i: number, score: (i: number, j: number) => number) => {
+    let bestJ = 0;
+    let best = Infinity;
+    for (let j = 0; j < k; j++) {
+      const s = score(i, j);
+      if (s < best) [best, bestJ] = [s, j];
+    }
+    return bestJ;
+  };
+  const lloydScore = (i: number, j: number) => {
+    let norm = 0;
+    let dot = 0;
+    for (let t = 0; t < d; t++) {
+      norm += centres[j * d + t]! * centres[j * d + t]!;
+      dot += data[i * d + t]! * centres[j * d + t]!;
+    }
+    return norm - 2 * dot;
+  };
+  const squaredDistance = (i: number, j: number) => {
+    let s = 0;
+    for (let t = 0; t < d; t++) s += (data[i * d + t]! - centres[j * d + t]!) ** 2;
+    return s;
+  };
+  const snapshot = (iterations: number) => {
+    const labels = Int32Array.from({ length: n }, (_, i) => nearest(i, squaredDistance));
+    let inertia = 0;
+    labels.forEach((j, i) => (inertia += squaredDistance(i, j)));
+    return { labels, inertia, centroids: Float64Array.from(centres), iterations };
+  };
+  const runs = [snapshot(0)];
+  let emptied = false; // a cluster that had points lost them all
+  const hadPoints = new Array<boolean>(k).fill(false);
+  for (let iteration = 1; iteration <= maxIterations; iteration++) {
+    const sums = new Float64Array(k * d);
+    const counts = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      const j = nearest(i, lloydScore);
+      counts[j]!++;
+      for (let t = 0; t < d; t++) sums[j * d + t]! += data[i * d + t]!;
+    }
+    let shift = 0;
+    for (let j = 0; j < k; j++) {
+      if (counts[j] === 0) {
+        emptied ||= hadPoints[j]!;
+        continue;
+      }
+      hadPoints[j] = true;
+      for (let t = 0; t < d; t++) {
+        const next = sums[j * d + t]! / counts[j]!;
+        shift += (next - centres[j * d + t]!) ** 2;
+        centres[j * d + t] = next;
+      }
+    }
+    runs.push(snapshot(iteration));
+    if (shift <= tolerance) break;
+  }
+  return { runs, emptied };
+}
+
+/** Uniform points in the unit cube, or Gaussian blobs (spread 0.4) around `blobs` centres in [−10, 10]^d. */
+function randomPoints(n: number, d: number, blobs: number, seed: number): Matrix {
+  const random = seededRandom(seed);
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const centres = Array.from({ length: blobs * d }, () => 20 * random() - 10);
+  const points = matrix(n, d);
+  for (let i = 0; i < n; i++) {
+    const blob = Math.floor(random() * blobs);
+    for (let t = 0; t < d; t++) points.data[i * d + t] = blobs === 0 ? random() : centres[blob * d + t]! + 0.4 * gaussian();
+  }
+  return points;
+}
+
+/** The accelerated k-means, capped at every iteration count in turn, against plain Lloyd's iterates. */
+function expectLloydIterates(points: Matrix, init: Matrix, maxIterations: number) {
+  const { runs, emptied } = plainLloyd(points, init, maxIterations);
+  for (let cap = 0; cap <= maxIterations; cap++) {
+    const expected = runs[Math.min(cap, runs.length - 1)]!;
+    const fit = kmeans(points, init.n, { initialCentroids: init, maxIterations: cap, tolerance: 0 });
+    expect(fit.iterations).toBe(expected.iterations);
+    expect(fit.labels).toEqual(expected.labels);
+    expect(Math.abs(fit.inertia - expected.inertia)).toBeLessThanOrEqual(1e-12 * expected.inertia);
+    fit.centroids.data.forEach((v, i) => expect(Math.abs(v - expected.centroids[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(v))));
+  }
+  return { iterations: runs.length - 1, emptied };
+}
+
+describe("k-means is Lloyd's algorithm (Hamerly's bounds change only the speed)", () => {
+  for (const d of [2, 4, 8]) {
+    for (const [shape, blobs] of [["uniform", 0], ["blobs", 5]] as const) {
+      it(`gives plain Lloyd's labels, centres and inertia at every iteration: d = ${d}, ${shape}`, () => {
+        for (const k of [1, 2, 3, 5, 8]) {
+          const points = randomPoints(600, d, blobs, 100 * d + k + blobs);
+          const init = kmeansPlusPlus(points, k, seededRandom(k));
+          const { iterations } = expectLloydIterates(points, init, 40);
+          if (k > 1) expect(iterations).toBeGreaterThan(1); // the bounds were used
+        }
+      });
+    }
+  }
+
+  it("keeps an emptied cluster's centre, and gives the first of tied centres the points", () => {
+    // On a line: the middle centre takes 2 and 8 at first, then the outer centres, having moved in to
+    // their groups, are nearer to both, and the middle cluster empties.
+    const line = matrix(8, 2);
+    line.data.set([0, 0, 0, 0.1, 0, -0.1, 2, 0, 8, 0, 10, 0, 10, 0.1, 10, -0.1]);
+    const init = matrix(3, 2);
+    init.data.set([-4, 0, 14, 0, 5, 0]);
+    expect(expectLloydIterates(line, init, 10).emptied).toBe(true);
+    const fit = kmeans(line, 3, { initialCentroids: init, tolerance: 0 });
+    expect(Array.from(fit.centroids.data.subarray(4))).toEqual([5, 0]);
+    expect(Array.from(fit.labels)).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
+
+    // Two identical initial centres: the first takes every point they share, the second stays empty
+    // until the first moves away; and a centre far from all the points never gets one.
+    const points = randomPoints(400, 4, 3, 7);
+    const seeds = kmeansPlusPlus(points, 3, seededRandom(1));
+    const twins = matrix(5, 4);
+    twins.data.set(seeds.data);
+    twins.data.set(seeds.data.subarray(0, 4), 12);
+    twins.data.set([100, 100, 100, 100], 16);
+    expectLloydIterates(points, twins, 30);
+  });
+
+  it("stops where plain Lloyd does with a tolerance, and keeps the best restart like plain Lloyd", () => {
+    const points = randomPoints(800, 4, 6, 3);
+    const mean = (t: number) => points.data.filter((_, i) => i % 4 === t).reduce((s, v) => s + v, 0) / points.n;
+    let variance = 0;
+    for (let t = 0; t < 4; t++) variance += points.data.filter((_, i) => i % 4 === t).reduce((s, v) => s + (v - mean(t)) ** 2, 0) / points.n;
+    const tolerance = 1e-4;
+    const random = seededRandom(9);
+    let best: ReturnType<typeof plainLloyd>["runs"][number] | undefined;
+    for (let run = 0; run < 3; run++) {
+      const { runs } = plainLloyd(points, kmeansPlusPlus(points, 5, random), 300, (tolerance * variance) / 4);
+      if (!best || runs.at(-1)!.inertia < best.inertia) best = runs.at(-1)!;
+    }
+    const fit = kmeans(points, 5, { seed: 9, restarts: 3, tolerance });
+    expect(fit.iterations).toBe(best!.iterations);
+    expect(fit.labels).toEqual(best!.labels);
+    expect(fit.inertia).toBeCloseTo(best!.inertia, 9);
+  });
+});
+
 describe("choosing k", () => {
   it("finds the number of blobs from the inertia knee and the silhouette", () => {
     const { points } = blobs([[0, 0, 0], [8, 0, 0], [0, 8, 0], [0, 0, 8]], 150, 0.8, 11);
