@@ -4,6 +4,10 @@ import type { AnalyticsScope } from "./analytics-scope";
 
 /** Rows a query returns at most; more are cut and `truncated` is set. */
 export const ROW_CAP = 10_000;
+/** How long the caller waits for an answer. D1 cannot cancel the query; the guard keeps runaways out. */
+export const TIME_CAP_MS = 10_000;
+
+class QueryTimedOut extends Error {}
 
 type ColumnType = "int64" | "float64" | "string" | "bytes" | "null";
 
@@ -25,10 +29,19 @@ export async function runAnalyticsQuery(d1: D1Database, scope: AnalyticsScope, q
   let names: string[];
   try {
     // Newlines keep a trailing `-- comment` in the query from swallowing the wrapper.
-    const raw = await d1.prepare(`SELECT * FROM (\n${guarded.sql}\n) LIMIT ${ROW_CAP + 1}`).bind(...guarded.params).raw({ columnNames: true });
+    const statement = d1.prepare(`SELECT * FROM (\n${guarded.sql}\n) LIMIT ${ROW_CAP + 1}`).bind(...guarded.params);
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueryTimedOut()), TIME_CAP_MS);
+    });
+    const raw = await Promise.race([statement.raw({ columnNames: true }), timeout]).finally(() => timer !== null && clearTimeout(timer));
     names = (raw[0] ?? []) as string[];
     rows = raw.slice(1) as unknown[][];
   } catch (error) {
+    if (error instanceof QueryTimedOut) {
+      const reason = `the query ran longer than ${TIME_CAP_MS / 1000} s; aggregate or filter more`;
+      throw new ApiError("invalid_query", { reason, position: null }, { reason });
+    }
     // The guard passed it, but SQLite refused it (an unknown column, a type error): the caller's to fix.
     const reason = String(error instanceof Error ? error.message : error).replace(/^D1_ERROR:\s*/, "").replace(/:\s*SQLITE_ERROR$/, "").slice(0, 300);
     throw new ApiError("invalid_query", { reason, position: null }, { reason });

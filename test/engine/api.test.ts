@@ -245,3 +245,26 @@ describe("projects with little data", () => {
     await expectError(await call("POST", `/api/engine/projects/${t.project.id}/segmentation`, { token: t.owner.token }), 429, "quota_exceeded");
   });
 });
+
+describe("model run limits", () => {
+  it("refuses a project larger than one run can hold, with a clear message", async () => {
+    const { MAX_CUSTOMERS_PER_RUN, runSegmentation } = await import("../../src/queues/segmentation");
+    expect(MAX_CUSTOMERS_PER_RUN).toBeGreaterThanOrEqual(50_000);
+    const t = await tenant();
+    const jobId = crypto.randomUUID();
+    await env.DB.prepare("INSERT INTO jobs (id, project_id, organization_id, type, status, created_at, updated_at) VALUES (?, ?, ?, 'segmentation', 'queued', 0, 0)")
+      .bind(jobId, t.project.id, t.organization.id)
+      .run();
+    // The run counts customers before loading any: answer that count with one past the limit.
+    const hugeProjectDb = new Proxy(env.DB, {
+      get(target, prop, receiver) {
+        if (prop !== "prepare") return Reflect.get(target, prop, receiver);
+        return (query: string) =>
+          query.startsWith("SELECT COUNT(*) AS n FROM customers WHERE project_id = ?") ? target.prepare(`SELECT ${MAX_CUSTOMERS_PER_RUN + 1} AS n WHERE ? IS NOT NULL`) : target.prepare(query);
+      },
+    });
+    await runSegmentation({ ...env, DB: hugeProjectDb }, { kind: "segmentation", jobId, projectId: t.project.id, organizationId: t.organization.id });
+    const status = await json(await call("GET", `/api/engine/jobs/${jobId}/status`, { token: t.owner.token }));
+    expect(status).toMatchObject({ status: "failed", error_message: expect.stringMatching(/at most 150000/) });
+  });
+});
