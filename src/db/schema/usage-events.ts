@@ -17,5 +17,5 @@ export const usageEvents = sqliteTable(
     /** UTC milliseconds */
     timestamp: integer("timestamp").notNull(),
   },
-  (t) => [index("usage_events_org_time_idx").on(t.organizationId, t.timestamp)],
+  (t) => [index("usage_events_org_time_idx").on(t.organizationId, t.timestamp), index("usage_events_org_type_time_idx").on(t.organizationId, t.type, t.timestamp)],
 );
