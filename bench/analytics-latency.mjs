@@ -380,7 +380,6 @@ async function backfillTrends(projectId) {
   statements.push(
     `UPDATE jobs SET status = 'failed', error_message = 'interrupted by a wrangler dev reload (bench)', finished_at = ${Date.now()}, updated_at = ${Date.now()} WHERE project_id = ${p} AND type = 'segmentation' AND status IN ('processing', 'queued');`,
   );
-  statements.push("DROP TABLE IF EXISTS sqlite_stat1;");
   statements.push(`UPDATE projects SET name = ${sqlString(PROJECT_NAME)} WHERE id = ${p};`);
   const path = join(tmpDir, "trends.sql");
   writeFileSync(path, `${statements.join("\n")}\n`);
@@ -680,25 +679,14 @@ async function main() {
   await ensureUsageEvents(credentials, projectId);
 
   if (seeded) {
-    // Without statistics SQLite runs the profile write of src/queues/segmentation.ts (UPDATE customers …
-    // FROM (… json_each(?2)) AS u) with customers outside and json_each inside: every statement parses
-    // its 500 rows once per customer of the project (about 29 s per statement at 100,000 customers,
-    // 200 statements), and workerd answers nothing meanwhile. ANALYZE makes it look customers up by
-    // key (a few ms); the statistics are dropped after the run, so the endpoints are measured on the
-    // database the migrations make.
-    await d1Query("ANALYZE customers");
-    console.log("ANALYZE customers for the segmentation run (statistics dropped after it; see the comment in this file)");
     try {
       server = await startWrangler();
       const session = await signIn(credentials);
       console.log("Segmenting through the API (session of the demo user):");
       seeded.segmentationMs = await segment(session, projectId);
-    } catch (error) {
+    } finally {
       await stopWrangler();
-      await d1Query("DROP TABLE IF EXISTS sqlite_stat1").catch(() => {});
-      throw error;
     }
-    await stopWrangler();
     server = undefined;
     await backfillTrends(projectId);
     counts = await projectCounts(projectId);
