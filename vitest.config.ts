@@ -20,6 +20,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             RATE_LIMIT_MAX: "1000000",
             // Segmentation runs right after ingest instead of waiting for a burst to coalesce.
             SEGMENTATION_DELAY_SECONDS: "0",
+            METER_FLUSH_MS: "0",
           },
         },
       }),

@@ -16,6 +16,7 @@ export type Bindings = {
   CF_ACCOUNT_ID?: string;
   CF_API_TOKEN?: string;
   SEGMENTATION_DELAY_SECONDS?: string;
+  METER_FLUSH_MS?: string;
   JWT_SECRET: string;
   RATE_LIMIT_MAX: string;
   RATE_LIMIT_WINDOW_SECONDS: string;
@@ -37,6 +38,7 @@ export function config(env: Bindings) {
     },
     sessionTtlSeconds: positiveInt(env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
     segmentationDelaySeconds: nonNegativeInt(env.SEGMENTATION_DELAY_SECONDS, 5),
+    meterFlushMs: nonNegativeInt(env.METER_FLUSH_MS, 1000),
   };
 }
 

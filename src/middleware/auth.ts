@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { getCookie } from "hono/cookie";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { analyticsStore } from "../analytics";
+import { meterRequest as meter } from "../analytics/request-meter";
 import { database } from "../db/client";
 import { ApiError } from "../errors";
 import { looksLikeApiKey, verifyApiKey } from "../services/api-keys";
@@ -57,17 +57,14 @@ function meterRequest(c: Context<AppEnv>) {
   const principal = c.get("principal");
   const organizationId = principal?.kind === "apiKey" ? principal.organizationId : principal?.session.activeOrganizationId;
   if (!principal || !organizationId) return;
-  const write = analyticsStore(c.env).record([
-    {
-      organizationId,
-      type: "api_request",
-      projectId: principal.kind === "apiKey" ? principal.projectId : null,
-      apiKeyId: principal.kind === "apiKey" ? principal.apiKeyId : null,
-      detail: `${c.req.method} ${c.req.routePath}`,
-      value: 1,
-    },
-  ]);
-  c.executionCtx.waitUntil(write.catch((error) => console.error(JSON.stringify({ level: "error", message: "metering failed", error: String(error) }))));
+  meter(c.env, c.executionCtx, {
+    organizationId,
+    type: "api_request",
+    projectId: principal.kind === "apiKey" ? principal.projectId : null,
+    apiKeyId: principal.kind === "apiKey" ? principal.apiKeyId : null,
+    detail: `${c.req.method} ${c.req.routePath}`,
+    value: 1,
+  });
 }
 
 function bearerToken(c: Context): string | undefined {
