@@ -35,6 +35,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { setUpLocal } from "../scripts/local-setup.mjs";
 import { fmt, positiveInt, printMachine, root, sleep, startWrangler, stopWrangler, wrangler } from "./lib/server.mjs";
+import { apiClient, runBench } from "./lib/api.mjs";
 
 const CUSTOMERS = 100_000;
 const TRANSACTIONS = 1_000_000;
@@ -408,21 +409,7 @@ async function ensureUsageEvents(credentials, projectId) {
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-async function call(method, path, { token, json, expected = 200 } = {}) {
-  const headers = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (json !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(`${server.baseUrl}${path}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  const text = await response.text();
-  if (response.status !== expected) throw new Error(`${method} ${path} answered ${response.status} (expected ${expected}): ${text.slice(0, 500)}`);
-  return text === "" ? null : JSON.parse(text);
-}
-
-async function signIn(credentials) {
-  const { token } = await call("POST", "/api/auth/sign-in/email", { json: { email: credentials.email, password: credentials.password } });
-  if (!token) throw new Error("sign-in answered without a token");
-  return token;
-}
+const { call, signIn } = apiClient(() => server.baseUrl, REQUEST_TIMEOUT_MS);
 
 const RULE_SEGMENTS = [
   { name: "Customers in Turkey", rules: [{ field: "extra_features.country", op: "eq", value: "TR" }] },
@@ -738,11 +725,4 @@ async function main() {
   if (results.some((r) => r.reloads)) console.log("  WARNING: wrangler dev reloaded during the measurement (src/ changed); numbers are skewed, run again.");
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(`\nbench failed: ${error.message}`);
-  process.exitCode = 1;
-} finally {
-  await stopWrangler();
-}
+await runBench(main);

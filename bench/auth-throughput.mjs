@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 import autocannon from "autocannon";
 import { setUpLocal } from "../scripts/local-setup.mjs";
 import { fmt, positiveInt, printMachine, root, startWrangler, stopWrangler, wrangler } from "./lib/server.mjs";
+import { runBench } from "./lib/api.mjs";
 
 let DURATION, CONNECTIONS, WARMUP; // read in main(), so a bad value is reported like any other error
 const DRY_RUN_TIMEOUT_MS = 120_000;
@@ -150,11 +151,4 @@ async function main() {
   await measureBundle();
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(`\nbench failed: ${error.message}`);
-  process.exitCode = 1;
-} finally {
-  await stopWrangler();
-}
+await runBench(main);

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { setUpLocal } from "../scripts/local-setup.mjs";
 import { fmt, positiveInt, printMachine, root, sleep, startWrangler, stopWrangler, wrangler } from "./lib/server.mjs";
+import { apiClient, runBench } from "./lib/api.mjs";
 
 const API_RECORDS = 10_000;
 const API_CUSTOMERS = 2_000;
@@ -36,27 +37,7 @@ const wranglerLines = []; // every line wrangler dev printed, with the time it a
 // HTTP helpers
 
 /** A request that must answer `expected`; anything else fails the run with the body. */
-async function call(method, path, { token, json, form, expected = 200 } = {}) {
-  const headers = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  let body;
-  if (json !== undefined) {
-    headers["content-type"] = "application/json";
-    body = JSON.stringify(json);
-  } else if (form !== undefined) {
-    body = form; // fetch sets the multipart boundary
-  }
-  const response = await fetch(`${server.baseUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  const text = await response.text();
-  if (response.status !== expected) throw new Error(`${method} ${path} answered ${response.status} (expected ${expected}): ${text.slice(0, 500)}`);
-  return text === "" ? null : JSON.parse(text);
-}
-
-async function signIn(credentials) {
-  const { token } = await call("POST", "/api/auth/sign-in/email", { json: { email: credentials.email, password: credentials.password } });
-  if (!token) throw new Error("sign-in answered without a token");
-  return token;
-}
+const { call, signIn } = apiClient(() => server.baseUrl, REQUEST_TIMEOUT_MS);
 
 /** A new project in the demo organization, with its own API key. */
 async function freshProject(session, credentials, label) {
@@ -346,11 +327,4 @@ async function main() {
   console.log(`  B. CDNOW upload, ${fmt(CDNOW_ROWS)} rows  ${upload.seconds.toFixed(2)} s  ${fmt(CDNOW_ROWS / upload.seconds)} rows/s  target < ${CDNOW_TARGET_SECONDS} s ${upload.met ? "MET" : "NOT MET"}`);
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(`\nbench failed: ${error.message}`);
-  process.exitCode = 1;
-} finally {
-  await stopWrangler();
-}
+await runBench(main);
