@@ -89,28 +89,39 @@ export async function activity(
   const dimensionParams = q.groupBy !== undefined ? [`$."${q.groupBy}"`] : [];
   const filters = compileCrmConditions(q.conditions, { activity_on: "order_day", dimension: "dimension" });
   const period = periodSql(q.interval, "t.order_day");
-  const firstPeriod = periodSql(q.interval, "date(c.first_purchase_at / 1000, 'unixepoch')");
+  const firstPeriod = periodSql(q.interval, "t.first_day");
+  // Overall, a first-time customer is one whose first purchase passes the activity_on filters.
+  const firstTime =
+    q.interval === "overall"
+      ? compileCrmConditions(q.conditions.filter((c) => c.field === "activity_on"), { activity_on: "first_day" })
+      : { sql: "first_period = activity_on", params: [] as unknown[] };
   const outputs = ["activity_on", "dimension", "active_customers", "first_time_customers", "orders", "revenue_cents", "average_order_value_cents"];
   const order = compileOrderBy(q.orderBy, outputs, `"activity_on" ASC, "dimension" ASC`);
-  // First-time customers: whose first purchase ever (not just within the filter) falls in the period.
+  // First-time customers: whose first purchase ever (not just within the filter) falls in the period;
+  // the window sees all of a customer's purchases because filters apply after it.
   const { results } = await d1
     .prepare(
-      `WITH rows AS (
-         SELECT t.project_id, t.customer_id, t.order_day, t.amount_cents, COALESCE(t.order_id, t.file_id || ':' || t.row_number) AS order_key,
+      `WITH purchases AS (
+         SELECT t.project_id, t.customer_id, t.order_day, t.amount_cents, t.extra,
+                COALESCE(t.order_id, t.file_id || ':' || t.row_number) AS order_key,
+                MIN(t.order_day) OVER (PARTITION BY t.project_id, t.customer_id) AS first_day
+         FROM transactions t WHERE ${inScope.sql} AND t.is_return = 0
+       ),
+       rows AS (
+         SELECT t.project_id, t.customer_id, t.order_day, t.amount_cents, t.order_key, t.first_day,
                 ${period} AS activity_on, ${dimension} AS dimension, ${firstPeriod} AS first_period
-         FROM transactions t JOIN customers c ON c.project_id = t.project_id AND c.customer_id = t.customer_id
-         WHERE ${inScope.sql} AND t.is_return = 0
+         FROM purchases t
        )
        SELECT activity_on, dimension,
               COUNT(DISTINCT project_id || ':' || customer_id) AS active_customers,
-              COUNT(DISTINCT CASE WHEN ${q.interval === "overall" ? "1 = 1" : "first_period = activity_on"} THEN project_id || ':' || customer_id END) AS first_time_customers,
+              COUNT(DISTINCT CASE WHEN ${firstTime.sql} THEN project_id || ':' || customer_id END) AS first_time_customers,
               COUNT(DISTINCT project_id || ':' || order_key) AS orders,
               SUM(amount_cents) AS revenue_cents,
               CAST(ROUND(SUM(amount_cents) * 1.0 / COUNT(DISTINCT project_id || ':' || order_key)) AS INTEGER) AS average_order_value_cents
        FROM rows WHERE ${filters.sql}
        GROUP BY activity_on, dimension ORDER BY ${order}`,
     )
-    .bind(...dimensionParams, ...inScope.params, ...filters.params)
+    .bind(...inScope.params, ...dimensionParams, ...firstTime.params, ...filters.params)
     .all<Record<string, unknown>>();
   return results.map((r) => ({
     organization_id: scope.organizationId,
@@ -139,19 +150,19 @@ export async function userCohorts(
   const period = periodSql(q.interval, "order_day");
   const filters = compileCrmConditions(q.conditions, { cohort_on: "cohort_on", activity_on: "activity_on" });
   const order = compileOrderBy(q.orderBy, ["cohort_on", "activity_on", "user_count"], `"cohort_on" ASC, "activity_on" ASC`);
-  const cohorts =
+  // `new` needs no join: each active period of a customer lands in the cohort of their first one.
+  const cells =
     q.userType === "new"
-      ? "SELECT project_id, customer_id, MIN(p) AS cohort_on FROM act GROUP BY project_id, customer_id"
-      : "SELECT project_id, customer_id, p AS cohort_on FROM act";
+      ? `SELECT cohort_on, p AS activity_on, COUNT(*) AS user_count
+         FROM (SELECT p, MIN(p) OVER (PARTITION BY project_id, customer_id) AS cohort_on FROM act)
+         GROUP BY cohort_on, p`
+      : `SELECT c.p AS cohort_on, a.p AS activity_on, COUNT(*) AS user_count
+         FROM act c JOIN act a ON a.project_id = c.project_id AND a.customer_id = c.customer_id AND a.p >= c.p
+         GROUP BY c.p, a.p`;
   const { results } = await d1
     .prepare(
-      `WITH act AS (SELECT DISTINCT project_id, customer_id, ${period} AS p FROM transactions WHERE ${inScope.sql} AND is_return = 0),
-       cohorts AS (${cohorts}),
-       cells AS (
-         SELECT c.cohort_on AS cohort_on, a.p AS activity_on, COUNT(*) AS user_count
-         FROM cohorts c JOIN act a ON a.project_id = c.project_id AND a.customer_id = c.customer_id AND a.p >= c.cohort_on
-         GROUP BY c.cohort_on, a.p
-       )
+      `WITH act AS MATERIALIZED (SELECT DISTINCT project_id, customer_id, ${period} AS p FROM transactions WHERE ${inScope.sql} AND is_return = 0),
+       cells AS (${cells})
        SELECT cohort_on, activity_on, user_count FROM cells WHERE ${filters.sql} ORDER BY ${order}`,
     )
     .bind(...inScope.params, ...filters.params)

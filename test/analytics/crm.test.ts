@@ -45,6 +45,9 @@ describe("CRM analytics", () => {
   it("activity overall, by Monday weeks, filtered and ordered", async () => {
     const overall = await get(t, "activity?grouping_interval=overall");
     expect(overall.data).toEqual([expect.objectContaining({ activity_on: null, active_customers: 4, first_time_customers: 4, orders: 8, revenue_cents: 36000 })]);
+    // Over Feb–Jun only A (first purchase in January) and D (December) are not first-timers; C is.
+    const spring = await get(t, `activity?grouping_interval=overall&filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "range", min: "2025-02-01", max: "2025-06-30" }]))}`);
+    expect(spring.data).toEqual([expect.objectContaining({ active_customers: 3, first_time_customers: 1, orders: 4 })]);
     const weeks = await get(t, `activity?grouping_interval=week&filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "range", min: "2025-01-01", max: "2025-01-31" }]))}&order_by=-revenue_cents`);
     expect(weeks.data.map((r: any) => [r.activity_on, r.revenue_cents])).toEqual([["2025-01-13", 4000], ["2025-01-20", 2000], ["2024-12-30", 1000]]);
   });
