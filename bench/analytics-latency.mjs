@@ -36,6 +36,7 @@ import { promisify } from "node:util";
 import { setUpLocal } from "../scripts/local-setup.mjs";
 import { fmt, positiveInt, printMachine, root, sleep, startWrangler, stopWrangler, wrangler } from "./lib/server.mjs";
 import { apiClient, runBench } from "./lib/api.mjs";
+import { random } from "./lib/random.mjs";
 
 const CUSTOMERS = 100_000;
 const TRANSACTIONS = 1_000_000;
@@ -93,17 +94,6 @@ async function d1File(path) {
 // ---------------------------------------------------------------------------------------------
 // Data generation
 
-/** mulberry32: a small seeded PRNG, so every run generates the same data for the same day. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COUNTRIES = [["TR", 30], ["DE", 20], ["US", 15], ["GB", 10], ["FR", 8], ["NL", 6], ["IT", 5], ["ES", 4], ["SE", 2]];
 

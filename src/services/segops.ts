@@ -1,12 +1,12 @@
 import { count, eq } from "drizzle-orm";
 import { analyticsStore } from "../analytics";
 import type { Database } from "../db/client";
-import { members, organizations } from "../db/schema";
+import { members } from "../db/schema";
 import type { Bindings } from "../env";
 import { plans, reportedLimit } from "../billing/plans";
 import type { AnalyticsScope } from "./analytics-scope";
 import { scopeFilter } from "./analytics-scope";
-import { rowsUsed, storageUsed } from "./quotas";
+import { planOf, rowsUsed, storageUsed } from "./quotas";
 import { usagePeriod } from "./usage-counters";
 
 const DAY_MS = 86_400_000;
@@ -41,7 +41,7 @@ export async function overviewAnalytics(env: Bindings, db: Database, scope: Anal
 }
 
 async function genaiCredits(d1: D1Database, db: Database, organizationId: string) {
-  const plan = (await db.select({ plan: organizations.plan }).from(organizations).where(eq(organizations.id, organizationId)).get())?.plan ?? "free";
+  const plan = await planOf(db, organizationId);
   const row = await d1.prepare("SELECT genai_ops, model_runs FROM usage_counters WHERE organization_id = ? AND period = ?").bind(organizationId, usagePeriod()).first<{ genai_ops: number; model_runs: number }>();
   return { plan, used: row?.genai_ops ?? 0, modelRuns: row?.model_runs ?? 0, limit: reportedLimit(plans[plan].quotas.genaiOps) };
 }

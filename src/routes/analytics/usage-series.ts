@@ -37,9 +37,6 @@ const UsageQuery = z
       .refine(isValidTimeZone, "unknown IANA time zone")
       .openapi({ description: "IANA zone for bucket boundaries, e.g. Europe/Istanbul, Asia/Kolkata" }),
     limit: z.coerce.number().int().min(1).max(500).default(500).openapi({ description: "Most time buckets returned (the latest ones)" }),
-  })
-  .superRefine((q, ctx) => {
-    if (q.start && q.end && Date.parse(q.start) >= Date.parse(q.end)) ctx.addIssue({ code: "custom", path: ["start"], message: "start must be before end" });
   });
 
 const UsageSeries = z

@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
-import { fieldErrors, type Locale } from "../../i18n";
+import type { Locale } from "../../i18n";
 import { principalOf } from "../../middleware/auth";
 import { analyticsScope } from "../../services/analytics-scope";
 import { activity, lifecycleStages, userCohorts, userLifecycles, type CrmCondition } from "../../services/crm-analytics";
 import { conditionSchema } from "../../services/customer-filters";
+import { parseJsonParam } from "../json-param";
 import { auth, createRouter } from "../router";
 import { jsonResponse } from "../schemas";
 
@@ -13,24 +14,16 @@ const DAY_MS = 86_400_000;
 
 /** The `filters` query parameter: a JSON array of conditions over the endpoint's fields. */
 function parseFilters(text: string | undefined, fields: readonly string[], locale: Locale): CrmCondition[] {
-  if (!text) return [];
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ApiError("validation_error", [{ path: "filters", code: "invalid_json", message: "filters is not valid JSON" }]);
-  }
   const schema = z.array(conditionSchema(z.enum(fields as [string, ...string[]]), "CrmCondition")).max(20);
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new ApiError("validation_error", fieldErrors(locale, parsed.error.issues).map((e) => ({ ...e, path: `filters${e.path ? `.${e.path}` : ""}` })));
-  for (const [i, c] of parsed.data.entries()) {
+  const conditions = parseJsonParam(text, schema, "filters", locale) ?? [];
+  for (const [i, c] of conditions.entries()) {
     for (const v of [("value" in c ? c.value : undefined), ("min" in c ? c.min : undefined), ("max" in c ? c.max : undefined), ...("values" in c ? c.values : [])]) {
       if (v !== undefined && (c.field === "activity_on" || c.field === "cohort_on") && (typeof v !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(v))) {
         throw new ApiError("validation_error", [{ path: `filters.${i}`, code: "invalid_date", message: `${c.field} compares with YYYY-MM-DD dates` }]);
       }
     }
   }
-  return parsed.data as CrmCondition[];
+  return conditions as CrmCondition[];
 }
 
 const common = z.object({

@@ -3,13 +3,12 @@ import { and, desc, eq } from "drizzle-orm";
 import { ApiError, authErrorResponses } from "../../errors";
 import { database, type Database } from "../../db/client";
 import { jobs, segments } from "../../db/schema";
-import { fieldErrors } from "../../i18n";
 import { principalOf } from "../../middleware/auth";
 import { Conditions, type Condition } from "../../services/customer-filters";
 import { CUSTOMER_COLUMNS, customerForPrincipal, listCustomers, publicCustomer, type CustomerRow } from "../../services/customers";
 import { projectForPrincipal } from "../../services/projects";
 import { D1VectorStore } from "../../services/vector-store";
-import type { Locale } from "../../i18n";
+import { parseJsonParam } from "../json-param";
 import { auth, createRouter } from "../router";
 import { jsonResponse, ProjectIdParam } from "../schemas";
 import { CustomerIdParam, CustomerPage, CustomerQuery, Customer, SimilarCustomers, SimilarQuery } from "./schema";
@@ -49,19 +48,6 @@ const similar = createRoute({
   responses: { 200: jsonResponse(SimilarCustomers, "Neighbours, most similar first"), ...authErrorResponses },
 });
 
-function parseFilters(text: string | undefined, locale: Locale): Condition[] {
-  if (text === undefined || text.trim() === "") return [];
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ApiError("validation_error", [{ path: "filters", code: "invalid_json", message: "filters is not valid JSON" }]);
-  }
-  const parsed = Conditions.safeParse(json);
-  if (!parsed.success) throw new ApiError("validation_error", fieldErrors(locale, parsed.error.issues).map((e) => ({ ...e, path: `filters${e.path ? `.${e.path}` : ""}` })));
-  return parsed.data;
-}
-
 /** Membership of any segment as conditions: a cluster by id, a rule or hybrid segment by its rules. */
 async function segmentConditions(db: Database, projectId: string, segmentId: string) {
   const segment = await db.select().from(segments).where(and(eq(segments.id, segmentId), eq(segments.projectId, projectId))).get();
@@ -77,7 +63,7 @@ export function customerRoutes() {
     const db = database(c.env.DB);
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
     const query = c.req.valid("query");
-    const conditions = parseFilters(query.filters, c.get("locale"));
+    const conditions: Condition[] = parseJsonParam(query.filters, Conditions, "filters", c.get("locale")) ?? [];
     if (query.churn_risk) conditions.push({ field: "churn_risk", op: "eq", value: query.churn_risk });
     if (query.abc_category) conditions.push({ field: "abc_category", op: "eq", value: query.abc_category });
     let clusterSegmentId: string | null = null;

@@ -1,13 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses, ApiError, errorResponse } from "../../errors";
 import { database } from "../../db/client";
-import { fieldErrors } from "../../i18n";
 import { ColumnMapping } from "../../ingest/columns";
 import { principalOf } from "../../middleware/auth";
 import { acceptFile } from "../../services/files";
 import { projectForPrincipal } from "../../services/projects";
 import { assertStorageQuota } from "../../services/quotas";
 import { Accepted } from "../ingest/schema";
+import { parseJsonParam } from "../json-param";
 import { auth, type Router } from "../router";
 import { jsonResponse, ProjectIdParam } from "../schemas";
 import { UploadForm } from "./schema";
@@ -53,7 +53,7 @@ export function registerUploadFile(app: Router) {
         throw new ApiError("validation_error", [{ path: "file", code: "invalid_type", message: "expected a file in the multipart field `file`" }]);
       }
       if (file.size === 0) throw new ApiError("validation_error", [{ path: "file", code: "too_small", message: "the file is empty" }]);
-      const mapping = parseMapping(mappingText, c.get("locale"));
+      const mapping = parseJsonParam(mappingText, ColumnMapping, "mapping", c.get("locale"));
       const body = await file.arrayBuffer();
       const format = formatOf(file, new Uint8Array(body.slice(0, 4)));
       if (!format) throw new ApiError("unsupported_media_type", undefined, { expected: "text/csv or XLSX" });
@@ -62,19 +62,4 @@ export function registerUploadFile(app: Router) {
       return c.json({ job_id: accepted.job.id, file_id: accepted.file.id, status: "processing" as const }, 202);
     },
   );
-}
-
-function parseMapping(value: string | undefined, locale: Parameters<typeof fieldErrors>[0]): ColumnMapping | undefined {
-  if (value === undefined || value === "") return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(value);
-  } catch {
-    throw new ApiError("validation_error", [{ path: "mapping", code: "invalid_json", message: "mapping is not valid JSON" }]);
-  }
-  const parsed = ColumnMapping.safeParse(json);
-  if (!parsed.success) {
-    throw new ApiError("validation_error", fieldErrors(locale, parsed.error.issues).map((e) => ({ ...e, path: e.path ? `mapping.${e.path}` : "mapping" })));
-  }
-  return parsed.data;
 }
