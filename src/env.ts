@@ -1,5 +1,6 @@
 import type { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
 import type { JobProgress } from "../durable-objects/job-progress";
+import type { PurchaseHistory } from "../durable-objects/purchase-history";
 import type { IngestMessage, SegmentationMessage } from "./queues/messages";
 
 /** The Worker's bindings, as declared in wrangler.toml (vars arrive as strings). */
@@ -7,6 +8,7 @@ export type Bindings = {
   DB: D1Database;
   RATE_LIMIT_BUCKET: DurableObjectNamespace<RateLimitBucket>;
   JOB_PROGRESS: DurableObjectNamespace<JobProgress>;
+  PURCHASE_HISTORY: DurableObjectNamespace<PurchaseHistory>;
   FILES: R2Bucket;
   INGEST_QUEUE: Queue<IngestMessage>;
   SEGMENTATION_QUEUE: Queue<SegmentationMessage>;

@@ -5,6 +5,7 @@ import { handleQueue } from "./queues";
 
 export { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
 export { JobProgress } from "../durable-objects/job-progress";
+export { PurchaseHistory } from "../durable-objects/purchase-history";
 
 const app = createApp();
 

@@ -11,6 +11,11 @@ export const projects = sqliteTable(
     name: text("name").notNull(),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    /**
+     * Bumped by triggers on every change to the project's transactions (migration 0005), so caches
+     * derived from them (the PurchaseHistory object of CRM analytics) know when they are stale.
+     */
+    purchasesVersion: integer("purchases_version").notNull().default(0),
   },
   (t) => [index("projects_org_idx").on(t.organizationId)],
 );

@@ -10,8 +10,6 @@ import { parseJsonParam } from "../json-param";
 import { auth, createRouter } from "../router";
 import { jsonResponse } from "../schemas";
 
-const DAY_MS = 86_400_000;
-
 /** The `filters` query parameter: a JSON array of conditions over the endpoint's fields. */
 function parseFilters(text: string | undefined, fields: readonly string[], locale: Locale): CrmCondition[] {
   const schema = z.array(conditionSchema(z.enum(fields as [string, ...string[]]), "CrmCondition")).max(20);
@@ -116,23 +114,6 @@ const lifecycleRoute = createRoute({
   },
 });
 
-/** Period starts and ends (inclusive last day), YYYY-MM-DD, covering [from, to]. */
-function periodsBetween(from: string, to: string, interval: "week" | "month"): Array<[string, string]> {
-  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  const start = new Date(`${from}T00:00:00Z`);
-  if (interval === "week") start.setUTCDate(start.getUTCDate() - ((start.getUTCDay() + 6) % 7));
-  else start.setUTCDate(1);
-  const out: Array<[string, string]> = [];
-  for (let s = start.getTime(); day(s) <= to && out.length < 520; ) {
-    const next = new Date(s);
-    if (interval === "week") next.setUTCDate(next.getUTCDate() + 7);
-    else next.setUTCMonth(next.getUTCMonth() + 1);
-    out.push([day(s), day(next.getTime() - DAY_MS)]);
-    s = next.getTime();
-  }
-  return out;
-}
-
 /** Mounted at /api/crm/analytics. */
 export function crmRoutes() {
   const app = createRouter();
@@ -140,13 +121,13 @@ export function crmRoutes() {
     const q = c.req.valid("query");
     const scope = await analyticsScope(database(c.env.DB), principalOf(c), q.project_id);
     const conditions = parseFilters(q.filters, ["activity_on", "dimension"], c.get("locale"));
-    return c.json({ status: "success" as const, data: await activity(c.env.DB, scope, { interval: q.grouping_interval, groupBy: q.group_by, conditions, orderBy: q.order_by }) }, 200);
+    return c.json({ status: "success" as const, data: await activity(c.env, scope, { interval: q.grouping_interval, groupBy: q.group_by, conditions, orderBy: q.order_by }) }, 200);
   });
   app.openapi(cohortRoute, async (c) => {
     const q = c.req.valid("query");
     const scope = await analyticsScope(database(c.env.DB), principalOf(c), q.project_id);
     const conditions = parseFilters(q.filters, ["cohort_on", "activity_on"], c.get("locale"));
-    return c.json({ status: "success" as const, data: await userCohorts(c.env.DB, scope, { interval: q.grouping_interval, userType: q.user_type, conditions, orderBy: q.order_by }) }, 200);
+    return c.json({ status: "success" as const, data: await userCohorts(c.env, scope, { interval: q.grouping_interval, userType: q.user_type, conditions, orderBy: q.order_by }) }, 200);
   });
   app.openapi(lifecycleRoute, async (c) => {
     const q = c.req.valid("query");
@@ -155,24 +136,11 @@ export function crmRoutes() {
     }
     const scope = await analyticsScope(database(c.env.DB), principalOf(c), q.project_id);
     const conditions = parseFilters(q.filters, ["activity_on", "lifecycle_status"], c.get("locale"));
-    // The periods come from activity_on bounds when given, else the 12 periods up to the latest purchase.
-    const bounds = conditions.filter((x) => x.field === "activity_on");
-    const lower = bounds.flatMap((x) => (x.op === "range" ? [x.min] : x.op === "gte" || x.op === "gt" || x.op === "eq" ? [x.value] : [])).filter(Boolean) as string[];
-    const upper = bounds.flatMap((x) => (x.op === "range" ? [x.max] : x.op === "lte" || x.op === "lt" || x.op === "eq" ? [x.value] : [])).filter(Boolean) as string[];
-    const latest = await c.env.DB.prepare(
-      `SELECT MAX(order_day) AS day FROM transactions WHERE ${scope.projectId ? "project_id = ?" : "project_id IN (SELECT id FROM projects WHERE organization_id = ?)"}`,
-    )
-      .bind(scope.projectId ?? scope.organizationId)
-      .first<{ day: string | null }>();
-    const to = upper.sort().at(0) ?? latest?.day ?? new Date().toISOString().slice(0, 10);
-    const fallbackFrom = new Date(Date.parse(`${to}T00:00:00Z`) - (q.grouping_interval === "week" ? 11 * 7 : 335) * DAY_MS).toISOString().slice(0, 10);
-    const from = lower.sort().at(-1) ?? fallbackFrom;
-    const data = from > to ? [] : await userLifecycles(c.env.DB, scope, {
+    const data = await userLifecycles(c.env, scope, {
       interval: q.grouping_interval,
-      periods: periodsBetween(from, to, q.grouping_interval),
       dormantAfterDays: q.dormant_after_days,
       lapsedAfterDays: q.lapsed_after_days,
-      conditions: conditions.filter((x) => x.field !== "activity_on"),
+      conditions,
       orderBy: q.order_by,
     });
     return c.json({ status: "success" as const, data }, 200);

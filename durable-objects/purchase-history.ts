@@ -1,0 +1,82 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Bindings } from "../src/env";
+import { activityCells, type ActivityCell } from "../src/crm/activity";
+import { cohortCells, type CohortCell } from "../src/crm/cohorts";
+import type { CrmCondition } from "../src/crm/conditions";
+import { lifecycleCells, type LifecycleCell } from "../src/crm/lifecycles";
+import type { Interval } from "../src/crm/periods";
+import type { Dimension, PurchaseLog } from "../src/crm/purchase-log";
+import { purchasesVersion, readDimension, readPurchaseLog } from "../src/crm/read";
+
+/** Dimension columns kept per log; the least recently used goes first. */
+const MAX_DIMENSIONS = 8;
+/** Reads of the log per request before answering from what was read (the data keeps changing). */
+const MAX_READS = 3;
+
+/**
+ * One project's purchase history in memory, for CRM analytics (named by the project id). It reads
+ * the project's purchase lines from D1 once and answers every activity, cohort and lifecycle
+ * question from them until projects.purchases_version moves past the version it read (migration
+ * 0005's triggers bump it on every change to the project's transactions). Being one object per
+ * project, a cold read happens once however many requests arrive together.
+ */
+export class PurchaseHistory extends DurableObject<Bindings> {
+  private log: PurchaseLog | null = null;
+  private reading: Promise<PurchaseLog> | null = null;
+
+  async activity(projectId: string, version: number, interval: Interval, groupBy: string | null, conditions: CrmCondition[]): Promise<ActivityCell[]> {
+    for (let attempt = 1; ; attempt++) {
+      const log = await this.current(projectId, version);
+      const dimension = groupBy === null ? null : await this.dimension(projectId, log, groupBy);
+      if (groupBy === null || dimension) return activityCells(log, interval, dimension, conditions);
+      // The lines changed while the dimension was read: read both again.
+      if (attempt === MAX_READS) throw new Error("the purchases kept changing while being read");
+      version = log.version + 1;
+    }
+  }
+
+  async cohorts(projectId: string, version: number, interval: "week" | "month", userType: "new" | "active"): Promise<CohortCell[]> {
+    return cohortCells(await this.current(projectId, version), interval, userType);
+  }
+
+  async lifecycles(
+    projectId: string,
+    version: number,
+    interval: "week" | "month",
+    periodStarts: number[],
+    thresholds: { dormantAfterDays: number; lapsedAfterDays: number },
+  ): Promise<LifecycleCell[]> {
+    return lifecycleCells(await this.current(projectId, version), interval, periodStarts, thresholds);
+  }
+
+  /** Reads the history ahead of the first question (after ingest). */
+  async warm(projectId: string): Promise<void> {
+    await this.current(projectId, await purchasesVersion(this.env.DB, projectId));
+  }
+
+  /** The log at `version` or later; one read at a time, shared by the requests waiting for it. */
+  private async current(projectId: string, version: number): Promise<PurchaseLog> {
+    for (let attempt = 1; !this.log || this.log.version < version; attempt++) {
+      this.reading ??= readPurchaseLog(this.env.DB, projectId).finally(() => (this.reading = null));
+      const log = await this.reading;
+      if (!this.log || log.version > this.log.version) this.log = log;
+      // A read that began before the version moved answers the requests that started before it did.
+      if (attempt === MAX_READS) break;
+    }
+    return this.log!;
+  }
+
+  private async dimension(projectId: string, log: PurchaseLog, key: string): Promise<Dimension | null> {
+    const known = log.dimensions.get(key);
+    if (known) {
+      log.dimensions.delete(key);
+      log.dimensions.set(key, known);
+      return known;
+    }
+    const dimension = await readDimension(this.env.DB, projectId, log, key);
+    if (!dimension) return null;
+    log.dimensions.set(key, dimension);
+    if (log.dimensions.size > MAX_DIMENSIONS) log.dimensions.delete(log.dimensions.keys().next().value!);
+    return dimension;
+  }
+}
