@@ -508,6 +508,9 @@ function endpoints(credentials) {
     { label: "GET /api/crm/analytics/activity?group_by=country&grouping_interval=month", path: "/api/crm/analytics/activity?group_by=country&grouping_interval=month" },
     { label: "GET /api/crm/analytics/user_cohorts?user_type=new", path: "/api/crm/analytics/user_cohorts?user_type=new" },
     { label: "GET /api/crm/analytics/user_lifecycles", path: "/api/crm/analytics/user_lifecycles" },
+    { label: "GET /api/crm/analytics/activity?grouping_interval=overall&filters=<last 90 days>", path: `/api/crm/analytics/activity?grouping_interval=overall&filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "gte", value: new Date(Date.now() - 90 * DAY_MS).toISOString().slice(0, 10) }]))}` },
+    { label: "GET /api/crm/analytics/user_cohorts?user_type=active&grouping_interval=week", path: "/api/crm/analytics/user_cohorts?user_type=active&grouping_interval=week" },
+    { label: "GET /api/crm/analytics/user_lifecycles?grouping_interval=week", path: "/api/crm/analytics/user_lifecycles?grouping_interval=week" },
     { label: "GET /api/organizations/:orgId/analytics/usage?granularity=day&tz=Europe/Istanbul&group_by=type", path: `/api/organizations/${org}/analytics/usage?granularity=day&tz=Europe/Istanbul&group_by=type`, auth: "session" },
   ];
 }
@@ -544,7 +547,11 @@ function describe(endpoint, text) {
 
 async function measure(endpoint, tokens) {
   let sample;
-  for (let i = 0; i < WARMUP; i++) sample = await timed(endpoint, tokens);
+  let first; // the first request, cold for what a server caches (CRM analytics read the purchase lines)
+  for (let i = 0; i < WARMUP; i++) {
+    sample = await timed(endpoint, tokens);
+    first ??= sample.ms;
+  }
   const reloadsBefore = server.handle.reloads;
   const times = [];
   const dbTimes = [];
@@ -559,6 +566,7 @@ async function measure(endpoint, tokens) {
   const result = {
     endpoint,
     n: times.length,
+    first,
     p50: percentile(sorted, 50),
     p95: percentile(sorted, 95),
     max: sorted.at(-1),
@@ -598,12 +606,12 @@ function printTable(results) {
   const width = Math.max(...results.map((r) => r.endpoint.label.length));
   console.log("");
   console.log(`Latency, sequential requests (ms, client-side, request sent to last byte); target p95 < ${TARGET_MS} ms`);
-  console.log(`  ${"endpoint".padEnd(width)}  auth     n      p50      p95      max   bytes  target    response`);
+  console.log(`  ${"endpoint".padEnd(width)}  auth     n    first      p50      p95      max   bytes  target    response`);
   for (const r of results) {
     const verdict = r.met === null ? "floor  " : r.met ? "MET    " : "MISSED ";
     const auth = r.endpoint.auth === "none" ? "none   " : r.endpoint.auth === "session" ? "session" : "API key";
     const extra = [r.shows, r.dbP50 !== null ? `D1 p50 ${r.dbP50} ms (meta.elapsed_ms)` : "", r.reloads ? `WARNING: ${r.reloads} reload(s) during measurement` : ""].filter(Boolean).join("; ");
-    console.log(`  ${r.endpoint.label.padEnd(width)}  ${auth} ${String(r.n).padStart(3)} ${ms1(r.p50)} ${ms1(r.p95)} ${ms1(r.max)} ${String(r.bytes).padStart(7)}  ${verdict}  ${extra}`);
+    console.log(`  ${r.endpoint.label.padEnd(width)}  ${auth} ${String(r.n).padStart(3)} ${r.first === undefined ? "       -" : ms1(r.first)} ${ms1(r.p50)} ${ms1(r.p95)} ${ms1(r.max)} ${String(r.bytes).padStart(7)}  ${verdict}  ${extra}`);
   }
 }
 

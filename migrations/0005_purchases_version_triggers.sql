@@ -9,3 +9,6 @@ END;--> statement-breakpoint
 CREATE TRIGGER `transactions_delete_version` AFTER DELETE ON `transactions` BEGIN
   UPDATE `projects` SET `purchases_version` = `purchases_version` + 1 WHERE `id` = OLD.`project_id`;
 END;
+--> statement-breakpoint
+-- Projects that already have transactions start at version 1 (0 means "never had a purchase line").
+UPDATE `projects` SET `purchases_version` = 1 WHERE `purchases_version` = 0 AND `id` IN (SELECT DISTINCT `project_id` FROM `transactions`);
