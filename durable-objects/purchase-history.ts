@@ -57,7 +57,9 @@ export class PurchaseHistory extends DurableObject<Bindings> {
   /** The log at `version` or later; one read at a time, shared by the requests waiting for it. */
   private async current(projectId: string, version: number): Promise<PurchaseLog> {
     for (let attempt = 1; !this.log || this.log.version < version; attempt++) {
-      this.reading ??= readPurchaseLog(this.env.DB, projectId).finally(() => (this.reading = null));
+      this.reading ??= timed("purchase log read", projectId, () => readPurchaseLog(this.env.DB, projectId), (log) => ({ lines: log.day.length, version: log.version })).finally(
+        () => (this.reading = null),
+      );
       const log = await this.reading;
       if (!this.log || log.version > this.log.version) this.log = log;
       // A read that began before the version moved answers the requests that started before it did.
@@ -73,10 +75,18 @@ export class PurchaseHistory extends DurableObject<Bindings> {
       log.dimensions.set(key, known);
       return known;
     }
-    const dimension = await readDimension(this.env.DB, projectId, log, key);
+    const dimension = await timed("purchase dimension read", projectId, () => readDimension(this.env.DB, projectId, log, key), (d) => ({ key, values: d?.values.length ?? null }));
     if (!dimension) return null;
     log.dimensions.set(key, dimension);
     if (log.dimensions.size > MAX_DIMENSIONS) log.dimensions.delete(log.dimensions.keys().next().value!);
     return dimension;
   }
+}
+
+/** Runs a read and logs how long it took: cold reads are the one slow path of CRM analytics. */
+async function timed<T>(message: string, projectId: string, read: () => Promise<T>, describe: (result: T) => Record<string, unknown>): Promise<T> {
+  const started = Date.now();
+  const result = await read();
+  console.log(JSON.stringify({ level: "info", message, projectId, ms: Date.now() - started, ...describe(result) }));
+  return result;
 }

@@ -191,8 +191,8 @@ describe("CRM analytics engine against the reference", () => {
     const months = Array.from({ length: 14 }, (_, i) => iso(Date.UTC(2024, 3 + i, 1)));
     const mondays = Array.from({ length: 20 }, (_, i) => iso(t("2024-09-02") + i * 7 * DAY));
     for (const [interval, starts] of [["month", months], ["week", mondays]] as const) {
-      for (const [dormant, lapsed] of [[30, 90], [14, 45]]) {
-        const filters = [{ field: "activity_on", op: "range", min: starts[0], max: starts.at(-1) }];
+      for (const [dormant, lapsed] of [[30, 90], [14, 45]] as const) {
+        const filters = [{ field: "activity_on", op: "range", min: starts[0]!, max: starts.at(-1)! }];
         const rows = await get(owner.apiKey.key, `user_lifecycles?grouping_interval=${interval}&dormant_after_days=${dormant}&lapsed_after_days=${lapsed}&${q(filters)}`);
         expect(sortRows(rows.map((r) => [r.activity_on, r.lifecycle_status, r.user_count])), `${interval} ${dormant}/${lapsed}`).toEqual(
           referenceLifecycles(lines, interval, starts, dormant, lapsed),
