@@ -4,6 +4,7 @@ import { activityCells, type ActivityCell } from "../src/crm/activity";
 import { cohortCells, type CohortCell } from "../src/crm/cohorts";
 import type { CrmCondition } from "../src/crm/conditions";
 import { lifecycleCells, type LifecycleCell } from "../src/crm/lifecycles";
+import { createLogTables, loadLog, saveDimensions, saveLog } from "../src/crm/log-storage";
 import type { Interval } from "../src/crm/periods";
 import type { Dimension, PurchaseLog } from "../src/crm/purchase-log";
 import { purchasesVersion, readDimension, readPurchaseLog } from "../src/crm/read";
@@ -13,16 +14,25 @@ const MAX_DIMENSIONS = 8;
 /** Reads of the log per request before answering from what was read (the data keeps changing). */
 const MAX_READS = 3;
 
+export type HistoryState = { version: number; lines: number; source: "memory" | "storage" | "d1" };
+
 /**
  * One project's purchase history in memory, for CRM analytics (named by the project id). It reads
  * the project's purchase lines from D1 once and answers every activity, cohort and lifecycle
  * question from them until projects.purchases_version moves past the version it read (migration
- * 0005's triggers bump it on every change to the project's transactions). Being one object per
- * project, a cold read happens once however many requests arrive together.
+ * 0005's triggers bump it on every change to the project's transactions). What it read is also kept
+ * in its own storage, so after an eviction it comes back from there rather than from D1. Being one
+ * object per project, a cold read happens once however many requests arrive together.
  */
 export class PurchaseHistory extends DurableObject<Bindings> {
   private log: PurchaseLog | null = null;
+  private source: HistoryState["source"] = "memory";
   private reading: Promise<PurchaseLog> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    createLogTables(ctx.storage.sql);
+  }
 
   async activity(projectId: string, version: number, interval: Interval, groupBy: string | null, conditions: CrmCondition[]): Promise<ActivityCell[]> {
     for (let attempt = 1; ; attempt++) {
@@ -49,23 +59,39 @@ export class PurchaseHistory extends DurableObject<Bindings> {
     return lifecycleCells(await this.current(projectId, version), interval, periodStarts, thresholds);
   }
 
-  /** Reads the history ahead of the first question (after ingest). */
-  async warm(projectId: string): Promise<void> {
-    await this.current(projectId, await purchasesVersion(this.env.DB, projectId));
+  /** Brings the history up to date ahead of the first question (after ingest), and says from where. */
+  async warm(projectId: string): Promise<HistoryState> {
+    const log = await this.current(projectId, await purchasesVersion(this.env.DB, projectId));
+    return { version: log.version, lines: log.day.length, source: this.source };
   }
 
   /** The log at `version` or later; one read at a time, shared by the requests waiting for it. */
   private async current(projectId: string, version: number): Promise<PurchaseLog> {
+    if (this.log && this.log.version >= version) {
+      this.source = "memory";
+      return this.log;
+    }
+    if (!this.log) {
+      this.log = loadLog(this.ctx.storage.sql);
+      this.source = "storage";
+    }
     for (let attempt = 1; !this.log || this.log.version < version; attempt++) {
-      this.reading ??= timed("purchase log read", projectId, () => readPurchaseLog(this.env.DB, projectId), (log) => ({ lines: log.day.length, version: log.version })).finally(
-        () => (this.reading = null),
-      );
+      this.reading ??= this.readFromD1(projectId).finally(() => (this.reading = null));
       const log = await this.reading;
-      if (!this.log || log.version > this.log.version) this.log = log;
+      if (!this.log || log.version > this.log.version) {
+        this.log = log;
+        this.source = "d1";
+      }
       // A read that began before the version moved answers the requests that started before it did.
       if (attempt === MAX_READS) break;
     }
     return this.log!;
+  }
+
+  private async readFromD1(projectId: string): Promise<PurchaseLog> {
+    const log = await timed("purchase log read", projectId, () => readPurchaseLog(this.env.DB, projectId), (l) => ({ lines: l.day.length, version: l.version }));
+    saveLog(this.ctx.storage, log);
+    return log;
   }
 
   private async dimension(projectId: string, log: PurchaseLog, key: string): Promise<Dimension | null> {
@@ -79,6 +105,8 @@ export class PurchaseHistory extends DurableObject<Bindings> {
     if (!dimension) return null;
     log.dimensions.set(key, dimension);
     if (log.dimensions.size > MAX_DIMENSIONS) log.dimensions.delete(log.dimensions.keys().next().value!);
+    // Only while it is still the current log: a newer one has replaced what is stored.
+    if (log === this.log) saveDimensions(this.ctx.storage, log, key);
     return dimension;
   }
 }

@@ -11,5 +11,5 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env, _ctx) => handleQueue(batch, env),
+  queue: (batch, env, ctx) => handleQueue(batch, env, ctx),
 } satisfies ExportedHandler<Bindings>;

@@ -7,7 +7,7 @@ import type { AnalyticsScope } from "../services/analytics-scope";
  * integer cents.
  */
 type Column = { name: string; type: "int64" | "float64" | "string" | "json"; description: string; source?: string };
-type Table = { name: string; description: string; from: string; scope: "project" | "organization"; columns: Column[] };
+type Table = { name: string; description: string; from: string; scope: "project" | "organization"; columns: Column[]; groupBy?: string };
 
 export const starTables: Table[] = [
   {
@@ -82,6 +82,25 @@ export const starTables: Table[] = [
     ],
   },
   {
+    name: "fact_daily_sales",
+    description:
+      "Sales per project and day, kept up to date at ingest: the fast source for time series (a month of a million transactions is read from a few rows). " +
+      "Orders are counted per file and day: an order whose lines arrive in two uploads counts in both.",
+    from: "daily_sales",
+    scope: "project",
+    groupBy: "project_id, day",
+    columns: [
+      { name: "project_id", type: "string", description: "Project" },
+      { name: "day", type: "string", description: "YYYY-MM-DD as written in the data" },
+      { name: "orders", type: "int64", description: "Purchase orders (distinct order ids per customer; a line without one is an order)", source: "SUM(orders)" },
+      { name: "purchase_lines", type: "int64", description: "Purchase lines", source: "SUM(purchase_lines)" },
+      { name: "revenue_cents", type: "int64", description: "Purchases, cents", source: "SUM(revenue_cents)" },
+      { name: "return_lines", type: "int64", description: "Return lines", source: "SUM(return_lines)" },
+      { name: "returns_cents", type: "int64", description: "Returns, cents", source: "SUM(returns_cents)" },
+      { name: "quantity", type: "float64", description: "Purchased quantity, where the data had one", source: "SUM(quantity)" },
+    ],
+  },
+  {
     name: "fact_segment_membership",
     description: "Who was in which segment on a day (the last 35 days are kept).",
     from: "segment_membership_snapshots",
@@ -137,7 +156,8 @@ export function starView(name: string, scope: AnalyticsScope): { sql: string; pa
       ? { sql: `SELECT ${columns} FROM ${table.from} WHERE organization_id = ? AND project_id = ?`, params: [scope.organizationId, scope.projectId] }
       : { sql: `SELECT ${columns} FROM ${table.from} WHERE organization_id = ?`, params: [scope.organizationId] };
   }
+  const groupBy = table.groupBy ? ` GROUP BY ${table.groupBy}` : "";
   return scope.projectId
-    ? { sql: `SELECT ${columns} FROM ${table.from} WHERE project_id = ?`, params: [scope.projectId] }
-    : { sql: `SELECT ${columns} FROM ${table.from} WHERE project_id IN (SELECT id FROM projects WHERE organization_id = ?)`, params: [scope.organizationId] };
+    ? { sql: `SELECT ${columns} FROM ${table.from} WHERE project_id = ?${groupBy}`, params: [scope.projectId] }
+    : { sql: `SELECT ${columns} FROM ${table.from} WHERE project_id IN (SELECT id FROM projects WHERE organization_id = ?)${groupBy}`, params: [scope.organizationId] };
 }

@@ -3,14 +3,14 @@ import { handleIngestBatch, handleIngestDeadLetters } from "./ingest";
 import { handleSegmentationBatch, handleSegmentationDeadLetters } from "./segmentation";
 
 /** The Worker's queue handler: one consumer per queue, chosen by the batch's queue name. */
-export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings) {
+export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext) {
   switch (batch.queue) {
     case "segmento-ingest":
       return handleIngestBatch(batch, env);
     case "segmento-ingest-dlq":
       return handleIngestDeadLetters(batch, env);
     case "segmento-segmentation":
-      return handleSegmentationBatch(batch, env);
+      return handleSegmentationBatch(batch, env, ctx);
     case "segmento-segmentation-dlq":
       return handleSegmentationDeadLetters(batch, env);
     default:

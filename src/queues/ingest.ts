@@ -11,7 +11,7 @@ import { readXlsxRows } from "../ingest/xlsx";
 import { completeJobStatement, failJobStatement, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
 import { planOf, rowsUsed } from "../services/quotas";
 import { requestSegmentation } from "../services/segmentation-queue";
-import { insertTransactions, recomputeCustomers, removeFileTransactions, TRANSACTION_CHUNK } from "../services/transactions";
+import { insertTransactions, recomputeFromFile, removeFileTransactions, TRANSACTION_CHUNK } from "../services/transactions";
 import type { FileRecord } from "../services/files";
 import { consumeDeadLetters, consumeEach, errorText } from "./consumer";
 import { IngestMessage } from "./messages";
@@ -64,7 +64,7 @@ export async function ingestFile(env: Bindings, message: IngestMessage) {
   await startJob(db, env, job, "Reading file");
   try {
     const outcome = await readIntoTransactions(db, env, job, file);
-    await recomputeCustomers(env.DB, file.projectId, file.id);
+    await recomputeFromFile(env.DB, file.projectId, file.id);
     const result = {
       rows_total: outcome.rowCount,
       rows_accepted: outcome.accepted,

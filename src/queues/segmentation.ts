@@ -8,6 +8,7 @@ import type { CustomerAggregate } from "../engine/rfm";
 import type { RfmPosition } from "../engine/labels";
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
+import { warmPurchaseHistory } from "../services/crm-analytics";
 import { customerScope } from "../services/customers";
 import type { Condition } from "../services/customer-filters";
 import { completeJobStatement, failJobStatement, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
@@ -26,11 +27,16 @@ const READ_PAGE = 10_000;
 const WRITE_CHUNK = 500;
 const STATEMENTS_PER_BATCH = 20;
 
-export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env: Bindings) {
+export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext) {
   await consumeEach(
     batch,
     SegmentationMessage,
-    (message) => runSegmentation(env, message),
+    async (message) => {
+      await runSegmentation(env, message);
+      // A run follows every burst of ingest: the moment to bring CRM analytics up to date, off the
+      // request path (a million purchase lines take seconds to read).
+      ctx.waitUntil(warmPurchaseHistory(env, message.projectId));
+    },
     (message, error) => recordAttemptError(database(env.DB), message.jobId, errorText(error)),
   );
 }

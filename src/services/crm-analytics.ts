@@ -29,6 +29,17 @@ async function projectsWithPurchases(db: D1Database, scope: AnalyticsScope) {
 
 const history = (env: Env, projectId: string) => env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(projectId));
 
+/** Reads a project's changed purchases into its PurchaseHistory ahead of the first question. */
+export async function warmPurchaseHistory(env: Env, projectId: string) {
+  try {
+    return await history(env, projectId).warm(projectId);
+  } catch (error) {
+    // Only a head start: the next question reads what it needs.
+    console.error(JSON.stringify({ level: "error", message: "purchase history warm-up failed", projectId, error: String(error) }));
+    return null;
+  }
+}
+
 /** Adds up per-project rows that share a key. */
 function sumBy<T extends Record<string, unknown>>(rows: T[], key: (row: T) => string, counts: ReadonlyArray<keyof T>): T[] {
   const merged = new Map<string, T>();

@@ -73,8 +73,32 @@ function recomputeStatement(db: D1Database, projectId: string, fileId: string, e
     .bind(fileId, projectId, excludeFile ? fileId : "", Date.now());
 }
 
-export async function recomputeCustomers(db: D1Database, projectId: string, fileId: string) {
-  await recomputeStatement(db, projectId, fileId, false).run();
+/**
+ * The file's sales per day (daily_sales), from its own rows: rewriting them makes a rerun change
+ * nothing. An order is a customer's order id (a line without one is an order of its own).
+ */
+const DAILY_SALES_SELECT = `SELECT file_id, project_id, order_day,
+    COUNT(DISTINCT CASE WHEN is_return = 0 THEN json_array(customer_id, COALESCE(order_id, ':' || row_number)) END),
+    SUM(is_return = 0), COALESCE(SUM(CASE WHEN is_return = 0 THEN amount_cents END), 0),
+    SUM(is_return = 1), COALESCE(SUM(CASE WHEN is_return = 1 THEN amount_cents END), 0),
+    SUM(CASE WHEN is_return = 0 THEN quantity END)
+  FROM transactions`;
+
+function dailySalesStatements(db: D1Database, fileId: string) {
+  return [
+    db.prepare("DELETE FROM daily_sales WHERE file_id = ?1").bind(fileId),
+    db
+      .prepare(
+        `INSERT INTO daily_sales (file_id, project_id, day, orders, purchase_lines, revenue_cents, return_lines, returns_cents, quantity)
+         ${DAILY_SALES_SELECT} WHERE file_id = ?1 GROUP BY file_id, project_id, order_day`,
+      )
+      .bind(fileId),
+  ];
+}
+
+/** After a file's rows are in: its customers' aggregates and its daily sales, in one batch. */
+export async function recomputeFromFile(db: D1Database, projectId: string, fileId: string) {
+  await db.batch([recomputeStatement(db, projectId, fileId, false), ...dailySalesStatements(db, fileId)]);
 }
 
 /**
@@ -91,6 +115,7 @@ export async function removeFileTransactions(db: D1Database, projectId: string, 
            AND NOT EXISTS (SELECT 1 FROM transactions x WHERE x.project_id = ?2 AND x.customer_id = customers.customer_id AND x.file_id <> ?1)`,
       )
       .bind(fileId, projectId),
+    db.prepare("DELETE FROM daily_sales WHERE file_id = ?1").bind(fileId),
     db.prepare("DELETE FROM transactions WHERE file_id = ?1").bind(fileId),
   ]);
 }

@@ -1,5 +1,6 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { readDimension, readPurchaseLog } from "../../src/crm/read";
 import { call, createApiKey, createProject, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
@@ -219,6 +220,35 @@ describe("CRM analytics engine against the reference", () => {
     const after = await get(second.key, "activity?grouping_interval=overall");
     expect(after[0]).toMatchObject({ active_customers: before[0].active_customers + 1, first_time_customers: before[0].first_time_customers + 1, revenue_cents: before[0].revenue_cents + 1234 });
     expect(sortRows((await get(second.key, "user_cohorts")).map((r) => [r.cohort_on, r.activity_on, r.user_count]))).toEqual(referenceCohorts(await linesOf([second.id]), "month", "new"));
+  });
+
+  it("is read ahead after ingest, and comes back from its own storage after an eviction", async () => {
+    const t = await tenant();
+    const stub = env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(t.project.id));
+    const heldVersion = () => runInDurableObject(stub, (history) => (history as unknown as { log: { version: number } | null }).log?.version ?? null);
+    const currentVersion = async () => (await env.DB.prepare("SELECT purchases_version AS v FROM projects WHERE id = ?").bind(t.project.id).first<{ v: number }>())!.v;
+    await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, history(3, 20))).job_id);
+    // The segmentation run that follows the ingest reads the history before anyone asks.
+    await vi.waitFor(async () => expect(await heldVersion()).toBe(await currentVersion()), { timeout: 20_000, interval: 100 });
+    const cohorts = await get(t.apiKey.key, "user_cohorts?user_type=active");
+
+    await runInDurableObject(stub, (history) => void ((history as unknown as { log: unknown }).log = null));
+    expect(await stub.warm(t.project.id)).toMatchObject({ source: "storage", version: await currentVersion() });
+    expect(await get(t.apiKey.key, "user_cohorts?user_type=active")).toEqual(cohorts);
+    const byCountry = await get(t.apiKey.key, "activity?group_by=country");
+    await runInDurableObject(stub, (history) => void ((history as unknown as { log: unknown }).log = null));
+    expect(await stub.warm(t.project.id)).toMatchObject({ source: "storage" });
+    // The stored country column came back too: the answer needs no read from D1.
+    expect(await runInDurableObject(stub, (history) => [...(history as unknown as { log: { dimensions: Map<string, unknown> } }).log.dimensions.keys()])).toEqual(["country"]);
+    expect(await get(t.apiKey.key, "activity?group_by=country")).toEqual(byCountry);
+
+    // Stored but stale: a newer version is read from D1.
+    await runInDurableObject(stub, (history) => void ((history as unknown as { log: unknown }).log = null));
+    await env.DB.prepare("UPDATE transactions SET amount_cents = amount_cents + 1 WHERE rowid = (SELECT MIN(rowid) FROM transactions WHERE project_id = ?)").bind(t.project.id).run();
+    expect(await stub.warm(t.project.id)).toMatchObject({ source: "d1", version: await currentVersion() });
+    expect(sortRows((await get(t.apiKey.key, "user_cohorts?user_type=active")).map((r) => [r.cohort_on, r.activity_on, r.user_count]))).toEqual(
+      referenceCohorts(await linesOf([t.project.id]), "month", "active"),
+    );
   });
 
   it("reads the same log and dimension page by page as in one read", async () => {

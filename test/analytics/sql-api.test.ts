@@ -106,10 +106,38 @@ describe("SQL query API", () => {
     expect(positioned.detail.position).toMatchObject({ line: 2, column: 6 });
   });
 
+  it("fact_daily_sales sums each day's sales as fact_transaction does, and leaves with the file", async () => {
+    const daily = await json(await sql(a, "SELECT day, orders, purchase_lines, revenue_cents, returns_cents FROM fact_daily_sales ORDER BY day"));
+    const raw = await json(
+      await sql(
+        a,
+        "SELECT order_day, COUNT(*), COUNT(*), SUM(amount_cents), 0 FROM fact_transaction WHERE is_return = 0 GROUP BY order_day ORDER BY order_day",
+      ),
+    );
+    expect(daily.rows).toHaveLength(6);
+    expect(daily.rows).toEqual(raw.rows);
+    expect(daily.rows[0]).toEqual(["2025-01-15", "5", "5", String((10 + 16 + 22 + 28 + 34) * 100), "0"]);
+
+    const t = await tenant();
+    const batch = [
+      { customer_id: "x", order_date: "2025-03-01", amount: 5, order_id: "o1" },
+      { customer_id: "x", order_date: "2025-03-01", amount: 7, order_id: "o1" },
+      { customer_id: "y", order_date: "2025-03-01", amount: 2, order_id: "o1" },
+      { customer_id: "y", order_date: "2025-03-01", amount: -2 },
+    ];
+    const accepted = await ingest(t.apiKey.key, t.project.id, batch);
+    await waitForJob(t.apiKey.key, accepted.job_id);
+    const one = await json(await sql(t, "SELECT day, orders, purchase_lines, revenue_cents, return_lines, returns_cents FROM fact_daily_sales"));
+    expect(one.rows).toEqual([["2025-03-01", "2", "3", "1400", "1", "200"]]);
+    expect((await call("DELETE", `/api/engine/files/${accepted.file_id}`, { token: t.owner.token })).status).toBe(204);
+    expect((await json(await sql(t, "SELECT COUNT(*) FROM fact_daily_sales"))).rows).toEqual([["0"]]);
+  });
+
   it("keeps OR 1=1 and cross-project predicates inside the caller's scope", async () => {
     for (const query of [
       `SELECT customer_id FROM dim_customer WHERE 1 = 1 OR project_id = '${b.project.id}'`,
       `SELECT * FROM fact_transaction WHERE project_id = '${b.project.id}'`,
+      `SELECT * FROM fact_daily_sales WHERE project_id = '${b.project.id}' OR 1 = 1`,
       `SELECT * FROM dim_project WHERE project_id = '${b.project.id}' OR 1=1`,
       "SELECT * FROM fact_usage",
     ]) {
@@ -123,8 +151,8 @@ describe("SQL query API", () => {
 
   it("never returns a canary row for generated queries", async () => {
     const table = fc.constantFrom(
-      "dim_customer", "fact_transaction", "dim_segment", "fact_usage", "dim_project", "DIM_CUSTOMER", '"dim_customer"',
-      "customers", "transactions", "main.customers", "sqlite_master", "x", "projects", "[customers]",
+      "dim_customer", "fact_transaction", "dim_segment", "fact_usage", "dim_project", "DIM_CUSTOMER", '"dim_customer"', "fact_daily_sales",
+      "customers", "daily_sales", "transactions", "main.customers", "sqlite_master", "x", "projects", "[customers]",
     );
     const column = fc.constantFrom("customer_id", "*", "project_id", "extra_features", "COUNT(*)", "name", "sql");
     const predicate = fc.constantFrom(

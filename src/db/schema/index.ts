@@ -11,3 +11,4 @@ export * from "./transactions";
 export * from "./customers";
 export * from "./usage-events";
 export * from "./segments";
+export * from "./daily-sales";
