@@ -34,8 +34,7 @@ export function activityCells(log: PurchaseLog, interval: Interval, dimension: D
   for (let c = 0; c < customerCount(log); c++) {
     const start = customerStart[c]!;
     const end = customerStart[c + 1]!;
-    let first = day[start]!;
-    for (let i = start + 1; i < end; i++) if (day[i]! < first) first = day[i]!;
+    const first = day[start]!;
     const firstPeriod = interval === "overall" ? -1 : periodOf(first);
     const firstCounts = interval === "overall" && dayPasses[first - firstDay] === 1;
     for (let i = start; i < end; i++) {

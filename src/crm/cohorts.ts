@@ -33,21 +33,11 @@ export function cohortCells(log: PurchaseLog, interval: "week" | "month", userTy
   }));
 }
 
-/** The periods of lines [start, end) ascending without repeats, into `out`. */
+/** The periods of lines [start, end) (a customer's, in day order) ascending without repeats, into `out`. */
 export function distinctPeriods(start: number, end: number, day: Int32Array, periodOf: (day: number) => number, out: number[]) {
   out.length = 0;
-  let sorted = true;
   for (let i = start; i < end; i++) {
     const p = periodOf(day[i]!);
-    const last = out.length ? out[out.length - 1]! : Number.NEGATIVE_INFINITY;
-    if (p === last) continue;
-    if (p < last) sorted = false;
-    out.push(p);
-  }
-  // Lines come in time order, so days are ascending unless order days and UTC times disagree.
-  if (!sorted) {
-    const unique = [...new Set(out)].sort((a, b) => a - b);
-    out.length = 0;
-    out.push(...unique);
+    if (out.length === 0 || out[out.length - 1] !== p) out.push(p);
   }
 }

@@ -53,32 +53,18 @@ export function lifecycleCells(log: PurchaseLog, interval: "week" | "month", per
   return cells;
 }
 
+/** A customer's purchase periods (lines [start, end) are in day order) with the first and last day in each. */
 function purchasePeriods(start: number, end: number, day: Int32Array, periodOf: (day: number) => number, starts: number[], firsts: number[], lasts: number[]) {
   starts.length = firsts.length = lasts.length = 0;
   for (let i = start; i < end; i++) {
     const d = day[i]!;
     const p = periodOf(d);
-    // A customer has a few dozen periods at most, and the match is nearly always the last one.
-    let k = starts.length - 1;
-    while (k >= 0 && starts[k] !== p) k--;
-    if (k < 0) {
+    if (starts.length > 0 && starts[starts.length - 1] === p) {
+      lasts[lasts.length - 1] = d;
+    } else {
       starts.push(p);
       firsts.push(d);
       lasts.push(d);
-    } else {
-      if (d < firsts[k]!) firsts[k] = d;
-      if (d > lasts[k]!) lasts[k] = d;
-    }
-  }
-  // Lines come in time order; re-sort only when order days and UTC times disagreed.
-  for (let k = 1; k < starts.length; k++) {
-    if (starts[k]! < starts[k - 1]!) {
-      const order = starts.map((_, i) => i).sort((a, b) => starts[a]! - starts[b]!);
-      const [s, f, l] = [order.map((i) => starts[i]!), order.map((i) => firsts[i]!), order.map((i) => lasts[i]!)];
-      starts.splice(0, starts.length, ...s);
-      firsts.splice(0, firsts.length, ...f);
-      lasts.splice(0, lasts.length, ...l);
-      break;
     }
   }
 }

@@ -36,6 +36,8 @@ export const transactions = sqliteTable(
     // so 1M-row projects are read in order from the index instead of row by row from the table.
     index("transactions_project_time_idx").on(t.projectId, t.orderedAt, t.isReturn, t.amountCents),
     index("transactions_project_day_idx").on(t.projectId, t.orderDay),
-    index("transactions_project_customer_day_idx").on(t.projectId, t.customerId, t.isReturn, t.orderDay, t.amountCents),
+    // The purchase lines of a project in (customer, day) order with all CRM analytics read of them,
+    // so the PurchaseHistory reads a million lines from the index alone (src/crm/read.ts).
+    index("transactions_purchase_lines_idx").on(t.projectId, t.isReturn, t.customerId, t.orderDay, t.amountCents, t.orderId),
   ],
 );

@@ -1,0 +1,2 @@
+DROP INDEX `transactions_project_customer_day_idx`;--> statement-breakpoint
+CREATE INDEX `transactions_purchase_lines_idx` ON `transactions` (`project_id`,`is_return`,`customer_id`,`order_day`,`amount_cents`,`order_id`);
