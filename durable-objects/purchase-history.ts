@@ -14,7 +14,8 @@ const MAX_DIMENSIONS = 8;
 /** Reads of the log per request before answering from what was read (the data keeps changing). */
 const MAX_READS = 3;
 
-export type HistoryState = { version: number; lines: number; source: "memory" | "storage" | "d1" };
+/** What a PurchaseHistory holds: the version, its lines, and where they were read from. */
+export type HistoryState = { version: number; lines: number; source: "storage" | "d1" };
 
 /**
  * One project's purchase history in memory, for CRM analytics (named by the project id). It reads
@@ -26,7 +27,7 @@ export type HistoryState = { version: number; lines: number; source: "memory" | 
  */
 export class PurchaseHistory extends DurableObject<Bindings> {
   private log: PurchaseLog | null = null;
-  private source: HistoryState["source"] = "memory";
+  private source: HistoryState["source"] = "d1";
   private reading: Promise<PurchaseLog> | null = null;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
@@ -59,22 +60,31 @@ export class PurchaseHistory extends DurableObject<Bindings> {
     return lifecycleCells(await this.current(projectId, version), interval, periodStarts, thresholds);
   }
 
-  /** Brings the history up to date ahead of the first question (after ingest), and says from where. */
+  /**
+   * Brings the history up to date ahead of the first question (after ingest), with the dimensions
+   * asked for before, and says where the lines came from.
+   */
   async warm(projectId: string): Promise<HistoryState> {
+    const keys = [...(this.restored()?.dimensions.keys() ?? [])];
     const log = await this.current(projectId, await purchasesVersion(this.env.DB, projectId));
-    return { version: log.version, lines: log.day.length, source: this.source };
+    const source = this.source;
+    for (const key of keys) await this.dimension(projectId, log, key);
+    return { version: log.version, lines: log.day.length, source };
   }
 
-  /** The log at `version` or later; one read at a time, shared by the requests waiting for it. */
-  private async current(projectId: string, version: number): Promise<PurchaseLog> {
-    if (this.log && this.log.version >= version) {
-      this.source = "memory";
-      return this.log;
-    }
+  /** The log in memory, or else the one in storage. */
+  private restored(): PurchaseLog | null {
     if (!this.log) {
       this.log = loadLog(this.ctx.storage.sql);
       this.source = "storage";
     }
+    return this.log;
+  }
+
+  /** The log at `version` or later; one read at a time, shared by the requests waiting for it. */
+  private async current(projectId: string, version: number): Promise<PurchaseLog> {
+    if (this.log && this.log.version >= version) return this.log;
+    this.restored();
     for (let attempt = 1; !this.log || this.log.version < version; attempt++) {
       this.reading ??= this.readFromD1(projectId).finally(() => (this.reading = null));
       const log = await this.reading;

@@ -246,6 +246,8 @@ describe("CRM analytics engine against the reference", () => {
     await runInDurableObject(stub, (history) => void ((history as unknown as { log: unknown }).log = null));
     await env.DB.prepare("UPDATE transactions SET amount_cents = amount_cents + 1 WHERE rowid = (SELECT MIN(rowid) FROM transactions WHERE project_id = ?)").bind(t.project.id).run();
     expect(await stub.warm(t.project.id)).toMatchObject({ source: "d1", version: await currentVersion() });
+    // The warm-up read the country column again for the new lines: it was asked for before.
+    expect(await runInDurableObject(stub, (history) => [...(history as unknown as { log: { dimensions: Map<string, unknown> } }).log.dimensions.keys()])).toEqual(["country"]);
     expect(sortRows((await get(t.apiKey.key, "user_cohorts?user_type=active")).map((r) => [r.cohort_on, r.activity_on, r.user_count]))).toEqual(
       referenceCohorts(await linesOf([t.project.id]), "month", "active"),
     );
