@@ -1,7 +1,7 @@
-// `npm run bench:analytics`: latency (p50/p95/max) of every analytics endpoint, and of three
-// representative queries of the SQL API, on a local `wrangler dev` serving a project with 100,000
-// customers and 1,000,000 transactions, next to GET /health as the floor. Target: p95 < 250 ms for
-// every analytics endpoint.
+// `npm run bench:analytics`: latency (first request, p50/p95/max) of every analytics endpoint, and of
+// four representative queries of the SQL API (the fourth a full scan of the transactions, for
+// scale), on a local `wrangler dev` serving a project with 100,000 customers and 1,000,000
+// transactions, next to GET /health as the floor. Target: p95 < 250 ms for every analytics endpoint.
 //
 // Data: generated (seeded, deterministic for a given UTC day) and written straight into the local D1
 // as SQL files of 500-row INSERTs, loaded with `wrangler d1 execute --local --file`, into a new
@@ -501,8 +501,10 @@ ORDER BY c.monetary_cents DESC LIMIT 20`,
 SELECT segment_label, churn_risk, COUNT(*) AS customers FROM profiled GROUP BY segment_label, churn_risk ORDER BY segment_label, churn_risk`,
   },
   {
-    // The same question as (1) over the raw lines: a full scan of a million rows, shown for scale.
+    // The same question as (1) over the raw lines: a full scan of a million rows, shown for scale and
+    // outside the target (SQLite reads and sorts every line; fact_daily_sales is what answers it fast).
     label: "SQL (4) revenue by month, fact_transaction (full scan)",
+    scale: true,
     query: `SELECT strftime('%Y-%m', ordered_at / 1000, 'unixepoch') AS month, COUNT(*) AS orders, SUM(amount_cents) AS revenue_cents
 FROM fact_transaction WHERE is_return = 0 GROUP BY month ORDER BY month`,
   },
@@ -520,7 +522,7 @@ function endpoints(credentials) {
     { label: "GET /api/analytics/usage", path: "/api/analytics/usage" },
     { label: "GET /api/analytics/schema", path: "/api/analytics/schema" },
     { label: "GET /api/analytics/signals/metadata", path: "/api/analytics/signals/metadata" },
-    ...SQL_QUERIES.map((q) => ({ label: `POST /api/analytics/query ${q.label}`, path: "/api/analytics/query", method: "POST", json: { query: q.query }, sql: true })),
+    ...SQL_QUERIES.map((q) => ({ label: `POST /api/analytics/query ${q.label}`, path: "/api/analytics/query", method: "POST", json: { query: q.query }, sql: true, scale: q.scale })),
     { label: "GET /api/crm/analytics/activity?group_by=country&grouping_interval=month", path: "/api/crm/analytics/activity?group_by=country&grouping_interval=month" },
     { label: "GET /api/crm/analytics/user_cohorts?user_type=new", path: "/api/crm/analytics/user_cohorts?user_type=new" },
     { label: "GET /api/crm/analytics/user_lifecycles", path: "/api/crm/analytics/user_lifecycles" },
@@ -591,7 +593,7 @@ async function measure(endpoint, tokens) {
     dbP50: dbTimes.length ? percentile([...dbTimes].sort((a, b) => a - b), 50) : null,
     reloads: server.handle.reloads - reloadsBefore,
   };
-  result.met = endpoint.floor ? null : result.p95 < TARGET_MS;
+  result.met = endpoint.floor || endpoint.scale ? null : result.p95 < TARGET_MS;
   return result;
 }
 
@@ -624,7 +626,7 @@ function printTable(results) {
   console.log(`Latency, sequential requests (ms, client-side, request sent to last byte); target p95 < ${TARGET_MS} ms`);
   console.log(`  ${"endpoint".padEnd(width)}  auth     n    first      p50      p95      max   bytes  target    response`);
   for (const r of results) {
-    const verdict = r.met === null ? "floor  " : r.met ? "MET    " : "MISSED ";
+    const verdict = r.endpoint.floor ? "floor  " : r.endpoint.scale ? "scale  " : r.met ? "MET    " : "MISSED ";
     const auth = r.endpoint.auth === "none" ? "none   " : r.endpoint.auth === "session" ? "session" : "API key";
     const extra = [r.shows, r.dbP50 !== null ? `D1 p50 ${r.dbP50} ms (meta.elapsed_ms)` : "", r.reloads ? `WARNING: ${r.reloads} reload(s) during measurement` : ""].filter(Boolean).join("; ");
     console.log(`  ${r.endpoint.label.padEnd(width)}  ${auth} ${String(r.n).padStart(3)} ${r.first === undefined ? "       -" : ms1(r.first)} ${ms1(r.p50)} ${ms1(r.p95)} ${ms1(r.max)} ${String(r.bytes).padStart(7)}  ${verdict}  ${extra}`);
@@ -721,7 +723,7 @@ async function main() {
 
   printTable(results);
   const floor = results.find((r) => r.endpoint.floor);
-  const measured = results.filter((r) => !r.endpoint.floor);
+  const measured = results.filter((r) => r.met !== null);
   const missed = measured.filter((r) => !r.met);
   console.log("");
   console.log("Summary");
@@ -732,6 +734,7 @@ async function main() {
   else console.log("  seeding and segmentation: reused from an earlier run");
   console.log(`  floor: GET /health p50 ${floor.p50.toFixed(1)} ms, p95 ${floor.p95.toFixed(1)} ms`);
   console.log(`  ${measured.length - missed.length} of ${measured.length} analytics endpoints/queries meet p95 < ${TARGET_MS} ms`);
+  for (const r of results.filter((x) => x.endpoint.scale)) console.log(`  for scale, outside the target: ${r.endpoint.label} p95 ${r.p95.toFixed(0)} ms`);
   if (missed.length) {
     console.log(`  missed (p95):`);
     for (const r of [...missed].sort((a, b) => b.p95 - a.p95)) console.log(`    ${r.endpoint.label}  ${r.p95.toFixed(0)} ms (${(r.p95 / TARGET_MS).toFixed(1)}x the target)`);
