@@ -28,6 +28,7 @@ export const errorStatus = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   integration_test_failed: 422,
+  project_too_large: 422,
   rate_limited: 429,
   quota_exceeded: 429,
   internal_error: 500,

@@ -36,16 +36,26 @@ export class PurchaseLogBuilder {
   private size = 0;
   private customers: number[] = [0];
   private currentCustomer: string | null = null;
-  private day = new Int32Array(1024);
-  private amountCents = new Float64Array(1024);
-  private order = new Int32Array(1024);
-  private sharedOrder = new Uint8Array(1024);
-  private rowid = new Float64Array(1024);
+  private day: Int32Array;
+  private amountCents: Float64Array;
+  private order: Int32Array;
+  private sharedOrder: Uint8Array;
+  private rowid: Float64Array;
   private orders = 0;
   /** order_id → order number, for the current customer (order ids repeat across customers) */
   private customerOrders = new Map<string, number>();
   private firstDay = Number.POSITIVE_INFINITY;
   private lastDay = Number.NEGATIVE_INFINITY;
+
+  /** `capacity`: the lines expected; sized exactly, the columns are never copied (a million lines is ~29 MB). */
+  constructor(capacity = 1024) {
+    const n = Math.max(1, capacity);
+    this.day = new Int32Array(n);
+    this.amountCents = new Float64Array(n);
+    this.order = new Int32Array(n);
+    this.sharedOrder = new Uint8Array(n);
+    this.rowid = new Float64Array(n);
+  }
 
   append(rows: readonly LineRow[]) {
     for (const [customerId, rowid, day, amountCents, orderId] of rows) {
@@ -80,11 +90,11 @@ export class PurchaseLogBuilder {
     return {
       version,
       customerStart,
-      day: this.day.slice(0, this.size),
-      amountCents: this.amountCents.slice(0, this.size),
-      order: this.order.slice(0, this.size),
-      sharedOrder: this.sharedOrder.slice(0, this.size),
-      rowid: this.rowid.slice(0, this.size),
+      day: this.day.subarray(0, this.size),
+      amountCents: this.amountCents.subarray(0, this.size),
+      order: this.order.subarray(0, this.size),
+      sharedOrder: this.sharedOrder.subarray(0, this.size),
+      rowid: this.rowid.subarray(0, this.size),
       firstDay: empty ? 0 : this.firstDay,
       lastDay: empty ? -1 : this.lastDay,
       dimensions: new Map(),

@@ -2,6 +2,12 @@ import { DimensionBuilder, PurchaseLogBuilder, type Dimension, type LineRow, typ
 
 /** Lines per D1 query: pages keep each result (and the isolate's memory for it) small. */
 const PAGE_LINES = 50_000;
+/**
+ * The most purchase lines one PurchaseHistory holds: ~29 bytes a line plus 4 per dimension read, under
+ * the 128 MB of a Durable Object with room for the answers. Larger projects are refused clearly.
+ */
+export const MAX_PURCHASE_LINES = 2_500_000;
+export const TOO_LARGE = "purchase lines exceed";
 /** The lines' order: transactions_purchase_lines_idx's, so no query sorts and every read agrees. */
 const LINE_ORDER = "ORDER BY customer_id, order_day, amount_cents, order_id, rowid";
 
@@ -39,9 +45,12 @@ async function* purchasePages(db: D1Database, projectId: string, columns: string
 }
 
 /** The project's purchase log, tagged with the purchases_version read before its first page. */
-export async function readPurchaseLog(db: D1Database, projectId: string, pageLines = PAGE_LINES): Promise<PurchaseLog> {
+export async function readPurchaseLog(db: D1Database, projectId: string, pageLines = PAGE_LINES, maxLines = MAX_PURCHASE_LINES): Promise<PurchaseLog> {
   const version = await purchasesVersion(db, projectId);
-  const builder = new PurchaseLogBuilder();
+  const count = await db.prepare("SELECT COUNT(*) AS n FROM transactions WHERE project_id = ? AND is_return = 0").bind(projectId).first<{ n: number }>();
+  const lines = count?.n ?? 0;
+  if (lines > maxLines) throw new Error(`${TOO_LARGE} ${maxLines}: ${lines}`);
+  const builder = new PurchaseLogBuilder(lines);
   // The day as a day number (days since 1970-01-01): a number is cheaper to carry than a date string.
   for await (const rows of purchasePages(db, projectId, "CAST(julianday(order_day) - 2440587.5 AS INTEGER), amount_cents, order_id", [], pageLines)) {
     builder.append(rows as LineRow[]);

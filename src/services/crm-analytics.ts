@@ -4,6 +4,7 @@ import type { ActivityCell } from "../crm/activity";
 import { matchesRecord, orderComparator, type CrmCondition } from "../crm/conditions";
 import type { LifecycleCell } from "../crm/lifecycles";
 import { dayNumber, isoDay, periodsBetween, type Interval } from "../crm/periods";
+import { MAX_PURCHASE_LINES, TOO_LARGE } from "../crm/read";
 import type { AnalyticsScope } from "./analytics-scope";
 
 /**
@@ -28,6 +29,19 @@ async function projectsWithPurchases(db: D1Database, scope: AnalyticsScope) {
 }
 
 const history = (env: Env, projectId: string) => env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(projectId));
+
+/** Asks each project's PurchaseHistory; a project too large to hold answers 422 for the whole view. */
+function askEach<T>(env: Env, projects: Array<{ id: string; version: number }>, question: (h: ReturnType<typeof history>, p: { id: string; version: number }) => Promise<T[]>) {
+  return Promise.all(
+    projects.map((p) =>
+      question(history(env, p.id), p).catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        if (!message.includes(TOO_LARGE)) throw error;
+        throw new ApiError("project_too_large", { project_id: p.id, reason: `CRM analytics hold at most ${MAX_PURCHASE_LINES} purchase lines per project (${message.slice(message.indexOf(TOO_LARGE))})` });
+      }),
+    ),
+  ).then((answers) => answers.flat());
+}
 
 /** Reads a project's changed purchases into its PurchaseHistory ahead of the first question. */
 export async function warmPurchaseHistory(env: Env, projectId: string) {
@@ -60,10 +74,8 @@ export async function activity(env: Env, scope: AnalyticsScope, q: { interval: I
     throw new ApiError("validation_error", [{ path: "group_by", code: "invalid_value", message: "group_by names an extra_features key (letters, digits, _ . - and spaces)" }]);
   }
   const order = orderComparator(q.orderBy, ACTIVITY_COLUMNS, ["activity_on", "dimension"]);
-  const perProject = await Promise.all(
-    (await projectsWithPurchases(env.DB, scope)).map((p) => history(env, p.id).activity(p.id, p.version, q.interval, q.groupBy ?? null, q.conditions)),
-  );
-  const cells = sumBy<ActivityCell>(perProject.flat(), (c) => JSON.stringify([c.activity_on, c.dimension]), ["active_customers", "first_time_customers", "orders", "revenue_cents"]);
+  const perProject = await askEach(env, await projectsWithPurchases(env.DB, scope), (h, p) => h.activity(p.id, p.version, q.interval, q.groupBy ?? null, q.conditions));
+  const cells = sumBy<ActivityCell>(perProject, (c) => JSON.stringify([c.activity_on, c.dimension]), ["active_customers", "first_time_customers", "orders", "revenue_cents"]);
   return cells
     .map((c) => ({ ...c, average_order_value_cents: c.orders > 0 ? Math.round(c.revenue_cents / c.orders) : 0 }))
     .sort(order)
@@ -83,8 +95,8 @@ export async function activity(env: Env, scope: AnalyticsScope, q: { interval: I
 /** The retention matrix (see cohortCells); conditions on cohort_on and activity_on select cells. */
 export async function userCohorts(env: Env, scope: AnalyticsScope, q: { interval: "week" | "month"; userType: "new" | "active"; conditions: CrmCondition[]; orderBy?: string }) {
   const order = orderComparator(q.orderBy, ["cohort_on", "activity_on", "user_count"], ["cohort_on", "activity_on"]);
-  const perProject = await Promise.all((await projectsWithPurchases(env.DB, scope)).map((p) => history(env, p.id).cohorts(p.id, p.version, q.interval, q.userType)));
-  return sumBy(perProject.flat(), (c) => `${c.cohort_on}/${c.activity_on}`, ["user_count"])
+  const perProject = await askEach(env, await projectsWithPurchases(env.DB, scope), (h, p) => h.cohorts(p.id, p.version, q.interval, q.userType));
+  return sumBy(perProject, (c) => `${c.cohort_on}/${c.activity_on}`, ["user_count"])
     .filter((c) => matchesRecord(q.conditions, c))
     .sort(order)
     .map((c) => ({ organization_id: scope.organizationId, project_id: scope.projectId, user_type: q.userType, ...c }));
@@ -92,8 +104,9 @@ export async function userCohorts(env: Env, scope: AnalyticsScope, q: { interval
 
 /**
  * Stage counts per period (see lifecycleCells). The periods run between the `activity_on` bounds of
- * the conditions; without them, the 12 periods up to the latest purchase. Other conditions (on
- * lifecycle_status) select rows.
+ * the conditions (range, gt/gte/lt/lte/eq, the extremes of `in`); without them, the 12 periods up to
+ * the latest purchase. Other conditions (`in`, `neq`, `contains` on activity_on, any on
+ * lifecycle_status) select rows by the period's first day and the stage.
  */
 export async function userLifecycles(
   env: Env,
@@ -102,8 +115,9 @@ export async function userLifecycles(
 ) {
   const order = orderComparator(q.orderBy, ["activity_on", "lifecycle_status", "user_count"], ["activity_on", "lifecycle_status"]);
   const bounds = q.conditions.filter((c) => c.field === "activity_on");
-  const lower = bounds.flatMap((c) => (c.op === "range" ? [c.min] : c.op === "gte" || c.op === "gt" || c.op === "eq" ? [c.value] : [])).filter(Boolean) as string[];
-  const upper = bounds.flatMap((c) => (c.op === "range" ? [c.max] : c.op === "lte" || c.op === "lt" || c.op === "eq" ? [c.value] : [])).filter(Boolean) as string[];
+  const dates = (c: CrmCondition) => (c.values ?? []).map(String).sort();
+  const lower = bounds.flatMap((c) => (c.op === "range" ? [c.min] : c.op === "gte" || c.op === "gt" || c.op === "eq" ? [c.value] : c.op === "in" ? dates(c).slice(0, 1) : [])).filter(Boolean) as string[];
+  const upper = bounds.flatMap((c) => (c.op === "range" ? [c.max] : c.op === "lte" || c.op === "lt" || c.op === "eq" ? [c.value] : c.op === "in" ? dates(c).slice(-1) : [])).filter(Boolean) as string[];
   const projects = await projectsWithPurchases(env.DB, scope);
   if (projects.length === 0) return [];
   // One index probe per project (transactions_project_day_idx), not a scan of their transactions.
@@ -118,9 +132,9 @@ export async function userLifecycles(
   if (from > to) return [];
   const periods = periodsBetween(q.interval, dayNumber(from), dayNumber(to));
   const thresholds = { dormantAfterDays: q.dormantAfterDays, lapsedAfterDays: q.lapsedAfterDays };
-  const perProject = await Promise.all(projects.map((p) => history(env, p.id).lifecycles(p.id, p.version, q.interval, periods, thresholds)));
-  const others = q.conditions.filter((c) => c.field !== "activity_on");
-  return sumBy<LifecycleCell>(perProject.flat(), (c) => `${c.activity_on}/${c.lifecycle_status}`, ["user_count"])
+  const perProject = await askEach(env, projects, (h, p) => h.lifecycles(p.id, p.version, q.interval, periods, thresholds));
+  const others = q.conditions.filter((c) => c.field !== "activity_on" || c.op === "in" || c.op === "neq" || c.op === "contains");
+  return sumBy<LifecycleCell>(perProject, (c) => `${c.activity_on}/${c.lifecycle_status}`, ["user_count"])
     .filter((c) => matchesRecord(others, c))
     .sort(order)
     .map((c) => ({ organization_id: scope.organizationId, project_id: scope.projectId, ...c }));

@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { readDimension, readPurchaseLog } from "../../src/crm/read";
+import { readDimension, readPurchaseLog, TOO_LARGE } from "../../src/crm/read";
 import { call, createApiKey, createProject, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
 
@@ -258,6 +258,7 @@ describe("CRM analytics engine against the reference", () => {
     const paged = await readPurchaseLog(env.DB, owner.project.id, 7);
     expect(whole.day.length).toBeGreaterThan(100);
     for (const column of ["customerStart", "day", "amountCents", "order", "sharedOrder", "rowid"] as const) expect([...paged[column]]).toEqual([...whole[column]]);
+    await expect(readPurchaseLog(env.DB, owner.project.id, 7, whole.day.length - 1)).rejects.toThrow(TOO_LARGE);
     const dimension = await readDimension(env.DB, owner.project.id, paged, "country", 7);
     expect(dimension).not.toBeNull();
     expect([...dimension!.codes].map((c) => dimension!.values[c])).toEqual([...(await readDimension(env.DB, owner.project.id, whole, "country"))!.codes].map((c) => dimension!.values[c]));

@@ -81,6 +81,13 @@ describe("CRM analytics", () => {
     });
     const onlyLapsed = await get(t, `user_lifecycles?filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "range", min: "2025-04-01", max: "2025-05-31" }, { field: "lifecycle_status", op: "eq", value: "lapsed" }]))}`);
     expect(onlyLapsed.data.map((r: any) => [r.activity_on, r.user_count])).toEqual([["2025-04-01", 1], ["2025-05-01", 3]]);
+    // `in` picks periods by their first day; `neq` leaves one out of the default range.
+    const picked = await get(t, `user_lifecycles?filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "in", values: ["2025-01-01", "2025-03-01"] }]))}`);
+    expect([...new Set(picked.data.map((r: any) => r.activity_on))]).toEqual(["2025-01-01", "2025-03-01"]);
+    expect(picked.data.filter((r: any) => r.activity_on === "2025-03-01").map((r: any) => [r.lifecycle_status, r.user_count])).toEqual([["dormant", 3], ["reactivated", 1]]);
+    const withoutMarch = await get(t, `user_lifecycles?filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "neq", value: "2025-03-01" }]))}`);
+    expect(withoutMarch.data.some((r: any) => r.activity_on === "2025-03-01")).toBe(false);
+    expect(withoutMarch.data.some((r: any) => r.activity_on === "2025-06-01")).toBe(true);
   });
 
   it("answers 400 for unknown fields, bad dates, bad order_by and thresholds", async () => {

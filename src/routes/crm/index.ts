@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, authErrorResponses } from "../../errors";
+import { ApiError, authErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
 import type { Locale } from "../../i18n";
 import { principalOf } from "../../middleware/auth";
@@ -29,6 +29,8 @@ const common = z.object({
   filters: z.string().max(10_000).optional().openapi({ description: 'JSON conditions, e.g. `[{"field":"activity_on","op":"range","min":"2025-01-01","max":"2025-06-30"}]`' }),
   order_by: z.string().max(200).optional().openapi({ description: "Comma separated columns, `-` for descending, e.g. `-revenue_cents,activity_on`" }),
 });
+
+const tooLarge = { 422: errorResponse("A project in scope has more purchase lines than CRM analytics hold (`project_too_large`)") };
 
 const envelope = <T extends z.ZodType>(item: T, name: string) => z.object({ status: z.literal("success"), data: z.array(item) }).openapi(name);
 
@@ -61,7 +63,7 @@ const activityRoute = createRoute({
       group_by: z.string().min(1).max(64).optional().openapi({ description: "An extra_features key, e.g. country or category" }),
     }),
   },
-  responses: { 200: jsonResponse(envelope(ActivityRow, "CrmActivity"), "Activity"), ...authErrorResponses },
+  responses: { 200: jsonResponse(envelope(ActivityRow, "CrmActivity"), "Activity"), ...authErrorResponses, ...tooLarge },
 });
 
 const cohortRoute = createRoute({
@@ -85,6 +87,7 @@ const cohortRoute = createRoute({
       "Cohort cells",
     ),
     ...authErrorResponses,
+    ...tooLarge,
   },
 });
 
@@ -96,7 +99,8 @@ const lifecycleRoute = createRoute({
   description:
     "Each customer is counted once per period, in their stage at the period's end. With the last purchase on or before the period's last day: more than `lapsed_after_days` (default 90) ago → lapsed; " +
     "more than `dormant_after_days` (default 30) → dormant; otherwise new (first purchase ever in the period), reactivated (purchased in the period after a gap longer than dormant_after_days) or active. " +
-    "Customers who bought before the range are never new in it. The periods are the 12 before the latest purchase unless `activity_on` filters say otherwise.",
+    "Customers who bought before the range are never new in it. The periods are the 12 up to the latest purchase unless `activity_on` conditions bound them (range, gt/gte/lt/lte/eq, the extremes of `in`); " +
+      "`in`, `neq` and `contains` on activity_on then select periods by their first day.",
   ...auth.sessionOrApiKey(),
   request: {
     query: common.extend({
@@ -111,6 +115,7 @@ const lifecycleRoute = createRoute({
       "Stage counts",
     ),
     ...authErrorResponses,
+    ...tooLarge,
   },
 });
 
