@@ -72,6 +72,13 @@ export class PurchaseHistory extends DurableObject<Bindings> {
     return { version: log.version, lines: log.day.length, source };
   }
 
+  /** Forgets everything (the project was deleted). */
+  async forget(): Promise<void> {
+    this.log = null;
+    await this.ctx.storage.deleteAll();
+    createLogTables(this.ctx.storage.sql);
+  }
+
   /** The log in memory, or else the one in storage. */
   private restored(): PurchaseLog | null {
     if (!this.log) {

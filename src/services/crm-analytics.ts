@@ -30,6 +30,11 @@ async function projectsWithPurchases(db: D1Database, scope: AnalyticsScope) {
 
 const history = (env: Env, projectId: string) => env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(projectId));
 
+/** Drops a deleted project's PurchaseHistory, memory and storage. */
+export async function forgetPurchaseHistory(env: Env, projectId: string) {
+  await history(env, projectId).forget();
+}
+
 /** Asks each project's PurchaseHistory; a project too large to hold answers 422 for the whole view. */
 function askEach<T>(env: Env, projects: Array<{ id: string; version: number }>, question: (h: ReturnType<typeof history>, p: { id: string; version: number }) => Promise<T[]>) {
   return Promise.all(

@@ -253,6 +253,19 @@ describe("CRM analytics engine against the reference", () => {
     );
   });
 
+  it("forgets a deleted project's history, in memory and in storage", async () => {
+    const t = await tenant();
+    await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, history(4, 5))).job_id);
+    const stub = env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(t.project.id));
+    expect((await stub.warm(t.project.id)).lines).toBeGreaterThan(0);
+    const res = await call("DELETE", `/api/projects/${t.project.id}`, { token: t.owner.token });
+    expect(res.status).toBe(204);
+    await vi.waitFor(async () =>
+      expect(await runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM log_chunks").one().n)).toBe(0),
+    );
+    expect(await runInDurableObject(stub, (h) => (h as unknown as { log: unknown }).log)).toBeNull();
+  });
+
   it("reads the same log and dimension page by page as in one read", async () => {
     const whole = await readPurchaseLog(env.DB, owner.project.id);
     const paged = await readPurchaseLog(env.DB, owner.project.id, 7);

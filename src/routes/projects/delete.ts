@@ -3,6 +3,7 @@ import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { MANAGERS } from "../../services/organizations";
+import { forgetPurchaseHistory } from "../../services/crm-analytics";
 import { deleteProject, projectForPrincipal } from "../../services/projects";
 import { auth, type Router } from "../router";
 import { ProjectIdParam } from "../schemas";
@@ -21,7 +22,10 @@ const route = createRoute({
 export function registerDeleteProject(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
-    await deleteProject(db, await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId, MANAGERS));
+    const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId, MANAGERS);
+    await deleteProject(db, project);
+    // What is derived from the project outside D1 goes too.
+    c.executionCtx.waitUntil(forgetPurchaseHistory(c.env, project.id));
     return c.body(null, 204);
   });
 }
