@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, expectError, json, tenant } from "../helpers";
@@ -178,6 +179,15 @@ describe("SQL query API", () => {
     expect(schema.tables.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(["dim_customer", "dim_segment", "dim_project", "fact_transaction", "fact_segment_membership", "fact_usage"]));
     const signals = await json(await call("GET", "/api/analytics/signals/metadata", { token: a.owner.token }));
     expect(signals.data).toEqual([{ project_id: a.project.id, path: "$.country", types: [{ type: "text", customers: 10 }] }]);
+    // Kept for the purchases version, computed again once the data moves.
+    const cached = await env.DB.prepare("SELECT purchases_version FROM project_signals WHERE project_id = ?").bind(a.project.id).first<{ purchases_version: number }>();
+    expect(cached?.purchases_version).toBeGreaterThan(0);
+    await waitForJob(a.apiKey.key, (await ingest(a.apiKey.key, a.project.id, [{ customer_id: "mine-new", order_date: "2025-07-01", amount: 1, tier: 3 }])).job_id);
+    const moved = await json(await call("GET", "/api/analytics/signals/metadata", { token: a.apiKey.key }));
+    expect(moved.data).toEqual([
+      { project_id: a.project.id, path: "$.country", types: [{ type: "text", customers: 10 }] },
+      { project_id: a.project.id, path: "$.tier", types: [{ type: "integer", customers: 1 }] },
+    ]);
   });
 
   it("needs a credential and a valid body", async () => {

@@ -12,3 +12,4 @@ export * from "./customers";
 export * from "./usage-events";
 export * from "./segments";
 export * from "./daily-sales";
+export * from "./project-signals";

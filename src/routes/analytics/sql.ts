@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { starTables } from "../../analytics/star-schema";
+import { signalsMetadata } from "../../services/signals";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
-import { analyticsScope, scopeFilter } from "../../services/analytics-scope";
+import { analyticsScope } from "../../services/analytics-scope";
 import { ROW_CAP, runAnalyticsQuery } from "../../services/sql-query";
 import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse } from "../schemas";
@@ -103,21 +104,6 @@ export function registerSqlApi(app: Router) {
   );
   app.openapi(signals, async (c) => {
     const scope = await analyticsScope(database(c.env.DB), principalOf(c), c.req.valid("query").project_id);
-    const inScope = scopeFilter(scope, "c.project_id");
-    const { results } = await c.env.DB.prepare(
-      `SELECT c.project_id AS project_id, j.fullkey AS path, j.type AS type, COUNT(*) AS customers
-       FROM customers c, json_each(c.extra_features) j
-       WHERE ${inScope.sql} AND c.extra_features IS NOT NULL
-       GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC`,
-    )
-      .bind(...inScope.params)
-      .all<{ project_id: string; path: string; type: string; customers: number }>();
-    const byPath = new Map<string, { project_id: string; path: string; types: Array<{ type: string; customers: number }> }>();
-    for (const r of results) {
-      const key = `${r.project_id}|${r.path}`;
-      const entry = byPath.get(key) ?? byPath.set(key, { project_id: r.project_id, path: r.path, types: [] }).get(key)!;
-      entry.types.push({ type: r.type, customers: r.customers });
-    }
-    return c.json({ data: [...byPath.values()] }, 200);
+    return c.json({ data: await signalsMetadata(c.env.DB, scope) }, 200);
   });
 }
