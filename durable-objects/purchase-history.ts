@@ -4,15 +4,11 @@ import { activityCells, type ActivityCell } from "../src/crm/activity";
 import { cohortCells, type CohortCell } from "../src/crm/cohorts";
 import type { CrmCondition } from "../src/crm/conditions";
 import { lifecycleCells, type LifecycleCell } from "../src/crm/lifecycles";
+import { MAX_DIMENSIONS } from "../src/crm/limits";
 import { createLogTables, loadLog, saveDimensions, saveLog } from "../src/crm/log-storage";
 import type { Interval } from "../src/crm/periods";
-import type { Dimension, PurchaseLog } from "../src/crm/purchase-log";
+import { PurchaseLogBuilder, type Dimension, type PurchaseLog } from "../src/crm/purchase-log";
 import { purchasesVersion, readDimension, readPurchaseLog } from "../src/crm/read";
-
-/** Dimension columns kept per log; the least recently used goes first. */
-const MAX_DIMENSIONS = 8;
-/** Reads of the log per request before answering from what was read (the data keeps changing). */
-const MAX_READS = 3;
 
 /** What a PurchaseHistory holds: the version, its lines, and where they were read from. */
 export type HistoryState = { version: number; lines: number; source: "storage" | "d1" };
@@ -22,13 +18,16 @@ export type HistoryState = { version: number; lines: number; source: "storage" |
  * the project's purchase lines from D1 once and answers every activity, cohort and lifecycle
  * question from them until projects.purchases_version moves past the version it read (migration
  * 0005's triggers bump it on every change to the project's transactions). What it read is also kept
- * in its own storage, so after an eviction it comes back from there rather than from D1. Being one
- * object per project, a cold read happens once however many requests arrive together.
+ * in its own storage, so after an eviction it comes back from there rather than from D1. Refreshes
+ * run one at a time, so a cold read happens once however many requests arrive together.
  */
 export class PurchaseHistory extends DurableObject<Bindings> {
   private log: PurchaseLog | null = null;
   private source: HistoryState["source"] = "d1";
-  private reading: Promise<PurchaseLog> | null = null;
+  /** the refresh in flight (or the last one); each request's refresh waits for it */
+  private refreshing: Promise<unknown> = Promise.resolve();
+  /** dimension reads in flight, by log version and key, shared by the requests asking */
+  private readonly dimensionReads = new Map<string, Promise<Dimension | null>>();
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -41,7 +40,7 @@ export class PurchaseHistory extends DurableObject<Bindings> {
       const dimension = groupBy === null ? null : await this.dimension(projectId, log, groupBy);
       if (groupBy === null || dimension) return activityCells(log, interval, dimension, conditions);
       // The lines changed while the dimension was read: read both again.
-      if (attempt === MAX_READS) throw new Error("the purchases kept changing while being read");
+      if (attempt === 3) throw new Error("the purchases kept changing while being read");
       version = log.version + 1;
     }
   }
@@ -65,50 +64,44 @@ export class PurchaseHistory extends DurableObject<Bindings> {
    * asked for before, and says where the lines came from.
    */
   async warm(projectId: string): Promise<HistoryState> {
-    const keys = [...(this.restored()?.dimensions.keys() ?? [])];
-    const log = await this.current(projectId, await purchasesVersion(this.env.DB, projectId));
+    const version = await purchasesVersion(this.env.DB, projectId);
+    if (version === null) return { version: 0, lines: 0, source: "d1" };
+    const keys = [...(this.log?.dimensions.keys() ?? loadLog(this.ctx.storage.sql)?.dimensions.keys() ?? [])];
+    const log = await this.current(projectId, version);
     const source = this.source;
     for (const key of keys) await this.dimension(projectId, log, key);
     return { version: log.version, lines: log.day.length, source };
   }
 
-  /** Forgets everything (the project was deleted). */
+  /** Forgets everything (the project was deleted), after any refresh in flight. */
   async forget(): Promise<void> {
+    await this.refreshing.catch(() => undefined);
     this.log = null;
     await this.ctx.storage.deleteAll();
     createLogTables(this.ctx.storage.sql);
   }
 
-  /** The log in memory, or else the one in storage. */
-  private restored(): PurchaseLog | null {
-    if (!this.log) {
-      this.log = loadLog(this.ctx.storage.sql);
-      this.source = "storage";
-    }
-    return this.log;
-  }
-
-  /** The log at `version` or later; one read at a time, shared by the requests waiting for it. */
-  private async current(projectId: string, version: number): Promise<PurchaseLog> {
-    if (this.log && this.log.version >= version) return this.log;
-    this.restored();
-    for (let attempt = 1; !this.log || this.log.version < version; attempt++) {
-      this.reading ??= this.readFromD1(projectId).finally(() => (this.reading = null));
-      const log = await this.reading;
-      if (!this.log || log.version > this.log.version) {
-        this.log = log;
-        this.source = "d1";
+  /** The log at `version` or later: from memory, else from storage, else read from D1. */
+  private current(projectId: string, version: number): Promise<PurchaseLog> {
+    const refresh = async () => {
+      if (this.log && this.log.version >= version) return this.log;
+      if (!this.log) {
+        this.log = loadLog(this.ctx.storage.sql);
+        this.source = "storage";
+        if (this.log && this.log.version >= version) return this.log;
       }
-      // A read that began before the version moved answers the requests that started before it did.
-      if (attempt === MAX_READS) break;
-    }
-    return this.log!;
-  }
-
-  private async readFromD1(projectId: string): Promise<PurchaseLog> {
-    const log = await timed("purchase log read", projectId, () => readPurchaseLog(this.env.DB, projectId), (l) => ({ lines: l.day.length, version: l.version }));
-    saveLog(this.ctx.storage, log);
-    return log;
+      // The old columns go before the new ones are read: two copies of a large log would not fit.
+      this.log = null;
+      const read = await timed("purchase log read", projectId, () => readPurchaseLog(this.env.DB, projectId), (l) => ({ lines: l?.day.length ?? null, version: l?.version ?? null }));
+      // A project deleted meanwhile has nothing, and nothing is stored for it.
+      if (read) saveLog(this.ctx.storage, read);
+      this.log = read ?? new PurchaseLogBuilder(0).build(version);
+      this.source = "d1";
+      return this.log;
+    };
+    const next = this.refreshing.then(refresh, refresh);
+    this.refreshing = next.catch(() => undefined);
+    return next;
   }
 
   private async dimension(projectId: string, log: PurchaseLog, key: string): Promise<Dimension | null> {
@@ -118,8 +111,16 @@ export class PurchaseHistory extends DurableObject<Bindings> {
       log.dimensions.set(key, known);
       return known;
     }
-    const dimension = await timed("purchase dimension read", projectId, () => readDimension(this.env.DB, projectId, log, key), (d) => ({ key, values: d?.values.length ?? null }));
-    if (!dimension) return null;
+    const id = `${log.version}\u0000${key}`;
+    let reading = this.dimensionReads.get(id);
+    if (!reading) {
+      reading = timed("purchase dimension read", projectId, () => readDimension(this.env.DB, projectId, log, key), (d) => ({ key, values: d?.values.length ?? null })).finally(() =>
+        this.dimensionReads.delete(id),
+      );
+      this.dimensionReads.set(id, reading);
+    }
+    const dimension = await reading;
+    if (!dimension || log.dimensions.has(key)) return dimension;
     log.dimensions.set(key, dimension);
     if (log.dimensions.size > MAX_DIMENSIONS) log.dimensions.delete(log.dimensions.keys().next().value!);
     // Only while it is still the current log: a newer one has replaced what is stored.

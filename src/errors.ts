@@ -29,6 +29,7 @@ export const errorStatus = {
   unsupported_media_type: 415,
   integration_test_failed: 422,
   project_too_large: 422,
+  result_too_large: 422,
   rate_limited: 429,
   quota_exceeded: 429,
   internal_error: 500,

@@ -1,4 +1,5 @@
 import { matches, type CrmCondition, type Value } from "./conditions";
+import { limitError, MAX_CELLS } from "./limits";
 import { isoDay, periodTable, type Interval } from "./periods";
 import { customerCount, type Dimension, type PurchaseLog } from "./purchase-log";
 
@@ -45,6 +46,7 @@ export function activityCells(log: PurchaseLog, interval: Interval, dimension: D
       const key = (period - firstDay + 1) * values.length + code;
       let group = groups.get(key);
       if (!group) {
+        if (groups.size >= MAX_CELLS) throw limitError("crm-limit:answer", `more than ${MAX_CELLS} period × dimension rows`);
         group = {
           activity_on: interval === "overall" ? null : isoDay(period),
           dimension: values[code]!,

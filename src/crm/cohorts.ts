@@ -1,3 +1,4 @@
+import { limitError, MAX_CELLS } from "./limits";
 import { isoDay, periodTable } from "./periods";
 import { customerCount, type PurchaseLog } from "./purchase-log";
 
@@ -22,7 +23,9 @@ export function cohortCells(log: PurchaseLog, interval: "week" | "month", userTy
     for (let i = 0; i < from; i++) {
       for (let j = i; j < periods.length; j++) {
         const key = (periods[i]! - base) * width + (periods[j]! - base);
-        cells.set(key, (cells.get(key) ?? 0) + 1);
+        const count = cells.get(key);
+        if (count === undefined && cells.size >= MAX_CELLS) throw limitError("crm-limit:answer", `more than ${MAX_CELLS} cohort × period cells`);
+        cells.set(key, (count ?? 0) + 1);
       }
     }
   }

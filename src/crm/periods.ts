@@ -50,8 +50,16 @@ export function periodTable(interval: Interval, firstDay: number, lastDay: numbe
   return (day) => table[day - firstDay]!;
 }
 
+/** The start of the period `n` periods before the one `day` falls in. */
+export function periodsBefore(interval: "week" | "month", day: number, n: number): number {
+  const start = periodStart(interval, day);
+  if (interval === "week") return start - 7 * n;
+  const date = new Date(start * DAY_MS);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - n, 1) / DAY_MS;
+}
+
 /** The starts of the periods covering [from, to] (day numbers), at most `max` of them. */
-export function periodsBetween(interval: "week" | "month", from: number, to: number, max = 520): number[] {
+export function periodsBetween(interval: "week" | "month", from: number, to: number, max: number): number[] {
   const starts: number[] = [];
   for (let s = periodStart(interval, from); s <= to && starts.length < max; s = periodEnd(interval, s) + 1) starts.push(s);
   return starts;

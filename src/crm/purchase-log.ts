@@ -28,6 +28,8 @@ export type Dimension = { codes: Int32Array; values: Array<string | number | nul
 export const lineCount = (log: PurchaseLog) => log.day.length;
 export const customerCount = (log: PurchaseLog) => log.customerStart.length - 1;
 
+import { limitError, MAX_DIMENSION_VALUES } from "./limits";
+
 /** One line as read from D1: [customer_id, rowid, day number, amount_cents, order_id]. */
 export type LineRow = [string, number, number, number, string | null];
 
@@ -47,8 +49,14 @@ export class PurchaseLogBuilder {
   private firstDay = Number.POSITIVE_INFINITY;
   private lastDay = Number.NEGATIVE_INFINITY;
 
-  /** `capacity`: the lines expected; sized exactly, the columns are never copied (a million lines is ~29 MB). */
-  constructor(capacity = 1024) {
+  /**
+   * `capacity`: the lines expected; sized exactly, the columns are never copied (a million lines is
+   * ~25 MB). More than `maxLines` is refused.
+   */
+  constructor(
+    capacity = 1024,
+    private readonly maxLines = Number.POSITIVE_INFINITY,
+  ) {
     const n = Math.max(1, capacity);
     this.day = new Int32Array(n);
     this.amountCents = new Float64Array(n);
@@ -64,7 +72,10 @@ export class PurchaseLogBuilder {
         this.currentCustomer = customerId;
         this.customerOrders.clear();
       }
-      if (this.size === this.day.length) this.grow();
+      if (this.size === this.day.length) {
+        if (this.size >= this.maxLines) throw limitError("crm-limit:lines", `the project has more than ${this.maxLines} purchase lines`);
+        this.grow();
+      }
       const i = this.size++;
       this.day[i] = day;
       this.amountCents[i] = amountCents;
@@ -85,7 +96,11 @@ export class PurchaseLogBuilder {
   }
 
   build(version: number): PurchaseLog {
-    const customerStart = Int32Array.from(this.size > 0 ? [...this.customers, this.size] : [0]);
+    const customerStart = new Int32Array(this.size > 0 ? this.customers.length + 1 : 1);
+    if (this.size > 0) {
+      customerStart.set(this.customers);
+      customerStart[this.customers.length] = this.size;
+    }
     const empty = this.size === 0;
     return {
       version,
@@ -102,7 +117,8 @@ export class PurchaseLogBuilder {
   }
 
   private grow() {
-    const capacity = this.day.length * 2;
+    // Only lines that arrived after the count land here: grow by a quarter, not double.
+    const capacity = Math.min(this.maxLines, Math.ceil(this.day.length * 1.25) + 1024);
     const grown = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T) => {
       const b = make(capacity);
       b.set(a);
@@ -136,6 +152,9 @@ export class DimensionBuilder {
       if (value !== null) {
         code = this.index.get(value) ?? 0;
         if (code === 0) {
+          if (this.values.length > MAX_DIMENSION_VALUES) {
+            throw limitError("crm-limit:answer", `the key has more than ${MAX_DIMENSION_VALUES} distinct values; group by a key with fewer`);
+          }
           code = this.values.push(value) - 1;
           this.index.set(value, code);
         }

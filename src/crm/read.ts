@@ -1,13 +1,9 @@
+import { limitError, MAX_PURCHASE_LINES } from "./limits";
 import { DimensionBuilder, PurchaseLogBuilder, type Dimension, type LineRow, type PurchaseLog } from "./purchase-log";
 
 /** Lines per D1 query: pages keep each result (and the isolate's memory for it) small. */
 const PAGE_LINES = 50_000;
-/**
- * The most purchase lines one PurchaseHistory holds: ~29 bytes a line plus 4 per dimension read, under
- * the 128 MB of a Durable Object with room for the answers. Larger projects are refused clearly.
- */
-export const MAX_PURCHASE_LINES = 2_500_000;
-export const TOO_LARGE = "purchase lines exceed";
+
 /** The lines' order: transactions_purchase_lines_idx's, so no query sorts and every read agrees. */
 const LINE_ORDER = "ORDER BY customer_id, order_day, amount_cents, order_id, rowid";
 
@@ -15,7 +11,7 @@ const LINE_ORDER = "ORDER BY customer_id, order_day, amount_cents, order_id, row
  * A project's purchase lines from D1, whole customers per page, in LINE_ORDER. Each row is
  * `[customer_id, rowid, ...columns]`; `columns` may use parameters ?2, ?3, ….
  * A page ends at the last customer it holds whole; a customer with more lines than a page is read
- * on their own.
+ * on their own, page by page (OFFSET within one customer's index range).
  */
 async function* purchasePages(db: D1Database, projectId: string, columns: string, params: unknown[], pageLines: number): AsyncGenerator<unknown[][]> {
   const k = 2 + params.length;
@@ -24,6 +20,14 @@ async function* purchasePages(db: D1Database, projectId: string, columns: string
       .prepare(`SELECT customer_id, rowid, ${columns} FROM transactions WHERE project_id = ?1 AND is_return = 0 ${customer} ${LINE_ORDER} ${limit}`)
       .bind(projectId, ...params, ...(customer ? [after] : []))
       .raw<unknown[]>();
+  const wholeCustomer = async function* (customer: string) {
+    after = customer;
+    for (let offset = 0; ; offset += pageLines) {
+      const rows = await query(`AND customer_id = ?${k}`, `LIMIT ${pageLines} OFFSET ${offset}`);
+      if (rows.length > 0) yield rows;
+      if (rows.length < pageLines) return;
+    }
+  };
   let after: string | null = null;
   for (;;) {
     const rows = await query(after === null ? "" : `AND customer_id > ?${k}`, `LIMIT ${pageLines}`);
@@ -35,8 +39,7 @@ async function* purchasePages(db: D1Database, projectId: string, columns: string
     let whole = rows.length;
     while (whole > 0 && rows[whole - 1]![0] === last) whole--;
     if (whole === 0) {
-      after = last;
-      yield await query(`AND customer_id = ?${k}`, "");
+      yield* wholeCustomer(last);
     } else {
       yield rows.slice(0, whole);
       after = rows[whole - 1]![0] as string;
@@ -44,13 +47,17 @@ async function* purchasePages(db: D1Database, projectId: string, columns: string
   }
 }
 
-/** The project's purchase log, tagged with the purchases_version read before its first page. */
-export async function readPurchaseLog(db: D1Database, projectId: string, pageLines = PAGE_LINES, maxLines = MAX_PURCHASE_LINES): Promise<PurchaseLog> {
+/**
+ * The project's purchase log, tagged with the purchases_version read before its first page; null when
+ * the project no longer exists.
+ */
+export async function readPurchaseLog(db: D1Database, projectId: string, pageLines = PAGE_LINES, maxLines = MAX_PURCHASE_LINES): Promise<PurchaseLog | null> {
   const version = await purchasesVersion(db, projectId);
+  if (version === null) return null;
   const count = await db.prepare("SELECT COUNT(*) AS n FROM transactions WHERE project_id = ? AND is_return = 0").bind(projectId).first<{ n: number }>();
   const lines = count?.n ?? 0;
-  if (lines > maxLines) throw new Error(`${TOO_LARGE} ${maxLines}: ${lines}`);
-  const builder = new PurchaseLogBuilder(lines);
+  if (lines > maxLines) throw limitError("crm-limit:lines", `the project has ${lines} purchase lines; CRM analytics hold at most ${maxLines}`);
+  const builder = new PurchaseLogBuilder(lines, maxLines);
   // The day as a day number (days since 1970-01-01): a number is cheaper to carry than a date string.
   for await (const rows of purchasePages(db, projectId, "CAST(julianday(order_day) - 2440587.5 AS INTEGER), amount_cents, order_id", [], pageLines)) {
     builder.append(rows as LineRow[]);
@@ -71,7 +78,8 @@ export async function readDimension(db: D1Database, projectId: string, log: Purc
   return builder.build();
 }
 
-export async function purchasesVersion(db: D1Database, projectId: string): Promise<number> {
+/** The project's purchases_version, or null when there is no such project (any more). */
+export async function purchasesVersion(db: D1Database, projectId: string): Promise<number | null> {
   const row = await db.prepare("SELECT purchases_version AS version FROM projects WHERE id = ?").bind(projectId).first<{ version: number }>();
-  return row?.version ?? 0;
+  return row?.version ?? null;
 }

@@ -24,7 +24,9 @@ export function parseDate(raw: string, format?: DateFormat): ParsedDate {
   const text = raw.trim();
   let m: RegExpExecArray | null;
   if ((m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text))) return fromParts(+m[1]!, +m[2]!, +m[3]!, text);
-  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(text)) {
+  if ((m = /^(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}/.exec(text))) {
+    // The calendar day as written must exist (Date.parse would roll 2025-02-30 over into March).
+    if (utcDate(+m[1]!, +m[2]!, +m[3]!) === undefined) throw new ValueError(`order_date "${raw}" is not a valid date`);
     const iso = text.replace(" ", "T");
     // A time without a zone is taken as UTC, so the same file reads the same everywhere.
     const withZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(iso) ? iso : `${iso}Z`;

@@ -3,8 +3,8 @@ import { ApiError } from "../errors";
 import type { ActivityCell } from "../crm/activity";
 import { matchesRecord, orderComparator, type CrmCondition } from "../crm/conditions";
 import type { LifecycleCell } from "../crm/lifecycles";
-import { dayNumber, isoDay, periodsBetween, type Interval } from "../crm/periods";
-import { MAX_PURCHASE_LINES, TOO_LARGE } from "../crm/read";
+import { dayNumber, periodsBefore, periodsBetween, type Interval } from "../crm/periods";
+import { limitOf, MAX_PERIODS } from "../crm/limits";
 import type { AnalyticsScope } from "./analytics-scope";
 
 /**
@@ -35,14 +35,14 @@ export async function forgetPurchaseHistory(env: Env, projectId: string) {
   await history(env, projectId).forget();
 }
 
-/** Asks each project's PurchaseHistory; a project too large to hold answers 422 for the whole view. */
+/** Asks each project's PurchaseHistory; a limit reached in one answers 422 for the whole view. */
 function askEach<T>(env: Env, projects: Array<{ id: string; version: number }>, question: (h: ReturnType<typeof history>, p: { id: string; version: number }) => Promise<T[]>) {
   return Promise.all(
     projects.map((p) =>
       question(history(env, p.id), p).catch((error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        if (!message.includes(TOO_LARGE)) throw error;
-        throw new ApiError("project_too_large", { project_id: p.id, reason: `CRM analytics hold at most ${MAX_PURCHASE_LINES} purchase lines per project (${message.slice(message.indexOf(TOO_LARGE))})` });
+        const limit = limitOf(error);
+        if (!limit) throw error;
+        throw new ApiError(limit.kind === "crm-limit:lines" ? "project_too_large" : "result_too_large", { project_id: p.id, reason: limit.detail });
       }),
     ),
   ).then((answers) => answers.flat());
@@ -78,6 +78,13 @@ export async function activity(env: Env, scope: AnalyticsScope, q: { interval: I
   if (q.groupBy !== undefined && !DIMENSION_KEY.test(q.groupBy)) {
     throw new ApiError("validation_error", [{ path: "group_by", code: "invalid_value", message: "group_by names an extra_features key (letters, digits, _ . - and spaces)" }]);
   }
+  // The dimension comes back as a property named by the key, beside the fixed ones.
+  if (q.groupBy !== undefined && ["organization_id", "project_id", ...ACTIVITY_COLUMNS].includes(q.groupBy)) {
+    throw new ApiError("validation_error", [{ path: "group_by", code: "invalid_value", message: `group_by cannot be "${q.groupBy}", a column of the answer` }]);
+  }
+  if (q.groupBy === undefined && q.conditions.some((c) => c.field === "dimension")) {
+    throw new ApiError("validation_error", [{ path: "filters", code: "invalid_value", message: "conditions on dimension need group_by" }]);
+  }
   const order = orderComparator(q.orderBy, ACTIVITY_COLUMNS, ["activity_on", "dimension"]);
   const perProject = await askEach(env, await projectsWithPurchases(env.DB, scope), (h, p) => h.activity(p.id, p.version, q.interval, q.groupBy ?? null, q.conditions));
   const cells = sumBy<ActivityCell>(perProject, (c) => JSON.stringify([c.activity_on, c.dimension]), ["active_customers", "first_time_customers", "orders", "revenue_cents"]);
@@ -108,10 +115,10 @@ export async function userCohorts(env: Env, scope: AnalyticsScope, q: { interval
 }
 
 /**
- * Stage counts per period (see lifecycleCells). The periods run between the `activity_on` bounds of
- * the conditions (range, gt/gte/lt/lte/eq, the extremes of `in`); without them, the 12 periods up to
- * the latest purchase. Other conditions (`in`, `neq`, `contains` on activity_on, any on
- * lifecycle_status) select rows by the period's first day and the stage.
+ * Stage counts per period (see lifecycleCells). Conditions select rows by the period's first day
+ * (`activity_on`) and the stage, as filters of any other answer do; the periods computed are those
+ * between the lowest and highest activity_on the conditions allow, and without a bound on one side
+ * the 12 periods up to the latest purchase (or up to the upper bound).
  */
 export async function userLifecycles(
   env: Env,
@@ -125,22 +132,25 @@ export async function userLifecycles(
   const upper = bounds.flatMap((c) => (c.op === "range" ? [c.max] : c.op === "lte" || c.op === "lt" || c.op === "eq" ? [c.value] : c.op === "in" ? dates(c).slice(-1) : [])).filter(Boolean) as string[];
   const projects = await projectsWithPurchases(env.DB, scope);
   if (projects.length === 0) return [];
-  // One index probe per project (transactions_project_day_idx), not a scan of their transactions.
-  const latest = await env.DB.prepare(
-    `SELECT MAX((SELECT MAX(order_day) FROM transactions t WHERE t.project_id = p.value)) AS day FROM json_each(?) p`,
-  )
-    .bind(JSON.stringify(projects.map((p) => p.id)))
-    .first<{ day: string | null }>();
-  const to = upper.sort().at(0) ?? latest?.day ?? new Date().toISOString().slice(0, 10);
-  const fallbackFrom = isoDay(dayNumber(to) - (q.interval === "week" ? 11 * 7 : 335));
-  const from = lower.sort().at(-1) ?? fallbackFrom;
-  if (from > to) return [];
-  const periods = periodsBetween(q.interval, dayNumber(from), dayNumber(to));
+  let to = upper.sort().at(0);
+  if (to === undefined) {
+    // One index probe per project (transactions_project_day_idx), not a scan of their transactions.
+    const latest = await env.DB.prepare(`SELECT MAX((SELECT MAX(order_day) FROM transactions t WHERE t.project_id = p.value)) AS day FROM json_each(?) p`)
+      .bind(JSON.stringify(projects.map((p) => p.id)))
+      .first<{ day: string | null }>();
+    to = latest?.day ?? new Date().toISOString().slice(0, 10);
+  }
+  const last = dayNumber(to);
+  const first = lower.length ? dayNumber(lower.sort().at(-1)!) : periodsBefore(q.interval, last, 11);
+  if (first > last) return [];
+  const periods = periodsBetween(q.interval, first, last, MAX_PERIODS + 1);
+  if (periods.length > MAX_PERIODS) {
+    throw new ApiError("validation_error", [{ path: "filters", code: "too_big", message: `activity_on spans more than ${MAX_PERIODS} periods; narrow it` }]);
+  }
   const thresholds = { dormantAfterDays: q.dormantAfterDays, lapsedAfterDays: q.lapsedAfterDays };
   const perProject = await askEach(env, projects, (h, p) => h.lifecycles(p.id, p.version, q.interval, periods, thresholds));
-  const others = q.conditions.filter((c) => c.field !== "activity_on" || c.op === "in" || c.op === "neq" || c.op === "contains");
   return sumBy<LifecycleCell>(perProject, (c) => `${c.activity_on}/${c.lifecycle_status}`, ["user_count"])
-    .filter((c) => matchesRecord(others, c))
+    .filter((c) => matchesRecord(q.conditions, c))
     .sort(order)
     .map((c) => ({ organization_id: scope.organizationId, project_id: scope.projectId, ...c }));
 }

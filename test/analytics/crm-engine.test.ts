@@ -1,7 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { readDimension, readPurchaseLog, TOO_LARGE } from "../../src/crm/read";
+import { limitOf } from "../../src/crm/limits";
+import { readDimension, readPurchaseLog } from "../../src/crm/read";
 import { call, createApiKey, createProject, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
 
@@ -253,6 +254,19 @@ describe("CRM analytics engine against the reference", () => {
     );
   });
 
+  it("answers 422 when a group_by key has more distinct values than a dimension holds", async () => {
+    const t = await tenant();
+    const records = (from: number) => Array.from({ length: 5_001 }, (_, i) => ({ customer_id: `c${i % 50}`, order_date: "2025-05-05", amount: 1, sku: `sku-${from + i}` }));
+    for (const batch of [records(0), records(5_001)]) await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, batch)).job_id, 30_000);
+    const res = await call("GET", "/api/crm/analytics/activity?group_by=sku", { token: t.apiKey.key });
+    expect(res.status).toBe(422);
+    const body = await json(res);
+    expect(body).toMatchObject({ code: "result_too_large", detail: { project_id: t.project.id } });
+    expect(body.detail.reason).toContain("distinct values");
+    // The project itself still answers.
+    expect((await get(t.apiKey.key, "activity?grouping_interval=overall"))[0]).toMatchObject({ active_customers: 50, orders: 10_002 });
+  }, 60_000);
+
   it("forgets a deleted project's history, in memory and in storage", async () => {
     const t = await tenant();
     await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, history(4, 5))).job_id);
@@ -267,11 +281,13 @@ describe("CRM analytics engine against the reference", () => {
   });
 
   it("reads the same log and dimension page by page as in one read", async () => {
-    const whole = await readPurchaseLog(env.DB, owner.project.id);
-    const paged = await readPurchaseLog(env.DB, owner.project.id, 7);
+    const whole = (await readPurchaseLog(env.DB, owner.project.id))!;
+    const paged = (await readPurchaseLog(env.DB, owner.project.id, 7))!;
     expect(whole.day.length).toBeGreaterThan(100);
     for (const column of ["customerStart", "day", "amountCents", "order", "sharedOrder", "rowid"] as const) expect([...paged[column]]).toEqual([...whole[column]]);
-    await expect(readPurchaseLog(env.DB, owner.project.id, 7, whole.day.length - 1)).rejects.toThrow(TOO_LARGE);
+    const refusal = await readPurchaseLog(env.DB, owner.project.id, 7, whole.day.length - 1).catch((error: unknown) => error);
+    expect(limitOf(refusal)?.kind).toBe("crm-limit:lines");
+    expect(await readPurchaseLog(env.DB, "proj_gone")).toBeNull();
     const dimension = await readDimension(env.DB, owner.project.id, paged, "country", 7);
     expect(dimension).not.toBeNull();
     expect([...dimension!.codes].map((c) => dimension!.values[c])).toEqual([...(await readDimension(env.DB, owner.project.id, whole, "country"))!.codes].map((c) => dimension!.values[c]));

@@ -85,6 +85,11 @@ describe("CRM analytics", () => {
     const picked = await get(t, `user_lifecycles?filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "in", values: ["2025-01-01", "2025-03-01"] }]))}`);
     expect([...new Set(picked.data.map((r: any) => r.activity_on))]).toEqual(["2025-01-01", "2025-03-01"]);
     expect(picked.data.filter((r: any) => r.activity_on === "2025-03-01").map((r: any) => [r.lifecycle_status, r.user_count])).toEqual([["dormant", 3], ["reactivated", 1]]);
+    // Without a lower bound: the 12 months up to the latest purchase (June 2025), July 2024 first.
+    const defaults = await get(t, "user_lifecycles");
+    expect([...new Set(defaults.data.map((r: any) => r.activity_on))]).toEqual(["2024-12-01", "2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01", "2025-05-01", "2025-06-01"]);
+    const upTo = await get(t, `user_lifecycles?filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "lt", value: "2025-03-01" }]))}`);
+    expect([...new Set(upTo.data.map((r: any) => r.activity_on))]).toEqual(["2024-12-01", "2025-01-01", "2025-02-01"]);
     const withoutMarch = await get(t, `user_lifecycles?filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "neq", value: "2025-03-01" }]))}`);
     expect(withoutMarch.data.some((r: any) => r.activity_on === "2025-03-01")).toBe(false);
     expect(withoutMarch.data.some((r: any) => r.activity_on === "2025-06-01")).toBe(true);
@@ -102,6 +107,13 @@ describe("CRM analytics", () => {
       "user_cohorts?grouping_interval=day",
       "user_lifecycles?dormant_after_days=90&lapsed_after_days=30",
       "user_lifecycles?dormant_after_days=0",
+      `user_lifecycles?filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "lte", value: "2025-13-01" }]))}`,
+      `activity?filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "eq", value: "2025-02-30" }]))}`,
+      `user_cohorts?filters=${encodeURIComponent(JSON.stringify([{ field: "cohort_on", op: "in", values: ["2025-01-01", 20250101] }]))}`,
+      `user_lifecycles?grouping_interval=week&filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "range", min: "2010-01-01", max: "2025-01-01" }]))}`,
+      "activity?group_by=revenue_cents",
+      "activity?group_by=project_id",
+      `activity?filters=${encodeURIComponent(JSON.stringify([{ field: "dimension", op: "eq", value: "TR" }]))}`,
     ]) {
       await expectError(await call("GET", `/api/crm/analytics/${q}`, { token: t.apiKey.key }), 400, "validation_error");
     }

@@ -23,7 +23,7 @@ describe("dates", () => {
   });
 
   it("refuses impossible and unsupported dates", () => {
-    for (const raw of ["2025-02-30", "20251301", "31.02.2025", "yesterday", "2025/01/01", "1800-01-01"]) {
+    for (const raw of ["2025-02-30", "20251301", "31.02.2025", "yesterday", "2025/01/01", "1800-01-01", "2025-02-30T10:00:00Z", "0099-01-01T00:00:00Z"]) {
       expect(() => parseDate(raw), raw).toThrow(ValueError);
     }
   });

@@ -6,9 +6,17 @@ import { principalOf } from "../../middleware/auth";
 import { analyticsScope } from "../../services/analytics-scope";
 import { activity, lifecycleStages, userCohorts, userLifecycles, type CrmCondition } from "../../services/crm-analytics";
 import { conditionSchema } from "../../services/customer-filters";
+import { dayNumber, isoDay } from "../../crm/periods";
 import { parseJsonParam } from "../json-param";
 import { auth, createRouter } from "../router";
 import { jsonResponse } from "../schemas";
+
+/** A real day written YYYY-MM-DD (not 2025-02-30), from 1900 on as ingest accepts. */
+function isCalendarDay(v: unknown): boolean {
+  if (typeof v !== "string" || !/^(19|[2-9]\d)\d{2}-\d{2}-\d{2}$/.test(v)) return false;
+  const day = dayNumber(v);
+  return Number.isFinite(day) && isoDay(day) === v;
+}
 
 /** The `filters` query parameter: a JSON array of conditions over the endpoint's fields. */
 function parseFilters(text: string | undefined, fields: readonly string[], locale: Locale): CrmCondition[] {
@@ -16,8 +24,8 @@ function parseFilters(text: string | undefined, fields: readonly string[], local
   const conditions = parseJsonParam(text, schema, "filters", locale) ?? [];
   for (const [i, c] of conditions.entries()) {
     for (const v of [("value" in c ? c.value : undefined), ("min" in c ? c.min : undefined), ("max" in c ? c.max : undefined), ...("values" in c ? c.values : [])]) {
-      if (v !== undefined && (c.field === "activity_on" || c.field === "cohort_on") && (typeof v !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(v))) {
-        throw new ApiError("validation_error", [{ path: `filters.${i}`, code: "invalid_date", message: `${c.field} compares with YYYY-MM-DD dates` }]);
+      if (v !== undefined && (c.field === "activity_on" || c.field === "cohort_on") && !isCalendarDay(v)) {
+        throw new ApiError("validation_error", [{ path: `filters.${i}`, code: "invalid_date", message: `${c.field} compares with calendar dates, YYYY-MM-DD` }]);
       }
     }
   }
@@ -98,9 +106,8 @@ const lifecycleRoute = createRoute({
   summary: "Customers per lifecycle stage and period",
   description:
     "Each customer is counted once per period, in their stage at the period's end. With the last purchase on or before the period's last day: more than `lapsed_after_days` (default 90) ago → lapsed; " +
-    "more than `dormant_after_days` (default 30) → dormant; otherwise new (first purchase ever in the period), reactivated (purchased in the period after a gap longer than dormant_after_days) or active. " +
-    "Customers who bought before the range are never new in it. The periods are the 12 up to the latest purchase unless `activity_on` conditions bound them (range, gt/gte/lt/lte/eq, the extremes of `in`); " +
-      "`in`, `neq` and `contains` on activity_on then select periods by their first day.",
+    "more than `dormant_after_days` (default 30) → dormant; otherwise new (first purchase ever in the period), reactivated (first purchase in the period more than dormant_after_days after the previous one) or active. " +
+    "Customers who bought before the range are never new in it. Conditions on `activity_on` select periods by their first day, at most 520; without a lower bound the periods are the 12 up to the latest purchase (or the upper bound).",
   ...auth.sessionOrApiKey(),
   request: {
     query: common.extend({
