@@ -5,7 +5,7 @@ import { cohortCells, type CohortCell } from "../src/crm/cohorts";
 import type { CrmCondition } from "../src/crm/conditions";
 import { lifecycleCells, type LifecycleCell } from "../src/crm/lifecycles";
 import { MAX_DIMENSIONS } from "../src/crm/limits";
-import { createLogTables, loadLog, saveDimensions, saveLog } from "../src/crm/log-storage";
+import { createLogTables, loadLog, saveDimensions, saveLog, storedDimensionKeys } from "../src/crm/log-storage";
 import type { Interval } from "../src/crm/periods";
 import { PurchaseLogBuilder, type Dimension, type PurchaseLog } from "../src/crm/purchase-log";
 import { purchasesVersion, readDimension, readPurchaseLog } from "../src/crm/read";
@@ -66,7 +66,7 @@ export class PurchaseHistory extends DurableObject<Bindings> {
   async warm(projectId: string): Promise<HistoryState> {
     const version = await purchasesVersion(this.env.DB, projectId);
     if (version === null) return { version: 0, lines: 0, source: "d1" };
-    const keys = [...(this.log?.dimensions.keys() ?? loadLog(this.ctx.storage.sql)?.dimensions.keys() ?? [])];
+    const keys = this.log ? [...this.log.dimensions.keys()] : storedDimensionKeys(this.ctx.storage.sql);
     const log = await this.current(projectId, version);
     const source = this.source;
     for (const key of keys) await this.dimension(projectId, log, key);
@@ -94,7 +94,7 @@ export class PurchaseHistory extends DurableObject<Bindings> {
       this.log = null;
       const read = await timed("purchase log read", projectId, () => readPurchaseLog(this.env.DB, projectId), (l) => ({ lines: l?.day.length ?? null, version: l?.version ?? null }));
       // A project deleted meanwhile has nothing, and nothing is stored for it.
-      if (read) saveLog(this.ctx.storage, read);
+      if (read) timedSync("purchase log stored", projectId, () => saveLog(this.ctx.storage, read));
       this.log = read ?? new PurchaseLogBuilder(0).build(version);
       this.source = "d1";
       return this.log;
@@ -127,6 +127,12 @@ export class PurchaseHistory extends DurableObject<Bindings> {
     if (log === this.log) saveDimensions(this.ctx.storage, log, key);
     return dimension;
   }
+}
+
+function timedSync(message: string, projectId: string, run: () => void) {
+  const started = Date.now();
+  run();
+  console.log(JSON.stringify({ level: "info", message, projectId, ms: Date.now() - started }));
 }
 
 /** Runs a read and logs how long it took: cold reads are the one slow path of CRM analytics. */

@@ -58,6 +58,12 @@ export function saveDimensions(storage: DurableObjectStorage, log: PurchaseLog, 
   });
 }
 
+/** The keys of the dimensions stored with the log (without reading the columns). */
+export function storedDimensionKeys(sql: SqlStorage): string[] {
+  const row = sql.exec<{ meta: string }>("SELECT meta FROM log_meta WHERE id = 1").toArray()[0];
+  return row ? Object.keys((JSON.parse(row.meta) as Meta).dimensions) : [];
+}
+
 /** The stored log, or null when none was stored. */
 export function loadLog(sql: SqlStorage): PurchaseLog | null {
   const row = sql.exec<{ meta: string }>("SELECT meta FROM log_meta WHERE id = 1").toArray()[0];
