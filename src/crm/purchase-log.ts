@@ -1,7 +1,10 @@
+import { limitError, MAX_DIMENSION_VALUES } from "./limits";
+
 /**
  * A project's purchases (returns excluded) as columns, one entry per transaction line, the lines of
- * each customer contiguous and in day order (the analyses rely on both). CRM analytics read it instead of SQL: cohorts, lifecycles and distinct
- * counts per period over a million lines take milliseconds here and seconds in SQLite.
+ * each customer contiguous and in day order (the analyses rely on both). CRM analytics read it
+ * instead of SQL: cohorts, lifecycles and distinct counts per period over a million lines take
+ * milliseconds here and seconds in SQLite.
  */
 export type PurchaseLog = {
   /** projects.purchases_version the log was read at */
@@ -28,8 +31,6 @@ export type Dimension = { codes: Int32Array; values: Array<string | number | nul
 export const lineCount = (log: PurchaseLog) => log.day.length;
 export const customerCount = (log: PurchaseLog) => log.customerStart.length - 1;
 
-import { limitError, MAX_DIMENSION_VALUES } from "./limits";
-
 /** One line as read from D1: [customer_id, rowid, day number, amount_cents, order_id]. */
 export type LineRow = [string, number, number, number, string | null];
 
@@ -44,7 +45,7 @@ export class PurchaseLogBuilder {
   private sharedOrder: Uint8Array;
   private rowid: Float64Array;
   private orders = 0;
-  /** order_id → order number, for the current customer (order ids repeat across customers) */
+  /** order_id → the line that opened the order, for the current customer (ids repeat across customers) */
   private customerOrders = new Map<string, number>();
   private firstDay = Number.POSITIVE_INFINITY;
   private lastDay = Number.NEGATIVE_INFINITY;
