@@ -1,12 +1,15 @@
 import { parse } from "sql-parser-cst";
 import type { AnalyticsScope } from "../services/analytics-scope";
-import { starTableNames, starView } from "./star-schema";
+import { derivedKeys, joinEqualities, outerReferences, outputNames, selectAliases, type ColumnRef } from "./sql-shape";
+import { starShape, starTableNames, starTables, starView } from "./star-schema";
 
 /**
  * The SQL API's gatekeeper. A query is parsed (SQLite dialect) into a syntax tree and accepted only if
  * it is one SELECT (or WITH … SELECT, UNIONs included) that reads star tables or its own CTEs, calls
- * only allow-listed functions, and cannot run away (no recursive CTEs, no joins without a column
- * equality). Every star-table reference is then replaced by its view filtered to the caller's scope,
+ * only allow-listed functions, and cannot run away: no recursive CTEs, no correlated subqueries
+ * (they run once per outer row), and every JOIN matches at most one row of one side, because its ON
+ * equates a key of that side (a star table's key, or the GROUP BY columns of a CTE or subquery), so a
+ * join never multiplies rows. Every star-table reference is then replaced by its view filtered to the caller's scope,
  * with the scope's ids as bound parameters: the query text never carries a tenant value, and no table
  * outside the views is reachable.
  */
@@ -42,6 +45,13 @@ const MAX_TABLE_REFERENCES = 12;
 const MAX_QUERY_LENGTH = 20_000;
 
 type Node = { type: string; range?: [number, number]; [key: string]: unknown };
+/** One thing a FROM reads, as the join check sees it: the name it goes by, its columns and keys. */
+type Source = { name: string; columns: string[] | null; keys: string[][] };
+
+const KEYS_HELP = starTables
+  .filter((t) => t.keys.length)
+  .map((t) => `${t.name}.${t.keys.map((k) => k.join(" + ")).join(" or ")}`)
+  .join(", ");
 type Replacement = { start: number; end: number; text: string; params: unknown[] };
 
 export type GuardedQuery = { sql: string; params: unknown[]; tables: string[] };
@@ -68,6 +78,8 @@ export function guardQuery(query: string, scope: AnalyticsScope): GuardedQuery {
 class Guard {
   private readonly replacements: Replacement[] = [];
   private readonly tables = new Set<string>();
+  /** the columns and keys of each CTE, by name, for joins and subqueries that read it */
+  private readonly cteShapes = new Map<string, { columns: string[] | null; keys: string[][] }>();
   private references = 0;
 
   constructor(
@@ -96,6 +108,8 @@ class Guard {
           if (reservedNames.has(name)) throw this.reject(`a CTE may not be named ${name}`, cte.table as Node);
           // A CTE sees only the CTEs before it (no recursion).
           this.query(cte.expr as Node, visible);
+          const body = cte.expr as Node;
+          this.cteShapes.set(name, { columns: body.type === "select_stmt" ? outputNames(body) : null, keys: derivedKeys(body) });
           visible.push(name);
         }
       } else if (clause.type === "from_clause") {
@@ -106,21 +120,31 @@ class Guard {
     }
   }
 
-  /** Whatever may stand after FROM: tables, aliases, subqueries and joins. */
-  private tableExpression(node: Node, ctes: string[]): void {
+  /** Whatever may stand after FROM: tables, aliases, subqueries and joins; returns what it reads. */
+  private tableExpression(node: Node, ctes: string[]): Source[] {
     switch (node.type) {
       case "identifier":
-        return this.tableReference(node, node, ctes);
+        this.tableReference(node, node, ctes);
+        return [this.sourceOf(identifierName(node)!, identifierName(node)!)];
       case "alias": {
         const inner = node.expr as Node;
-        if (inner.type === "identifier") return this.tableReference(inner, null, ctes);
-        if (inner.type === "paren_expr") return this.query(inner.expr as Node, ctes);
+        const alias = identifierName(node.alias as Node) ?? "";
+        if (inner.type === "identifier") {
+          this.tableReference(inner, null, ctes);
+          return [this.sourceOf(alias, identifierName(inner)!)];
+        }
+        if (inner.type === "paren_expr") {
+          this.query(inner.expr as Node, ctes);
+          const body = inner.expr as Node;
+          return [{ name: alias, columns: body.type === "select_stmt" ? outputNames(body) : null, keys: derivedKeys(body) }];
+        }
         throw this.reject("only star tables, CTEs and subqueries can be read", inner);
       }
       case "paren_expr": {
         const inner = node.expr as Node;
         if (inner.type === "join_expr") return this.tableExpression(inner, ctes);
-        return this.query(inner, ctes);
+        this.query(inner, ctes);
+        return [{ name: "", columns: inner.type === "select_stmt" ? outputNames(inner) : null, keys: derivedKeys(inner) }];
       }
       case "join_expr":
         return this.join(node, ctes);
@@ -129,7 +153,14 @@ class Guard {
     }
   }
 
-  private join(node: Node, ctes: string[]) {
+  /** A star table or CTE read under `name`. */
+  private sourceOf(name: string, table: string): Source {
+    if (starTableNames.has(table)) return { name, ...starShape(table) };
+    // A CTE, or a name the guard refuses when it reaches it.
+    return { name, ...(this.cteShapes.get(table) ?? { columns: null, keys: [] }) };
+  }
+
+  private join(node: Node, ctes: string[]): Source[] {
     const operator = node.operator;
     const words = typeof operator === "string" ? [operator] : (Array.isArray(operator) ? operator : [operator]).map((k) => String((k as Node).name ?? (k as Node).text ?? ""));
     const text = words.join(" ").toUpperCase();
@@ -141,9 +172,55 @@ class Guard {
     if (specification.type === "join_on_specification" && !hasColumnEquality(specification.expr as Node)) {
       throw this.reject("a JOIN's ON needs an equality between columns of both sides", specification);
     }
-    this.tableExpression(node.left as Node, ctes);
-    this.tableExpression(node.right as Node, ctes);
+    const left = this.tableExpression(node.left as Node, ctes);
+    const right = this.tableExpression(node.right as Node, ctes);
     this.expression(specification, ctes);
+    const equalities = joinEqualities(specification);
+    // The key may be on the right, or on the left when the left is one source: a key of one source
+    // among several joined ones still lets the rows of the others multiply.
+    if (!(right.length === 1 && keyCovered(right[0]!, equalities)) && !(left.length === 1 && keyCovered(left[0]!, equalities))) {
+      throw this.reject(
+        `each JOIN must match at most one row of one side (otherwise rows multiply and the query can run away): equate a key of one side in ON or USING, such as ${KEYS_HELP}, or the GROUP BY columns of a CTE or subquery`,
+        specification,
+      );
+    }
+    return [...left, ...right];
+  }
+
+  /**
+   * Refuses a subquery in an expression that refers to the query around it: SQLite runs such a
+   * subquery once per outer row, which over a fact table is a full scan per row.
+   */
+  private refuseCorrelated(subquery: Node) {
+    const names = new Set<string>();
+    const columns = new Set<string>();
+    let columnsKnown = true;
+    const collect = (node: unknown, inFrom: boolean): void => {
+      if (!node || typeof node !== "object") return;
+      if (Array.isArray(node)) return node.forEach((child) => collect(child, inFrom));
+      const n = node as Node;
+      if (n.type === "from_clause") return collect(n.expr, true);
+      if (n.type === "select_stmt") for (const alias of selectAliases(n)) columns.add(alias);
+      if (inFrom && (n.type === "identifier" || n.type === "alias")) {
+        const table = identifierName((n.type === "alias" ? n.expr : n) as Node);
+        const inner = n.type === "alias" ? (n.expr as Node) : null;
+        const name = n.type === "alias" ? identifierName(n.alias as Node) : table;
+        if (name) names.add(name);
+        const shape = table ? this.sourceOf(name ?? table, table) : inner?.type === "paren_expr" && (inner.expr as Node).type === "select_stmt" ? { columns: outputNames(inner.expr as Node) } : { columns: null };
+        if (shape.columns) for (const c of shape.columns) columns.add(c);
+        else columnsKnown = false;
+        if (inner?.type === "paren_expr") collect(inner.expr, false);
+        return;
+      }
+      if (n.type === "join_on_specification") return collect(n.expr, false);
+      if (n.type === "with_clause") for (const cte of (n.tables as Node).items as Node[]) names.add(identifierName(cte.table as Node) ?? "");
+      for (const [key, child] of Object.entries(n)) if (key !== "range") collect(child, inFrom && n.type !== "select_stmt");
+    };
+    collect(subquery, false);
+    const outer = outerReferences(subquery, names, columnsKnown ? columns : null);
+    if (outer.length) {
+      throw this.reject(`correlated subqueries are not allowed (${outer[0]} refers to the query around it; they run once per row): use a JOIN on a key or a CTE`, subquery);
+    }
   }
 
   /** A table name in FROM: a CTE stays as it is; a star table becomes its scoped view. */
@@ -170,6 +247,7 @@ class Guard {
     switch (n.type) {
       case "select_stmt":
       case "compound_select_stmt":
+        this.refuseCorrelated(n);
         return this.query(n, ctes);
       case "parameter":
         throw this.reject("bound parameters are not supported; write values into the query", n);
@@ -191,7 +269,8 @@ class Guard {
         break;
       }
       case "from_clause":
-        return this.tableExpression(n.expr as Node, ctes);
+        this.tableExpression(n.expr as Node, ctes);
+        return;
     }
     for (const [key, child] of Object.entries(n)) if (key !== "range") this.expression(child, ctes);
   }
@@ -218,6 +297,12 @@ class Guard {
 function identifierName(node: Node | undefined): string | null {
   if (!node || node.type !== "identifier") return null;
   return String(node.name ?? node.text).toLowerCase();
+}
+
+/** Whether the equalities cover a key of `source` (its columns qualified with its name, or unqualified). */
+function keyCovered(source: Source, equalities: Array<[ColumnRef, ColumnRef]>): boolean {
+  const equated = new Set(equalities.flat().filter((ref) => ref.qualifier === null || ref.qualifier === source.name).map((ref) => ref.column));
+  return source.keys.some((key) => key.every((column) => equated.has(column)));
 }
 
 /** Whether an ON expression contains `a = b` with column references on both sides. */

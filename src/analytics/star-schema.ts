@@ -7,11 +7,16 @@ import type { AnalyticsScope } from "../services/analytics-scope";
  * integer cents.
  */
 type Column = { name: string; type: "int64" | "float64" | "string" | "json"; description: string; source?: string };
-type Table = { name: string; description: string; from: string; scope: "project" | "organization"; columns: Column[]; groupBy?: string };
+/**
+ * `keys`: column sets naming at most one row (of a project): the SQL guard lets a JOIN through only
+ * when its ON equates one of them on one side, so a join never multiplies rows (see sql-guard.ts).
+ */
+type Table = { name: string; description: string; from: string; scope: "project" | "organization"; columns: Column[]; groupBy?: string; keys: string[][] };
 
 export const starTables: Table[] = [
   {
     name: "dim_project",
+    keys: [["project_id"]],
     description: "Projects (datasets) of the organization.",
     from: "projects",
     scope: "organization",
@@ -23,6 +28,7 @@ export const starTables: Table[] = [
   },
   {
     name: "dim_customer",
+    keys: [["customer_key"], ["customer_id"]],
     description: "Customer profiles: aggregates from transactions and the engine's scores.",
     from: "customers",
     scope: "project",
@@ -50,6 +56,7 @@ export const starTables: Table[] = [
   },
   {
     name: "dim_segment",
+    keys: [["segment_id"]],
     description: "Segments: clusters, rule and hybrid segments.",
     from: "segments",
     scope: "project",
@@ -65,6 +72,7 @@ export const starTables: Table[] = [
   },
   {
     name: "fact_transaction",
+    keys: [],
     description: "Accepted transaction rows.",
     from: "transactions",
     scope: "project",
@@ -83,6 +91,7 @@ export const starTables: Table[] = [
   },
   {
     name: "fact_daily_sales",
+    keys: [["day"]],
     description:
       "Sales per project and day, kept up to date at ingest: the fast source for time series (a month of a million transactions is read from a few rows). " +
       "Orders are counted per file and day: an order whose lines arrive in two uploads counts in both.",
@@ -102,6 +111,7 @@ export const starTables: Table[] = [
   },
   {
     name: "fact_segment_membership",
+    keys: [["snapshot_date", "segment_id", "customer_id"]],
     description: "Who was in which segment on a day (the last 35 days are kept).",
     from: "segment_membership_snapshots",
     scope: "project",
@@ -114,6 +124,7 @@ export const starTables: Table[] = [
   },
   {
     name: "fact_segment_size",
+    keys: [["segment_id", "day"]],
     description: "Each segment's size per day.",
     from: "segment_daily_sizes",
     scope: "project",
@@ -126,6 +137,7 @@ export const starTables: Table[] = [
   },
   {
     name: "fact_usage",
+    keys: [],
     description: "Usage events: rows ingested, API requests, model runs, GenAI operations, segment sizes.",
     from: "usage_events",
     scope: "organization",
@@ -141,6 +153,12 @@ export const starTables: Table[] = [
 ];
 
 export const starTableNames = new Set(starTables.map((t) => t.name));
+
+/** A star table's column names and keys (for the SQL guard's checks of joins and subqueries). */
+export function starShape(name: string): { columns: string[]; keys: string[][] } {
+  const table = starTables.find((t) => t.name === name)!;
+  return { columns: table.columns.map((c) => c.name), keys: table.keys };
+}
 
 /** The scoped view of a star table: SQL with `?` placeholders and their values, in order. */
 export function starView(name: string, scope: AnalyticsScope): { sql: string; params: unknown[] } {

@@ -134,6 +134,15 @@ describe("SQL query API", () => {
     expect((await json(await sql(t, "SELECT COUNT(*) FROM fact_daily_sales"))).rows).toEqual([["0"]]);
   });
 
+  it("refuses a join that would multiply rows, before running it", async () => {
+    const res = await sql(a, "select count(*) from fact_transaction a join fact_transaction b on a.amount_cents = b.amount_cents");
+    expect(res.status).toBe(400);
+    const body = await json(res);
+    expect(body.code).toBe("invalid_query");
+    expect(body.detail.reason).toMatch(/at most one row of one side/);
+    expect(body.detail.position).toMatchObject({ line: 1 });
+  });
+
   it("keeps OR 1=1 and cross-project predicates inside the caller's scope", async () => {
     for (const query of [
       `SELECT customer_id FROM dim_customer WHERE 1 = 1 OR project_id = '${b.project.id}'`,
@@ -177,6 +186,7 @@ describe("SQL query API", () => {
     const schema = await json(await call("GET", "/api/analytics/schema", { token: a.apiKey.key }));
     expect(schema.dialect).toBe("sqlite");
     expect(schema.tables.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(["dim_customer", "dim_segment", "dim_project", "fact_transaction", "fact_segment_membership", "fact_usage"]));
+    expect(schema.tables.find((t: { name: string }) => t.name === "dim_customer").keys).toEqual([["customer_key"], ["customer_id"]]);
     const signals = await json(await call("GET", "/api/analytics/signals/metadata", { token: a.owner.token }));
     expect(signals.data).toEqual([{ project_id: a.project.id, path: "$.country", types: [{ type: "text", customers: 10 }] }]);
     // Kept for the purchases version, computed again once the data moves.

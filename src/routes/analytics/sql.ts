@@ -35,6 +35,7 @@ const Schema = z
         name: z.string(),
         description: z.string(),
         columns: z.array(z.object({ name: z.string(), type: z.string(), description: z.string() })),
+        keys: z.array(z.array(z.string())).openapi({ description: "Column sets naming at most one row (per project): a JOIN must equate one of them on one side" }),
       }),
     ),
   })
@@ -97,7 +98,7 @@ export function registerSqlApi(app: Router) {
       {
         dialect: "sqlite" as const,
         row_limit: ROW_CAP,
-        tables: starTables.map((t) => ({ name: t.name, description: t.description, columns: t.columns.map(({ name, type, description }) => ({ name, type, description })) })),
+        tables: starTables.map((t) => ({ name: t.name, description: t.description, columns: t.columns.map(({ name, type, description }) => ({ name, type, description })), keys: t.keys })),
       },
       200,
     ),

@@ -27,6 +27,9 @@ function parseFilters(text: string | undefined, fields: readonly string[], local
       if (v !== undefined && (c.field === "activity_on" || c.field === "cohort_on") && !isCalendarDay(v)) {
         throw new ApiError("validation_error", [{ path: `filters.${i}`, code: "invalid_date", message: `${c.field} compares with calendar dates, YYYY-MM-DD` }]);
       }
+      if (v !== undefined && c.field === "lifecycle_status" && c.op !== "contains" && !(lifecycleStages as readonly unknown[]).includes(v)) {
+        throw new ApiError("validation_error", [{ path: `filters.${i}`, code: "invalid_value", message: `lifecycle_status is one of ${lifecycleStages.join(", ")}` }]);
+      }
     }
   }
   return conditions as CrmCondition[];
@@ -38,7 +41,9 @@ const common = z.object({
   order_by: z.string().max(200).optional().openapi({ description: "Comma separated columns, `-` for descending, e.g. `-revenue_cents,activity_on`" }),
 });
 
-const tooLarge = { 422: errorResponse("A project in scope has more purchase lines than CRM analytics hold (`project_too_large`)") };
+const tooLarge = {
+  422: errorResponse("A project in scope has more purchase lines than CRM analytics hold (`project_too_large`), or the answer would be too large (`result_too_large`)"),
+};
 
 const envelope = <T extends z.ZodType>(item: T, name: string) => z.object({ status: z.literal("success"), data: z.array(item) }).openapi(name);
 

@@ -1,0 +1,135 @@
+/**
+ * What the SQL guard needs to know about the shape of a parsed query (sql-parser-cst nodes): the
+ * columns a SELECT puts out, the columns that name one of its rows, and the column equalities of a
+ * JOIN's ON or USING.
+ */
+export type Node = { type: string; range?: [number, number]; [key: string]: unknown };
+export type ColumnRef = { qualifier: string | null; column: string };
+
+const lower = (node: Node | undefined) => (node && node.type === "identifier" ? String(node.name ?? node.text).toLowerCase() : null);
+
+function clause(select: Node, type: string): Node | undefined {
+  return (select.clauses as Node[] | undefined)?.find((c) => c.type === type);
+}
+
+/** The name a SELECT item comes out under, if it has one a query can refer to. */
+function itemName(item: Node): string | null {
+  if (item.type === "alias") return lower(item.alias as Node);
+  if (item.type === "identifier") return lower(item);
+  if (item.type === "member_expr") return lower(item.property as Node);
+  return null;
+}
+
+/** A SELECT's output column names, or null when it selects `*` (the names are not known here). */
+export function outputNames(select: Node): string[] | null {
+  if (select.type !== "select_stmt") return null;
+  const items = ((clause(select, "select_clause")?.columns as Node | undefined)?.items as Node[] | undefined) ?? [];
+  if (items.some((item) => item.type === "all_columns" || (item.type === "member_expr" && (item.property as Node)?.type === "all_columns"))) return null;
+  return items.map(itemName).filter((name): name is string => name !== null);
+}
+
+/** Aliases given in a SELECT list (ORDER BY and HAVING may use them). */
+export function selectAliases(select: Node): string[] {
+  const items = ((clause(select, "select_clause")?.columns as Node | undefined)?.items as Node[] | undefined) ?? [];
+  return items.filter((item) => item.type === "alias").map((item) => lower(item.alias as Node)!).filter(Boolean);
+}
+
+/**
+ * Column sets naming at most one row of a SELECT's result: its GROUP BY columns, or all its columns
+ * under DISTINCT, when they are among the columns it puts out.
+ */
+export function derivedKeys(select: Node): string[][] {
+  if (select.type === "paren_expr") return derivedKeys(select.expr as Node);
+  if (select.type !== "select_stmt") return [];
+  const names = outputNames(select);
+  if (!names) return [];
+  const items = ((clause(select, "select_clause")?.columns as Node).items as Node[]) ?? [];
+  const groupBy = clause(select, "group_by_clause");
+  if (groupBy) {
+    const key: string[] = [];
+    for (const expr of ((groupBy.columns as Node).items as Node[]) ?? []) {
+      // GROUP BY 2 names the second output column.
+      const name = expr.type === "number_literal" ? (items[Number(expr.value) - 1] ? itemName(items[Number(expr.value) - 1]!) : null) : itemName(expr);
+      if (!name || !names.includes(name)) return [];
+      key.push(name);
+    }
+    return [key];
+  }
+  const modifiers = (clause(select, "select_clause")?.modifiers as Node[] | undefined) ?? [];
+  return modifiers.some((m) => m.type === "select_distinct") && names.length === items.length ? [names] : [];
+}
+
+function columnRef(node: Node): ColumnRef | null {
+  if (node?.type === "identifier") return { qualifier: null, column: lower(node)! };
+  if (node?.type === "member_expr" && (node.object as Node)?.type === "identifier" && (node.property as Node)?.type === "identifier") {
+    return { qualifier: lower(node.object as Node), column: lower(node.property as Node)! };
+  }
+  return null;
+}
+
+/** The `x = y` column pairs a JOIN requires (those joined by AND; an OR promises nothing). */
+export function joinEqualities(specification: Node): Array<[ColumnRef, ColumnRef]> {
+  if (specification.type === "join_using_specification") {
+    const columns = (((specification.expr as Node).expr as Node).items as Node[]).map((c) => lower(c)!);
+    return columns.map((column) => [{ qualifier: null, column }, { qualifier: null, column }]);
+  }
+  const pairs: Array<[ColumnRef, ColumnRef]> = [];
+  const walk = (node: Node | undefined) => {
+    if (!node) return;
+    if (node.type === "paren_expr") return walk(node.expr as Node);
+    if (node.type !== "binary_expr") return;
+    const operator = typeof node.operator === "string" ? node.operator : String((node.operator as Node).name ?? "");
+    if (operator.toUpperCase() === "AND") {
+      walk(node.left as Node);
+      walk(node.right as Node);
+    } else if (operator === "=" || operator === "==") {
+      const left = columnRef(node.left as Node);
+      const right = columnRef(node.right as Node);
+      if (left && right) pairs.push([left, right]);
+    }
+  };
+  walk(specification.expr as Node);
+  return pairs;
+}
+
+/**
+ * Column references of a subquery that may point outside it: qualified ones whose qualifier names
+ * none of its sources, and unqualified ones that are none of its known columns or aliases.
+ */
+export function outerReferences(subquery: Node, ownSources: Set<string>, ownColumns: Set<string> | null): string[] {
+  const found: string[] = [];
+  const walk = (node: unknown, inFrom: boolean) => {
+    if (!node || typeof node !== "object") return;
+    if (Array.isArray(node)) return node.forEach((child) => walk(child, inFrom));
+    const n = node as Node;
+    switch (n.type) {
+      case "member_expr": {
+        const ref = columnRef(n);
+        if (ref?.qualifier && !ownSources.has(ref.qualifier)) found.push(`${ref.qualifier}.${ref.column}`);
+        return;
+      }
+      case "identifier":
+        if (!inFrom && ownColumns && !ownColumns.has(lower(n)!)) found.push(lower(n)!);
+        return;
+      case "alias":
+        // The alias itself is a new name, not a reference.
+        return walk(n.expr, inFrom);
+      case "func_call":
+        return walk([n.args, n.over, n.filter], false);
+      case "from_clause":
+        return walk(n.expr, true);
+      case "join_on_specification":
+        return walk(n.expr, false);
+      case "join_using_specification":
+        return;
+      case "with_clause":
+        return walk(((n.tables as Node).items as Node[]).map((cte) => cte.expr), false);
+      case "select_stmt":
+      case "compound_select_stmt":
+        return Object.entries(n).forEach(([key, child]) => key !== "range" && walk(child, false));
+    }
+    for (const [key, child] of Object.entries(n)) if (key !== "range") walk(child, inFrom);
+  };
+  walk(subquery, false);
+  return found;
+}
