@@ -43,6 +43,9 @@ export function conditionSchema(field: z.ZodType<string>, name: string) {
       z.object({ field, op: z.literal("contains"), value: z.string().min(1).max(200) }).strict(),
     ])
     .refine((c) => c.op !== "range" || c.min !== undefined || c.max !== undefined, { message: "range needs min, max or both" })
+    .refine((c) => c.op !== "range" || c.min === undefined || c.max === undefined || typeof c.min !== typeof c.max || !(c.min > c.max), {
+      message: "range min is greater than max",
+    })
     .openapi(name, {
       description: "One condition. `range` takes min and/or max (inclusive); `in` takes values; eq/neq/gt/gte/lt/lte take value; contains takes a text value.",
     });

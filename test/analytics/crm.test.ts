@@ -112,6 +112,7 @@ describe("CRM analytics", () => {
       `user_cohorts?filters=${encodeURIComponent(JSON.stringify([{ field: "cohort_on", op: "in", values: ["2025-01-01", 20250101] }]))}`,
       `user_lifecycles?grouping_interval=week&filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "range", min: "2010-01-01", max: "2025-01-01" }]))}`,
       "activity?group_by=revenue_cents",
+      `activity?filters=${encodeURIComponent(JSON.stringify([{ field: "activity_on", op: "range", min: "2025-06-01", max: "2025-01-01" }]))}`,
       `user_lifecycles?filters=${encodeURIComponent(JSON.stringify([{ field: "lifecycle_status", op: "eq", value: "zombie" }]))}`,
       "activity?group_by=project_id",
       `activity?filters=${encodeURIComponent(JSON.stringify([{ field: "dimension", op: "eq", value: "TR" }]))}`,
