@@ -1,6 +1,6 @@
 import { parse } from "sql-parser-cst";
 import type { AnalyticsScope } from "../services/analytics-scope";
-import { derivedKeys, joinEqualities, outerReferences, outputNames, selectAliases, type ColumnRef } from "./sql-shape";
+import { derivedKeys, joinEqualities, outerReferences, outputNames, sourcesWithin, type ColumnRef } from "./sql-shape";
 import { starShape, starTableNames, starTables, starView } from "./star-schema";
 
 /**
@@ -192,32 +192,8 @@ class Guard {
    * subquery once per outer row, which over a fact table is a full scan per row.
    */
   private refuseCorrelated(subquery: Node) {
-    const names = new Set<string>();
-    const columns = new Set<string>();
-    let columnsKnown = true;
-    const collect = (node: unknown, inFrom: boolean): void => {
-      if (!node || typeof node !== "object") return;
-      if (Array.isArray(node)) return node.forEach((child) => collect(child, inFrom));
-      const n = node as Node;
-      if (n.type === "from_clause") return collect(n.expr, true);
-      if (n.type === "select_stmt") for (const alias of selectAliases(n)) columns.add(alias);
-      if (inFrom && (n.type === "identifier" || n.type === "alias")) {
-        const table = identifierName((n.type === "alias" ? n.expr : n) as Node);
-        const inner = n.type === "alias" ? (n.expr as Node) : null;
-        const name = n.type === "alias" ? identifierName(n.alias as Node) : table;
-        if (name) names.add(name);
-        const shape = table ? this.sourceOf(name ?? table, table) : inner?.type === "paren_expr" && (inner.expr as Node).type === "select_stmt" ? { columns: outputNames(inner.expr as Node) } : { columns: null };
-        if (shape.columns) for (const c of shape.columns) columns.add(c);
-        else columnsKnown = false;
-        if (inner?.type === "paren_expr") collect(inner.expr, false);
-        return;
-      }
-      if (n.type === "join_on_specification") return collect(n.expr, false);
-      if (n.type === "with_clause") for (const cte of (n.tables as Node).items as Node[]) names.add(identifierName(cte.table as Node) ?? "");
-      for (const [key, child] of Object.entries(n)) if (key !== "range") collect(child, inFrom && n.type !== "select_stmt");
-    };
-    collect(subquery, false);
-    const outer = outerReferences(subquery, names, columnsKnown ? columns : null);
+    const { names, columns } = sourcesWithin(subquery, (table) => this.sourceOf(table, table).columns);
+    const outer = outerReferences(subquery, names, columns);
     if (outer.length) {
       throw this.reject(`correlated subqueries are not allowed (${outer[0]} refers to the query around it; they run once per row): use a JOIN on a key or a CTE`, subquery);
     }

@@ -93,6 +93,40 @@ export function joinEqualities(specification: Node): Array<[ColumnRef, ColumnRef
 }
 
 /**
+ * The names a subquery's FROMs (at any depth) read under, and the columns they bring (with the
+ * SELECT aliases); columns are null when some source's are not known (a CTE selecting `*`).
+ * `columnsOf` gives a star table's or CTE's columns by name.
+ */
+export function sourcesWithin(subquery: Node, columnsOf: (table: string) => string[] | null) {
+  const names = new Set<string>();
+  const columns = new Set<string>();
+  let known = true;
+  const collect = (node: unknown, inFrom: boolean): void => {
+    if (!node || typeof node !== "object") return;
+    if (Array.isArray(node)) return node.forEach((child) => collect(child, inFrom));
+    const n = node as Node;
+    if (n.type === "from_clause") return collect(n.expr, true);
+    if (n.type === "join_on_specification") return collect(n.expr, false);
+    if (n.type === "select_stmt") for (const alias of selectAliases(n)) columns.add(alias);
+    if (n.type === "with_clause") for (const cte of (n.tables as Node).items as Node[]) names.add(lower(cte.table as Node) ?? "");
+    if (inFrom && (n.type === "identifier" || n.type === "alias")) {
+      const read = n.type === "alias" ? (n.expr as Node) : n;
+      const name = n.type === "alias" ? lower(n.alias as Node) : lower(n);
+      if (name) names.add(name);
+      const subselect = read.type === "paren_expr" ? (read.expr as Node) : null;
+      const brought = read.type === "identifier" ? columnsOf(lower(read)!) : subselect?.type === "select_stmt" ? outputNames(subselect) : null;
+      if (brought) for (const c of brought) columns.add(c);
+      else known = false;
+      if (subselect) collect(subselect, false);
+      return;
+    }
+    for (const [key, child] of Object.entries(n)) if (key !== "range") collect(child, inFrom && n.type !== "select_stmt");
+  };
+  collect(subquery, false);
+  return { names, columns: known ? columns : null };
+}
+
+/**
  * Column references of a subquery that may point outside it: qualified ones whose qualifier names
  * none of its sources, and unqualified ones that are none of its known columns or aliases.
  */
