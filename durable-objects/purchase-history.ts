@@ -94,7 +94,7 @@ export class PurchaseHistory extends DurableObject<Bindings> {
       this.log = null;
       const read = await timed("purchase log read", projectId, () => readPurchaseLog(this.env.DB, projectId), (l) => ({ lines: l?.day.length ?? null, version: l?.version ?? null }));
       // A project deleted meanwhile has nothing, and nothing is stored for it.
-      if (read) timedSync("purchase log stored", projectId, () => saveLog(this.ctx.storage, read));
+      if (read) await timed("purchase log stored", projectId, async () => saveLog(this.ctx.storage, read), () => ({}));
       this.log = read ?? new PurchaseLogBuilder(0).build(version);
       this.source = "d1";
       return this.log;
@@ -129,13 +129,7 @@ export class PurchaseHistory extends DurableObject<Bindings> {
   }
 }
 
-function timedSync(message: string, projectId: string, run: () => void) {
-  const started = Date.now();
-  run();
-  console.log(JSON.stringify({ level: "info", message, projectId, ms: Date.now() - started }));
-}
-
-/** Runs a read and logs how long it took: cold reads are the one slow path of CRM analytics. */
+/** Runs a read (or a store) and logs how long it took: cold reads are the one slow path of CRM analytics. */
 async function timed<T>(message: string, projectId: string, read: () => Promise<T>, describe: (result: T) => Record<string, unknown>): Promise<T> {
   const started = Date.now();
   const result = await read();

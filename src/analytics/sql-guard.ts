@@ -169,9 +169,6 @@ class Guard {
     }
     const specification = node.specification as Node | undefined;
     if (!specification) throw this.reject("a JOIN needs ON or USING", node);
-    if (specification.type === "join_on_specification" && !hasColumnEquality(specification.expr as Node)) {
-      throw this.reject("a JOIN's ON needs an equality between columns of both sides", specification);
-    }
     const left = this.tableExpression(node.left as Node, ctes);
     const right = this.tableExpression(node.right as Node, ctes);
     this.expression(specification, ctes);
@@ -279,16 +276,6 @@ function identifierName(node: Node | undefined): string | null {
 function keyCovered(source: Source, equalities: Array<[ColumnRef, ColumnRef]>): boolean {
   const equated = new Set(equalities.flat().filter((ref) => ref.qualifier === null || ref.qualifier === source.name).map((ref) => ref.column));
   return source.keys.some((key) => key.every((column) => equated.has(column)));
-}
-
-/** Whether an ON expression contains `a = b` with column references on both sides. */
-function hasColumnEquality(node: Node | undefined): boolean {
-  if (!node || typeof node !== "object") return false;
-  if (node.type === "binary_expr" && (node.operator === "=" || node.operator === "==")) {
-    const isColumn = (n: Node) => n?.type === "member_expr" || n?.type === "identifier";
-    if (isColumn(node.left as Node) && isColumn(node.right as Node)) return true;
-  }
-  return Object.entries(node).some(([key, child]) => key !== "range" && child && typeof child === "object" && hasColumnEquality(child as Node));
 }
 
 function at(node: Node, source: string) {
