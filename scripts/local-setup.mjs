@@ -75,20 +75,34 @@ INSERT INTO api_keys (id, project_id, name, key_prefix, key_hash, enabled, expir
 `;
 }
 
+/** Applies the local D1 migrations; quiet runs show wrangler's output only when it fails. Returns how many were new. */
+function migrateLocal(quiet) {
+  try {
+    const output = run(["d1", "migrations", "apply", "DB", "--local"], { quiet }) ?? "";
+    // wrangler redraws its table after each migration; the last drawing has one ✅ per migration applied.
+    if (/No migrations to apply/.test(output)) return 0;
+    const lastTable = output.split("┌").at(-1) ?? "";
+    return (lastTable.match(/✅/g) ?? []).length;
+  } catch (error) {
+    if (quiet) process.stderr.write(`${error.stdout ?? ""}${error.stderr ?? ""}`);
+    throw error;
+  }
+}
+
 export function setUpLocal({ quiet = false } = {}) {
   ensureDevVars();
-  run(["d1", "migrations", "apply", "DB", "--local"], { quiet });
+  const migrationsApplied = migrateLocal(quiet);
   const apiKey = demoApiKey();
   const seedFile = join(root, ".wrangler", "demo-seed.sql");
   writeFileSync(seedFile, seedSql(apiKey));
   run(["d1", "execute", "DB", "--local", "--file", seedFile], { quiet: true });
-  return { ...demo, apiKey };
+  return { ...demo, apiKey, migrationsApplied };
 }
 
 export function printDemo(credentials, baseUrl) {
   const lines = [
     "",
-    "Segmento Edge is starting with demo data (local D1, seeded idempotently):",
+    "Segmento Edge is ready, with demo data (local D1, seeded idempotently):",
     `  user          ${credentials.email} / ${credentials.password}`,
     `  organization  ${credentials.organizationId} (plan: pro)`,
     `  project       ${credentials.projectId}`,
