@@ -21,6 +21,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             // Segmentation runs right after ingest instead of waiting for a burst to coalesce.
             SEGMENTATION_DELAY_SECONDS: "0",
             METER_FLUSH_MS: "0",
+            CORS_ALLOWED_ORIGINS: "https://app.example.com, http://localhost:*",
           },
         },
       }),

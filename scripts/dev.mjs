@@ -20,7 +20,15 @@ console.log(`Local D1 migrated and demo data seeded (${credentials.migrationsApp
 
 const child = spawn(
   join(root, "node_modules", ".bin", "wrangler"),
-  ["dev", ...(portIndex === -1 ? ["--port", port] : []), "--show-interactive-dev-session=false", ...args],
+  [
+    "dev",
+    ...(portIndex === -1 ? ["--port", port] : []),
+    // Browser apps on any localhost port may call the local API (production lists its origins).
+    "--var",
+    "CORS_ALLOWED_ORIGINS:http://localhost:*,http://127.0.0.1:*",
+    "--show-interactive-dev-session=false",
+    ...args,
+  ],
   {
     cwd: root,
     stdio: ["inherit", "pipe", "pipe"],

@@ -3,7 +3,9 @@ import type { Context } from "hono";
 import type { AppEnv } from "./env";
 import { ApiError, type ErrorCode } from "./errors";
 import { translate } from "./i18n";
+import { secureHeaders } from "hono/secure-headers";
 import { requestContext } from "./middleware/request-context";
+import { crossOrigin } from "./middleware/cors";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestBody } from "./middleware/body-limit";
 import { createRouter } from "./routes/router";
@@ -29,6 +31,9 @@ export function createApp() {
   const app = createRouter();
 
   app.use(requestContext());
+  // A preflight is answered before the rate limit: it carries no credential and does nothing.
+  app.use(crossOrigin());
+  app.use(secureHeaders({ strictTransportSecurity: "max-age=31536000; includeSubDomains" }));
   app.use(rateLimit());
   app.use(requestBody());
 

@@ -25,6 +25,8 @@ export type Bindings = {
   CONTACT_RATE_LIMIT_MAX: string;
   CONTACT_RATE_LIMIT_WINDOW_SECONDS: string;
   SESSION_TTL_SECONDS: string;
+  /** Origins browser apps may call from (comma separated; `*` as the port matches any port). */
+  CORS_ALLOWED_ORIGINS?: string;
 };
 
 /** Numeric configuration read from vars, with the documented defaults when a var is absent. */

@@ -3,16 +3,16 @@
  * operation by tag with its parameters, body and responses, and sends real requests ("Try it") with the
  * credentials kept in the browser's localStorage. No CDN script, so it works offline under `npm run dev`.
  */
-export function docsPage(specUrl: string): string {
+export function docsPage(specUrl: string, nonce: string): string {
   // JSON is valid JS; "<" is escaped so the value can never close the <script> element.
   const specLiteral = JSON.stringify(specUrl).replace(/</g, "\\u003c");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Segmento Edge API reference</title><link rel="icon" href="data:,">
-<style>${styles}</style></head>
+<style nonce="${nonce}">${styles}</style></head>
 <body><nav><input id="filter" type="search" placeholder="Filter operations…" aria-label="Filter operations"><div id="nav">Loading…</div></nav>
 <main><div class="auth" id="auth"></div><div id="ops"><p>Loading the OpenAPI document…</p></div></main>
-<script>const SPEC_URL = ${specLiteral};
+<script nonce="${nonce}">const SPEC_URL = ${specLiteral};
 ${script}</script></body></html>`;
 }
 

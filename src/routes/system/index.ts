@@ -48,5 +48,13 @@ export function registerSystemRoutes(app: Router) {
     servers: [{ url: new URL(c.req.url).origin }],
   }));
 
-  app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
+  app.get("/docs", (c) => {
+    // The page's one script and one stylesheet carry this nonce; nothing else may run or load.
+    const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    c.header(
+      "Content-Security-Policy",
+      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    );
+    return c.html(docsPage("/openapi.json", nonce));
+  });
 }
