@@ -28,6 +28,11 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
     ],
     test: {
       setupFiles: ["./test/setup/apply-migrations.ts"],
+      // Many tests drive an upload or a model run end to end through real queues; on a busy 2-core
+      // machine one of those took over vitest's 5 s default (uploads.test.ts). A test that only
+      // needs a consumer drives it directly (createMessageBatch) and stays far below this budget.
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
       reporters: ["default", ["json", { outputFile: "test-results.json" }]],
     },
   };
