@@ -77,6 +77,7 @@ const routes: Array<{
   { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/segments`, accepts: "sessionOrApiKey" },
   { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/segments/preview`, body: { rules: [] }, accepts: "sessionOrApiKey" },
   { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/segments`, body: { name: "x", rules: [] }, accepts: "session" },
+  { method: "GET", path: (t) => `/api/engine/segments/${t.segmentId}`, accepts: "sessionOrApiKey", idIsNotProject: true },
   { method: "PATCH", path: (t) => `/api/engine/segments/${t.segmentId}`, body: { name: "x" }, accepts: "session", idIsNotProject: true },
   { method: "DELETE", path: (t) => `/api/engine/segments/${t.segmentId}`, accepts: "session", idIsNotProject: true },
   { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/customers`, accepts: "sessionOrApiKey" },

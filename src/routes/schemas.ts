@@ -28,3 +28,18 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   description,
   content: { "application/json": { schema } },
 });
+
+/** A 201: the created resource, and its URL in `Location`. */
+export const createdResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  ...jsonResponse(schema, description),
+  headers: { Location: { description: "The created resource's URL", schema: { type: "string" as const } } },
+});
+
+/** A 202: the job that does the work, and its status URL in `Location`. */
+export const acceptedResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  ...jsonResponse(schema, description),
+  headers: { Location: { description: "The job's status URL (`/api/engine/jobs/{job_id}/status`)", schema: { type: "string" as const } } },
+});
+
+/** Where a queued job is followed: the `Location` of every 202. */
+export const jobStatusPath = (jobId: string) => `/api/engine/jobs/${jobId}/status`;

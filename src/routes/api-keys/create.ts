@@ -6,7 +6,7 @@ import { createApiKey, publicApiKey } from "../../services/api-keys";
 import { MANAGERS } from "../../services/organizations";
 import { projectForPrincipal } from "../../services/projects";
 import { auth, type Router } from "../router";
-import { jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
+import { createdResponse, jsonBody, ProjectIdParam } from "../schemas";
 import { CreateApiKeyBody, CreatedApiKey } from "./schema";
 
 const route = createRoute({
@@ -17,7 +17,7 @@ const route = createRoute({
   description: "Owners and admins. The raw `key` is in this response only; the server keeps its SHA-256.",
   ...auth.session(),
   request: { params: ProjectIdParam, body: jsonBody(CreateApiKeyBody) },
-  responses: { 201: jsonResponse(CreatedApiKey, "Created"), ...authErrorResponses },
+  responses: { 201: createdResponse(CreatedApiKey, "Created"), ...authErrorResponses },
 });
 
 export function registerCreateApiKey(app: Router) {
@@ -26,6 +26,7 @@ export function registerCreateApiKey(app: Router) {
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId, MANAGERS);
     const { name, expiresAt } = c.req.valid("json");
     const { record, key } = await createApiKey(db, project.id, { name, expiresAt: expiresAt ? new Date(expiresAt) : null });
+    c.header("Location", `/api/projects/${record.projectId}/api-keys/${record.id}`);
     return c.json({ ...publicApiKey(record), key }, 201);
   });
 }

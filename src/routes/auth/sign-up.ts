@@ -7,7 +7,7 @@ import { insertSession, issueSession, publicUser } from "../../services/sessions
 import { insertUser, newUser } from "../../services/users";
 import { ApiError } from "../../errors";
 import type { Router } from "../router";
-import { jsonBody, jsonResponse } from "../schemas";
+import { createdResponse, jsonBody } from "../schemas";
 import { AuthResponse, SignUpBody } from "./schema";
 import { setSessionCookie } from "./session-cookie";
 
@@ -18,7 +18,7 @@ const route = createRoute({
   summary: "Create an account and sign in",
   request: { body: jsonBody(SignUpBody) },
   responses: {
-    201: jsonResponse(AuthResponse, "Account created; the session token is returned and set as a cookie"),
+    201: createdResponse(AuthResponse, "Account created; the session token is returned and set as a cookie"),
     409: errorResponse("Email already registered (`email_taken`)"),
     ...commonErrorResponses,
   },
@@ -37,6 +37,8 @@ export function registerSignUp(app: Router) {
       throw error;
     }
     setSessionCookie(c, token, session);
+    // The account's own view is its session.
+    c.header("Location", "/api/auth/session");
     return c.json({ token, user: publicUser(user) }, 201);
   });
 }

@@ -9,7 +9,7 @@ import { assertStorageQuota } from "../../services/quotas";
 import { Accepted } from "../ingest/schema";
 import { parseJsonParam } from "../json-param";
 import { auth, type Router } from "../router";
-import { jsonResponse, ProjectIdParam } from "../schemas";
+import { acceptedResponse, jobStatusPath, ProjectIdParam } from "../schemas";
 import { UploadForm } from "./schema";
 
 const route = createRoute({
@@ -26,7 +26,7 @@ const route = createRoute({
     body: { required: true, content: { "multipart/form-data": { schema: UploadForm } } },
   },
   responses: {
-    202: jsonResponse(Accepted, "Queued"),
+    202: acceptedResponse(Accepted, "Queued"),
     415: errorResponse("Not a CSV or XLSX file (`unsupported_media_type`)"),
     ...authErrorResponses,
     429: errorResponse("Rate limited (`rate_limited`) or the plan's storage is used up (`quota_exceeded`)"),
@@ -59,6 +59,7 @@ export function registerUploadFile(app: Router) {
       if (!format) throw new ApiError("unsupported_media_type", undefined, { expected: "text/csv or XLSX" });
       await assertStorageQuota(db, project.organizationId, body.byteLength);
       const accepted = await acceptFile(db, c.env, project, { source: "upload", format, filename: file.name || `upload.${format}`, body, mapping });
+      c.header("Location", jobStatusPath(accepted.job.id));
       return c.json({ job_id: accepted.job.id, file_id: accepted.file.id, status: "processing" as const }, 202);
     },
   );

@@ -6,7 +6,7 @@ import { acceptFile } from "../../services/files";
 import { projectForPrincipal } from "../../services/projects";
 import { assertRowsQuota } from "../../services/quotas";
 import { auth, createRouter } from "../router";
-import { jsonBody, jsonResponse } from "../schemas";
+import { acceptedResponse, jobStatusPath, jsonBody } from "../schemas";
 import { recordsToCsv } from "./records-csv";
 import { Accepted, IngestBody } from "./schema";
 
@@ -21,7 +21,7 @@ const route = createRoute({
   ...auth.apiKey(),
   request: { body: jsonBody(IngestBody) },
   responses: {
-    202: jsonResponse(Accepted, "Queued (or, for a repeated batch_id, the first job)"),
+    202: acceptedResponse(Accepted, "Queued (or, for a repeated batch_id, the first job)"),
     ...authErrorResponses,
     429: errorResponse("Rate limited (`rate_limited`) or the plan's row quota is used up (`quota_exceeded`)"),
   },
@@ -41,6 +41,7 @@ export function ingestRoutes() {
       body: recordsToCsv(body.records),
       batchId: body.batch_id,
     });
+    c.header("Location", jobStatusPath(job.id));
     return c.json({ job_id: job.id, file_id: file.id, status: job.status === "queued" ? "processing" : job.status }, 202);
   });
   return app;

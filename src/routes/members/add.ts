@@ -5,7 +5,7 @@ import { sessionOf } from "../../middleware/auth";
 import { addMember } from "../../services/members";
 import { MANAGERS, requireMembership } from "../../services/organizations";
 import { auth, type Router } from "../router";
-import { jsonBody, jsonResponse, OrganizationIdParam } from "../schemas";
+import { createdResponse, jsonBody, OrganizationIdParam } from "../schemas";
 import { AddMemberBody, Member } from "./schema";
 
 const route = createRoute({
@@ -17,7 +17,7 @@ const route = createRoute({
   ...auth.session(),
   request: { params: OrganizationIdParam, body: jsonBody(AddMemberBody) },
   responses: {
-    201: jsonResponse(Member, "Added"),
+    201: createdResponse(Member, "Added"),
     409: errorResponse("Already a member (`already_member`)"),
     ...authErrorResponses,
     429: errorResponse("Team seats of the plan used up (`quota_exceeded`) or rate limited (`rate_limited`)"),
@@ -28,6 +28,8 @@ export function registerAddMember(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
     const { organization, role } = await requireMembership(db, sessionOf(c).user.id, c.req.valid("param").orgId, MANAGERS);
-    return c.json(await addMember(db, organization, role, c.req.valid("json")), 201);
+    const member = await addMember(db, organization, role, c.req.valid("json"));
+    c.header("Location", `/api/organizations/${organization.id}/members/${member.userId}`);
+    return c.json(member, 201);
   });
 }

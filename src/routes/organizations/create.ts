@@ -5,7 +5,7 @@ import { sessionOf } from "../../middleware/auth";
 import { createOrganization, publicOrganization } from "../../services/organizations";
 import { setActiveOrganization } from "../../services/sessions";
 import { auth, type Router } from "../router";
-import { jsonBody, jsonResponse } from "../schemas";
+import { createdResponse, jsonBody } from "../schemas";
 import { CreateOrganizationBody, Organization } from "./schema";
 
 const route = createRoute({
@@ -17,7 +17,7 @@ const route = createRoute({
   ...auth.session(),
   request: { body: jsonBody(CreateOrganizationBody) },
   responses: {
-    201: jsonResponse(Organization, "Created"),
+    201: createdResponse(Organization, "Created"),
     409: errorResponse("Slug already taken (`slug_taken`)"),
     ...authErrorResponses,
   },
@@ -29,6 +29,7 @@ export function registerCreateOrganization(app: Router) {
     const { session, user } = sessionOf(c);
     const organization = await createOrganization(db, user.id, c.req.valid("json"));
     await setActiveOrganization(db, session.id, organization.id);
+    c.header("Location", `/api/organizations/${organization.id}`);
     return c.json(publicOrganization(organization, "owner"), 201);
   });
 }

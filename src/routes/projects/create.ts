@@ -5,7 +5,7 @@ import { sessionOf } from "../../middleware/auth";
 import { requireMembership } from "../../services/organizations";
 import { createProject, publicProject } from "../../services/projects";
 import { auth, type Router } from "../router";
-import { jsonBody, jsonResponse, OrganizationIdParam } from "../schemas";
+import { createdResponse, jsonBody, OrganizationIdParam } from "../schemas";
 import { Project, ProjectBody } from "./schema";
 
 const route = createRoute({
@@ -15,7 +15,7 @@ const route = createRoute({
   summary: "Create a project (a dataset) in an organization",
   ...auth.session(),
   request: { params: OrganizationIdParam, body: jsonBody(ProjectBody) },
-  responses: { 201: jsonResponse(Project, "Created"), ...authErrorResponses },
+  responses: { 201: createdResponse(Project, "Created"), ...authErrorResponses },
 });
 
 export function registerCreateProject(app: Router) {
@@ -23,6 +23,8 @@ export function registerCreateProject(app: Router) {
     const db = database(c.env.DB);
     const { orgId } = c.req.valid("param");
     await requireMembership(db, sessionOf(c).user.id, orgId);
-    return c.json(publicProject(await createProject(db, orgId, c.req.valid("json").name)), 201);
+    const project = publicProject(await createProject(db, orgId, c.req.valid("json").name));
+    c.header("Location", `/api/projects/${project.id}`);
+    return c.json(project, 201);
   });
 }

@@ -7,7 +7,7 @@ import { requestSegmentation } from "../../services/segmentation-queue";
 import { assertModelRunQuota } from "../../services/usage-counters";
 import { Accepted } from "../ingest/schema";
 import { auth, createRouter } from "../router";
-import { jsonResponse, ProjectIdParam } from "../schemas";
+import { acceptedResponse, jobStatusPath, ProjectIdParam } from "../schemas";
 
 const route = createRoute({
   method: "post",
@@ -20,7 +20,7 @@ const route = createRoute({
   ...auth.session(),
   request: { params: ProjectIdParam },
   responses: {
-    202: jsonResponse(Accepted.extend({}).openapi("SegmentationAccepted"), "Queued"),
+    202: acceptedResponse(Accepted.extend({}).openapi("SegmentationAccepted"), "Queued"),
     ...authErrorResponses,
     429: errorResponse("Rate limited (`rate_limited`) or the plan's model runs are used up (`quota_exceeded`)"),
   },
@@ -33,6 +33,7 @@ export function segmentationRoutes() {
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
     await assertModelRunQuota(db, project.organizationId);
     const job = await requestSegmentation(db, c.env, project.id, project.organizationId, "requested by a user");
+    c.header("Location", jobStatusPath(job.id));
     return c.json({ job_id: job.id, file_id: null, status: job.status }, 202);
   });
   return app;

@@ -5,7 +5,7 @@ import { principalOf } from "../../middleware/auth";
 import { projectForPrincipal } from "../../services/projects";
 import { createRuleSegment, deleteSegment, listSegments, previewSegment, publicSegment, segmentForPrincipal, updateSegment } from "../../services/segments";
 import { auth, createRouter } from "../router";
-import { jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
+import { createdResponse, jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
 import { CreateSegmentBody, Preview, PreviewBody, Segment, SegmentIdParam, SegmentList, UpdateSegmentBody } from "./schema";
 
 
@@ -37,7 +37,17 @@ const create = createRoute({
   summary: "Create a rule segment (or a hybrid, with cluster_segment_id)",
   ...auth.session(),
   request: { params: ProjectIdParam, body: jsonBody(CreateSegmentBody) },
-  responses: { 201: jsonResponse(Segment, "Created, with its current size"), ...authErrorResponses },
+  responses: { 201: createdResponse(Segment, "Created, with its current size"), ...authErrorResponses },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/segments/{segmentId}",
+  tags: ["Segments"],
+  summary: "One segment",
+  ...auth.sessionOrApiKey(),
+  request: { params: SegmentIdParam },
+  responses: { 200: jsonResponse(Segment, "The segment, with its current size"), ...authErrorResponses },
 });
 
 const update = createRoute({
@@ -78,7 +88,13 @@ export function segmentRoutes() {
   app.openapi(create, async (c) => {
     const db = database(c.env.DB);
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
-    return c.json(publicSegment(await createRuleSegment(c.env.DB, db, project, c.req.valid("json"))), 201);
+    const segment = publicSegment(await createRuleSegment(c.env.DB, db, project, c.req.valid("json")));
+    c.header("Location", `/api/engine/segments/${segment.id}`);
+    return c.json(segment, 201);
+  });
+  app.openapi(get, async (c) => {
+    const db = database(c.env.DB);
+    return c.json(publicSegment(await segmentForPrincipal(db, principalOf(c), c.req.valid("param").segmentId)), 200);
   });
   app.openapi(update, async (c) => {
     const db = database(c.env.DB);
