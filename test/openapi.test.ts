@@ -28,7 +28,24 @@ describe("OpenAPI document", () => {
     expect(doc.paths["/api/projects/{projectId}"].get.security).toContainEqual({ apiKey: [] });
     expect(doc.components.schemas.Error.properties.code.enum).toContain("rate_limited");
     expect(doc.components.securitySchemes).toHaveProperty("bearerSession");
-    expect(doc.paths["/api/contact"].post.security).toBeUndefined();
+    expect(doc.paths["/api/contact"].post.security).toEqual([]);
+    expect(doc.paths["/health"].get.security).toEqual([]);
+  });
+
+  it("names every operation once, lists its tags, and documents the headers every response carries", async () => {
+    const doc = await json(await call("GET", "/openapi.json"));
+    const operations = Object.values<Record<string, any>>(doc.paths).flatMap((item) => Object.values<any>(item));
+    const ids = operations.map((operation) => operation.operationId);
+    expect(ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    const tags = new Set(doc.tags.map((tag: { name: string }) => tag.name));
+    for (const operation of operations) for (const tag of operation.tags) expect(tags).toContain(tag);
+    const createKey = doc.paths["/api/projects/{projectId}/api-keys"].post;
+    expect(createKey.responses["201"].headers).toHaveProperty("Location");
+    expect(createKey.responses["201"].headers).toHaveProperty("RateLimit-Remaining");
+    expect(createKey.responses["429"].headers).toHaveProperty("Retry-After");
+    expect(createKey.responses).toHaveProperty("415");
+    expect(doc.paths["/api/v1/ingest"].post.responses["202"].headers).toHaveProperty("Location");
   });
 
   it("serves an interactive reference at /docs that reads the document", async () => {

@@ -13,10 +13,11 @@ const description =
   "Scope: an API key sees its project; a session sees its active organization, or one project of it with `project_id`.";
 
 const routes = {
-  overview: createRoute({ method: "get", path: "/overview", summary: "Segments, members, ingested events and AI credits", description, ...common, responses: { 200: jsonResponse(AnalyticsOverview, "Overview"), ...authErrorResponses } }),
+  overview: createRoute({ method: "get", path: "/overview", operationId: "getAnalyticsOverview", summary: "Segments, members, ingested events and AI credits", description, ...common, responses: { 200: jsonResponse(AnalyticsOverview, "Overview"), ...authErrorResponses } }),
   segments: createRoute({
     method: "get",
     path: "/segments",
+    operationId: "getSegmentTrends",
     summary: "Segments with a 30-day daily membership trend",
     description: `${description} The trend comes from the daily membership snapshots; it is empty until a segment has snapshots on two days.`,
     ...common,
@@ -25,6 +26,7 @@ const routes = {
   overlap: createRoute({
     method: "get",
     path: "/overlap",
+    operationId: "getSegmentOverlap",
     summary: "Top 20 segment pairs by shared members",
     description: `${description} From the latest snapshot: overlap_pct = overlap / min(size_a, size_b) × 100; [] with fewer than 2 segments.`,
     ...common,
@@ -33,6 +35,7 @@ const routes = {
   activations: createRoute({
     method: "get",
     path: "/activations",
+    operationId: "getActivations",
     summary: "Per-connector activation breakdown",
     description: `${description} success_rate over the last 30 sync logs (null without logs), and the 5 most recent logs. Activations arrive in a later release: until then the list is empty.`,
     ...common,
@@ -41,6 +44,7 @@ const routes = {
   copilot: createRoute({
     method: "get",
     path: "/copilot",
+    operationId: "getCopilotUsage",
     summary: "GenAI operations: total and 30 days of daily success and error counts",
     description: `${description} Days without activity are omitted.`,
     ...common,
@@ -49,6 +53,7 @@ const routes = {
   usage: createRoute({
     method: "get",
     path: "/usage",
+    operationId: "getAnalyticsUsage",
     summary: "This billing period's usage against the plan's limits",
     description: "Organization-wide (quotas are per organization); -1 means unlimited.",
     ...common,

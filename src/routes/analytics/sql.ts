@@ -56,6 +56,7 @@ const SignalsMetadata = z
 const query = createRoute({
   method: "post",
   path: "/query",
+  operationId: "runSqlQuery",
   tags: ["Analytics SQL"],
   summary: "Run one read-only SQL query over your star schema",
   description:
@@ -71,6 +72,7 @@ const query = createRoute({
 const schema = createRoute({
   method: "get",
   path: "/schema",
+  operationId: "getSqlSchema",
   tags: ["Analytics SQL"],
   summary: "The queryable tables, their columns and types",
   ...auth.sessionOrApiKey(),
@@ -80,6 +82,7 @@ const schema = createRoute({
 const signals = createRoute({
   method: "get",
   path: "/signals/metadata",
+  operationId: "getSignalsMetadata",
   tags: ["Analytics SQL"],
   summary: "JSON paths seen in customers' extra_features, with their types, per project",
   ...auth.sessionOrApiKey(),

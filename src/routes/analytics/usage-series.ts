@@ -69,6 +69,7 @@ const UsageSeries = z
 const route = createRoute({
   method: "get",
   path: "/{orgId}/analytics/usage",
+  operationId: "getUsageSeries",
   tags: ["Analytics"],
   summary: "Usage over time, bucketed in a time zone",
   description: "Buckets follow local calendar boundaries in `tz` (DST and half-hour offsets included); empty buckets are present with zeros.",

@@ -12,6 +12,7 @@ import { CreateApiKeyBody, CreatedApiKey } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/{projectId}/api-keys",
+  operationId: "createApiKey",
   tags: ["API keys"],
   summary: "Create a project API key",
   description: "Owners and admins. The raw `key` is in this response only; the server keeps its SHA-256.",

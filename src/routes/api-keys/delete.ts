@@ -11,6 +11,7 @@ import { ApiKeyParams } from "./schema";
 const route = createRoute({
   method: "delete",
   path: "/{projectId}/api-keys/{keyId}",
+  operationId: "deleteApiKey",
   tags: ["API keys"],
   summary: "Delete a key",
   description: "Owners and admins. The key is refused within 5 s everywhere.",

@@ -11,6 +11,7 @@ import { ApiKeyList } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/{projectId}/api-keys",
+  operationId: "listApiKeys",
   tags: ["API keys"],
   summary: "A project's API keys",
   description: "Prefixes only: neither the key nor its hash is ever returned again.",

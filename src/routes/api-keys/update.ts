@@ -12,6 +12,7 @@ import { ApiKey, ApiKeyParams, UpdateApiKeyBody } from "./schema";
 const route = createRoute({
   method: "patch",
   path: "/{projectId}/api-keys/{keyId}",
+  operationId: "updateApiKey",
   tags: ["API keys"],
   summary: "Rename, disable or re-enable a key",
   description: "Owners and admins. A disabled key is refused within 5 s everywhere.",

@@ -9,6 +9,7 @@ import { publicSession } from "./session-cookie";
 const route = createRoute({
   method: "get",
   path: "/session",
+  operationId: "getSession",
   tags: ["Auth"],
   summary: "The current session and user",
   ...auth.session(),

@@ -12,6 +12,7 @@ import { publicSession } from "./session-cookie";
 const route = createRoute({
   method: "post",
   path: "/organization/set-active",
+  operationId: "setActiveOrganization",
   tags: ["Auth"],
   summary: "Choose the session's active organization",
   description: "Takes effect on the same token: the active organization lives in the server-side session.",

@@ -13,6 +13,7 @@ import { setSessionCookie } from "./session-cookie";
 const route = createRoute({
   method: "post",
   path: "/sign-in/email",
+  operationId: "signInEmail",
   tags: ["Auth"],
   summary: "Sign in with email and password",
   description: "Opens a session whose active organization is the user's first one, if any.",

@@ -11,6 +11,7 @@ import { clearSessionCookie } from "./session-cookie";
 const route = createRoute({
   method: "post",
   path: "/sign-out",
+  operationId: "signOut",
   tags: ["Auth"],
   summary: "Revoke the current session",
   description: "The token stops working at once, on every device that holds it.",

@@ -14,6 +14,7 @@ import { setSessionCookie } from "./session-cookie";
 const route = createRoute({
   method: "post",
   path: "/sign-up/email",
+  operationId: "signUpEmail",
   tags: ["Auth"],
   summary: "Create an account and sign in",
   request: { body: jsonBody(SignUpBody) },

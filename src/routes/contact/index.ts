@@ -11,6 +11,7 @@ import { ContactBody, ContactReceipt } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/",
+  operationId: "sendContactMessage",
   tags: ["Support"],
   summary: "Send a message to support",
   description: "Public. Limited per client IP (5 an hour by default) on top of the global rate limit.",

@@ -64,6 +64,7 @@ const ActivityRow = z
 const activityRoute = createRoute({
   method: "get",
   path: "/activity",
+  operationId: "getCrmActivity",
   tags: ["CRM analytics"],
   summary: "Activity per customer dimension and period",
   description:
@@ -82,6 +83,7 @@ const activityRoute = createRoute({
 const cohortRoute = createRoute({
   method: "get",
   path: "/user_cohorts",
+  operationId: "getCrmUserCohorts",
   tags: ["CRM analytics"],
   summary: "Retention cohorts",
   description:
@@ -107,6 +109,7 @@ const cohortRoute = createRoute({
 const lifecycleRoute = createRoute({
   method: "get",
   path: "/user_lifecycles",
+  operationId: "getCrmUserLifecycles",
   tags: ["CRM analytics"],
   summary: "Customers per lifecycle stage and period",
   description:

@@ -17,6 +17,7 @@ import { CustomerIdParam, CustomerPage, CustomerQuery, Customer, SimilarCustomer
 const list = createRoute({
   method: "get",
   path: "/projects/{projectId}/customers",
+  operationId: "listCustomers",
   tags: ["Customers"],
   summary: "Customer profiles, filtered, sorted and paginated",
   description:
@@ -30,6 +31,7 @@ const list = createRoute({
 const get = createRoute({
   method: "get",
   path: "/customers/{customerId}",
+  operationId: "getCustomer",
   tags: ["Customers"],
   summary: "One customer profile",
   ...auth.sessionOrApiKey(),
@@ -40,6 +42,7 @@ const get = createRoute({
 const similar = createRoute({
   method: "get",
   path: "/customers/{customerId}/similar",
+  operationId: "listSimilarCustomers",
   tags: ["Customers"],
   summary: "The most similar customers of the same project",
   description: "Cosine nearest neighbours of the customer's embedding (standardized RFM, churn score and numeric extra features). Empty until the project has been modelled.",

@@ -9,6 +9,7 @@ import { FileIdParam } from "./schema";
 const route = createRoute({
   method: "delete",
   path: "/files/{fileId}",
+  operationId: "deleteFile",
   tags: ["Files"],
   summary: "Delete a file and the transactions it brought",
   description: "The customers' aggregates are recomputed without its rows; customers left with none are removed.",

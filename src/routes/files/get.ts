@@ -10,6 +10,7 @@ import { DataFile, FileIdParam } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/files/{fileId}",
+  operationId: "getFile",
   tags: ["Files"],
   summary: "One file",
   ...auth.sessionOrApiKey(),

@@ -11,6 +11,7 @@ import { DataFileList } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/projects/{projectId}/files",
+  operationId: "listFiles",
   tags: ["Files"],
   summary: "A project's files (uploads and ingest batches)",
   ...auth.sessionOrApiKey(),

@@ -15,6 +15,7 @@ import { UploadForm } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/projects/{projectId}/files",
+  operationId: "uploadFile",
   tags: ["Files"],
   summary: "Upload a CSV or XLSX file of transactions",
   description:

@@ -13,6 +13,7 @@ import { Accepted, IngestBody } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/ingest",
+  operationId: "ingestTransactions",
   tags: ["Ingest"],
   summary: "Send transactions (API key)",
   description:

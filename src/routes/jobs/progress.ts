@@ -10,6 +10,7 @@ import { JobIdParam, Progress } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/jobs/{jobId}/progress",
+  operationId: "getJobProgress",
   tags: ["Jobs"],
   summary: "A job's live progress",
   description: "From the job's Durable Object while it lives (until about an hour after the job ends), then from the persisted record.",

@@ -10,6 +10,7 @@ import { JobIdParam, JobStatusRecord } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/jobs/{jobId}/status",
+  operationId: "getJobStatus",
   tags: ["Jobs"],
   summary: "A job's persisted record",
   description: "Type, status, result with counts, error_message and timestamps. Kept after the live progress expires.",

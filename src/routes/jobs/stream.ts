@@ -9,6 +9,7 @@ import { JobIdParam } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/jobs/{jobId}/progress/stream",
+  operationId: "streamJobProgress",
   tags: ["Jobs"],
   summary: "A job's progress as Server-Sent Events",
   description:

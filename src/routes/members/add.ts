@@ -11,6 +11,7 @@ import { AddMemberBody, Member } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/{orgId}/members",
+  operationId: "addMember",
   tags: ["Members"],
   summary: "Add an existing user to the organization",
   description: "Owners and admins only; only an owner may add another owner. Counts against the plan's team seats.",

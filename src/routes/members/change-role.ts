@@ -11,6 +11,7 @@ import { ChangeRoleBody, Member, MemberParams } from "./schema";
 const route = createRoute({
   method: "patch",
   path: "/{orgId}/members/{userId}",
+  operationId: "changeMemberRole",
   tags: ["Members"],
   summary: "Change a member's role",
   description: "Owners and admins only; only an owner may grant or take away `owner`; the last owner keeps it.",

@@ -11,6 +11,7 @@ import { MemberList } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/{orgId}/members",
+  operationId: "listMembers",
   tags: ["Members"],
   summary: "Members of an organization",
   ...auth.session(),

@@ -10,6 +10,7 @@ import { MemberParams } from "./schema";
 const route = createRoute({
   method: "delete",
   path: "/{orgId}/members/{userId}",
+  operationId: "removeMember",
   tags: ["Members"],
   summary: "Remove a member, or leave",
   description: "Owners and admins remove members (only an owner removes an owner); any member may remove themself. The last owner cannot leave.",

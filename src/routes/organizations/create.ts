@@ -11,6 +11,7 @@ import { CreateOrganizationBody, Organization } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/",
+  operationId: "createOrganization",
   tags: ["Organizations"],
   summary: "Create an organization",
   description: "The caller becomes its owner; it starts on the `free` plan and becomes the session's active organization.",

@@ -10,6 +10,7 @@ import { Organization } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/{orgId}",
+  operationId: "getOrganization",
   tags: ["Organizations"],
   summary: "One organization",
   ...auth.session(),

@@ -10,6 +10,7 @@ import { OrganizationList } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/",
+  operationId: "listOrganizations",
   tags: ["Organizations"],
   summary: "Organizations the caller belongs to",
   ...auth.session(),

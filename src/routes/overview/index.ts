@@ -41,6 +41,7 @@ const Overview = z
 const route = createRoute({
   method: "get",
   path: "/projects/{projectId}/overview",
+  operationId: "getProjectOverview",
   tags: ["Customers"],
   summary: "Aggregate ML statistics of a project",
   ...auth.sessionOrApiKey(),

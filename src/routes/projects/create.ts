@@ -11,6 +11,7 @@ import { Project, ProjectBody } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/organizations/{orgId}/projects",
+  operationId: "createProject",
   tags: ["Projects"],
   summary: "Create a project (a dataset) in an organization",
   ...auth.session(),

@@ -11,6 +11,7 @@ import { ProjectIdParam } from "../schemas";
 const route = createRoute({
   method: "delete",
   path: "/projects/{projectId}",
+  operationId: "deleteProject",
   tags: ["Projects"],
   summary: "Delete a project and everything in it",
   description: "Owners and admins only. Its API keys stop working at once here, and within 5 s in every other edge isolate.",

@@ -10,6 +10,7 @@ import { Project } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/projects/{projectId}",
+  operationId: "getProject",
   tags: ["Projects"],
   summary: "One project",
   description: "A member's session, or the project's own API key (any other project id answers 403 to a key).",

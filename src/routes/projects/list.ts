@@ -11,6 +11,7 @@ import { ProjectList } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/organizations/{orgId}/projects",
+  operationId: "listProjects",
   tags: ["Projects"],
   summary: "Projects of an organization",
   ...auth.session(),

@@ -10,6 +10,7 @@ import { Project, ProjectBody } from "./schema";
 const route = createRoute({
   method: "patch",
   path: "/projects/{projectId}",
+  operationId: "updateProject",
   tags: ["Projects"],
   summary: "Rename a project",
   ...auth.session(),

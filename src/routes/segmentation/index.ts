@@ -12,6 +12,7 @@ import { acceptedResponse, jobStatusPath, ProjectIdParam } from "../schemas";
 const route = createRoute({
   method: "post",
   path: "/projects/{projectId}/segmentation",
+  operationId: "runSegmentation",
   tags: ["Segments"],
   summary: "Rerun segmentation now",
   description:

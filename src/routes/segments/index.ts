@@ -12,6 +12,7 @@ import { CreateSegmentBody, Preview, PreviewBody, Segment, SegmentIdParam, Segme
 const list = createRoute({
   method: "get",
   path: "/projects/{projectId}/segments",
+  operationId: "listSegments",
   tags: ["Segments"],
   summary: "A project's segments",
   description: "Cluster segments from the last segmentation run (named from their RFM position, ids kept across runs), then rule and hybrid segments.",
@@ -23,6 +24,7 @@ const list = createRoute({
 const preview = createRoute({
   method: "post",
   path: "/projects/{projectId}/segments/preview",
+  operationId: "previewSegment",
   tags: ["Segments"],
   summary: "Count and sample the customers rules would select, without saving",
   ...auth.sessionOrApiKey(),
@@ -33,6 +35,7 @@ const preview = createRoute({
 const create = createRoute({
   method: "post",
   path: "/projects/{projectId}/segments",
+  operationId: "createSegment",
   tags: ["Segments"],
   summary: "Create a rule segment (or a hybrid, with cluster_segment_id)",
   ...auth.session(),
@@ -43,6 +46,7 @@ const create = createRoute({
 const get = createRoute({
   method: "get",
   path: "/segments/{segmentId}",
+  operationId: "getSegment",
   tags: ["Segments"],
   summary: "One segment",
   ...auth.sessionOrApiKey(),
@@ -53,6 +57,7 @@ const get = createRoute({
 const update = createRoute({
   method: "patch",
   path: "/segments/{segmentId}",
+  operationId: "updateSegment",
   tags: ["Segments"],
   summary: "Rename a segment or change its rules",
   description: "Any segment can be renamed; rules belong to rule and hybrid segments.",
@@ -64,6 +69,7 @@ const update = createRoute({
 const remove = createRoute({
   method: "delete",
   path: "/segments/{segmentId}",
+  operationId: "deleteSegment",
   tags: ["Segments"],
   summary: "Delete a rule or hybrid segment",
   ...auth.session(),

@@ -1,16 +1,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Router } from "../router";
+import { commonErrorResponses } from "../../errors";
 import { jsonResponse } from "../schemas";
 import { docsPage } from "./docs-page";
+import { finishDocument } from "./document";
 
 const Health = z.object({ status: z.literal("ok"), time: z.string() }).openapi("Health");
 
 const health = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
   tags: ["System"],
   summary: "Liveness",
-  responses: { 200: jsonResponse(Health, "The Worker is up") },
+  responses: { 200: jsonResponse(Health, "The Worker is up"), 429: commonErrorResponses[429] },
 });
 
 /** /health, the OpenAPI 3.1 document generated from the routes' own zod schemas, and /docs. */
@@ -36,17 +39,25 @@ export function registerSystemRoutes(app: Router) {
     description: "Project API key: `Authorization: Bearer sk_live_…`. Reaches only its own project.",
   });
 
-  app.doc31("/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "Segmento Edge API",
-      version: "0.1.0",
-      description:
-        "Customer intelligence at the edge. Errors are always `{ error, code, detail? }`; messages follow `Accept-Language` (en, tr). " +
-        "Every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`.",
-    },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
+  app.get("/openapi.json", (c) =>
+    c.json(
+      finishDocument(
+        app.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: {
+            title: "Segmento Edge API",
+            version: "0.1.0",
+            license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
+            description:
+              "Customer intelligence at the edge. Errors are always `{ error, code, detail? }`; messages follow `Accept-Language` (en, tr). " +
+              "Every response carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and `X-Request-Id`. " +
+              "A path called with a method it does not serve answers 405 `method_not_allowed` with `Allow`; a body in another media type than the operation documents answers 415 `unsupported_media_type`.",
+          },
+          servers: [{ url: new URL(c.req.url).origin }],
+        }),
+      ),
+    ),
+  );
 
   app.get("/docs", (c) => {
     // The page's one script and one stylesheet carry this nonce; nothing else may run or load.
