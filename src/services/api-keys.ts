@@ -1,4 +1,5 @@
 import { and, desc, eq } from "drizzle-orm";
+import { pageOf, type PageRequest } from "./paging";
 import type { Database } from "../db/client";
 import { apiKeys, projects } from "../db/schema";
 import { ApiError } from "../errors";
@@ -62,8 +63,13 @@ export async function createApiKey(db: Database, projectId: string, input: { nam
   return { record, key };
 }
 
-export async function listApiKeys(db: Database, projectId: string) {
-  return db.select().from(apiKeys).where(eq(apiKeys.projectId, projectId)).orderBy(desc(apiKeys.createdAt)).all();
+export async function listApiKeys(db: Database, projectId: string, page: PageRequest) {
+  const where = eq(apiKeys.projectId, projectId);
+  return pageOf(
+    page,
+    (limit, offset) => db.select().from(apiKeys).where(where).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)).limit(limit).offset(offset).all(),
+    () => db.$count(apiKeys, where),
+  );
 }
 
 export async function findApiKey(db: Database, projectId: string, keyId: string) {

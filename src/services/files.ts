@@ -9,6 +9,7 @@ import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
 import { newJob, type JobRecord } from "./jobs";
 import { assertCanSee } from "./access";
+import { pageOf, type PageRequest } from "./paging";
 import type { ProjectRecord } from "./projects";
 import { removeFileTransactions } from "./transactions";
 
@@ -103,8 +104,13 @@ async function fileByBatchId(db: Database, projectId: string, batchId: string) {
   return row ?? null;
 }
 
-export async function listFiles(db: Database, projectId: string) {
-  return db.select().from(files).where(eq(files.projectId, projectId)).orderBy(desc(files.createdAt)).all();
+export async function listFiles(db: Database, projectId: string, page: PageRequest) {
+  const where = eq(files.projectId, projectId);
+  return pageOf(
+    page,
+    (limit, offset) => db.select().from(files).where(where).orderBy(desc(files.createdAt), desc(files.id)).limit(limit).offset(offset).all(),
+    () => db.$count(files, where),
+  );
 }
 
 /** A file the caller may see: a member's session or its project's API key; otherwise 404. */

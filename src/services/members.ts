@@ -5,18 +5,28 @@ import { plans, withinQuota } from "../billing/plans";
 import { ApiError } from "../errors";
 import type { OrganizationRecord } from "./organizations";
 import { findUserByEmail } from "./users";
+import { pageOf, type PageRequest } from "./paging";
 
 export type MemberView = { userId: string; name: string; email: string; role: MemberRole; createdAt: string };
 
-export async function listMembers(db: Database, organizationId: string): Promise<MemberView[]> {
-  const rows = await db
-    .select({ userId: users.id, name: users.name, email: users.email, role: members.role, createdAt: members.createdAt })
-    .from(members)
-    .innerJoin(users, eq(users.id, members.userId))
-    .where(eq(members.organizationId, organizationId))
-    .orderBy(asc(members.createdAt))
-    .all();
-  return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+export async function listMembers(db: Database, organizationId: string, page: PageRequest) {
+  const where = eq(members.organizationId, organizationId);
+  return pageOf<MemberView>(
+    page,
+    async (limit, offset) => {
+      const rows = await db
+        .select({ userId: users.id, name: users.name, email: users.email, role: members.role, createdAt: members.createdAt })
+        .from(members)
+        .innerJoin(users, eq(users.id, members.userId))
+        .where(where)
+        .orderBy(asc(members.createdAt), asc(members.userId))
+        .limit(limit)
+        .offset(offset)
+        .all();
+      return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+    },
+    () => db.$count(members, where),
+  );
 }
 
 async function findMember(db: Database, organizationId: string, userId: string) {

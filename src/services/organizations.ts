@@ -4,6 +4,7 @@ import { members, organizations, type MemberRole } from "../db/schema";
 import { isUniqueViolation } from "../db/errors";
 import { ApiError } from "../errors";
 import { newOrganizationId, randomSuffix } from "../lib/ids";
+import { pageOf, type PageRequest } from "./paging";
 
 export type OrganizationRecord = typeof organizations.$inferSelect;
 
@@ -51,14 +52,22 @@ async function slugExists(db: Database, slug: string) {
   return (await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, slug)).get()) !== undefined;
 }
 
-export async function organizationsOf(db: Database, userId: string) {
-  return db
-    .select({ organization: organizations, role: members.role })
-    .from(members)
-    .innerJoin(organizations, eq(organizations.id, members.organizationId))
-    .where(eq(members.userId, userId))
-    .orderBy(asc(organizations.createdAt))
-    .all();
+export async function organizationsOf(db: Database, userId: string, page: PageRequest) {
+  const where = eq(members.userId, userId);
+  return pageOf(
+    page,
+    (limit, offset) =>
+      db
+        .select({ organization: organizations, role: members.role })
+        .from(members)
+        .innerJoin(organizations, eq(organizations.id, members.organizationId))
+        .where(where)
+        .orderBy(asc(organizations.createdAt), asc(organizations.id))
+        .limit(limit)
+        .offset(offset)
+        .all(),
+    () => db.$count(members, where),
+  );
 }
 
 /**

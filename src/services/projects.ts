@@ -5,6 +5,7 @@ import { ApiError } from "../errors";
 import { newProjectId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
 import { requireMembership } from "./organizations";
+import { pageOf, type PageRequest } from "./paging";
 
 export type ProjectRecord = typeof projects.$inferSelect;
 
@@ -25,8 +26,13 @@ export async function createProject(db: Database, organizationId: string, name: 
   return project;
 }
 
-export async function listProjects(db: Database, organizationId: string) {
-  return db.select().from(projects).where(eq(projects.organizationId, organizationId)).orderBy(asc(projects.createdAt)).all();
+export async function listProjects(db: Database, organizationId: string, page: PageRequest) {
+  const where = eq(projects.organizationId, organizationId);
+  return pageOf(
+    page,
+    (limit, offset) => db.select().from(projects).where(where).orderBy(asc(projects.createdAt), asc(projects.id)).limit(limit).offset(offset).all(),
+    () => db.$count(projects, where),
+  );
 }
 
 /**

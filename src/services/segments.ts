@@ -7,6 +7,7 @@ import type { Principal } from "../middleware/auth";
 import { CUSTOMER_COLUMNS, customerScope, publicCustomer, type CustomerRow } from "./customers";
 import type { Condition } from "./customer-filters";
 import { assertCanSee } from "./access";
+import { pageOf, type PageRequest } from "./paging";
 
 export type SegmentRecord = typeof segments.$inferSelect;
 
@@ -27,8 +28,19 @@ export function publicSegment(segment: SegmentRecord) {
   };
 }
 
-export async function listSegments(db: Database, projectId: string) {
+/** Every segment of a project (a project has at most 10 cluster segments and its own rule segments). */
+export async function projectSegments(db: Database, projectId: string) {
   return db.select().from(segments).where(eq(segments.projectId, projectId)).orderBy(asc(segments.kind), asc(segments.createdAt)).all();
+}
+
+/** Cluster segments first, then rule and hybrid ones, oldest first. */
+export async function listSegments(db: Database, projectId: string, page: PageRequest) {
+  const where = eq(segments.projectId, projectId);
+  return pageOf(
+    page,
+    (limit, offset) => db.select().from(segments).where(where).orderBy(asc(segments.kind), asc(segments.createdAt), asc(segments.id)).limit(limit).offset(offset).all(),
+    () => db.$count(segments, where),
+  );
 }
 
 export async function segmentForPrincipal(db: Database, principal: Principal, segmentId: string): Promise<SegmentRecord> {

@@ -5,7 +5,7 @@ import { principalOf } from "../../middleware/auth";
 import { listApiKeys, publicApiKey } from "../../services/api-keys";
 import { projectForPrincipal } from "../../services/projects";
 import { auth, type Router } from "../router";
-import { jsonResponse, ProjectIdParam } from "../schemas";
+import { jsonResponse, PageQuery, ProjectIdParam } from "../schemas";
 import { ApiKeyList } from "./schema";
 
 const route = createRoute({
@@ -16,7 +16,7 @@ const route = createRoute({
   summary: "A project's API keys",
   description: "Prefixes only: neither the key nor its hash is ever returned again.",
   ...auth.session(),
-  request: { params: ProjectIdParam },
+  request: { params: ProjectIdParam, query: PageQuery },
   responses: { 200: jsonResponse(ApiKeyList, "Keys, newest first"), ...authErrorResponses },
 });
 
@@ -24,6 +24,7 @@ export function registerListApiKeys(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
-    return c.json({ apiKeys: (await listApiKeys(db, project.id)).map(publicApiKey) }, 200);
+    const page = await listApiKeys(db, project.id, c.req.valid("query"));
+    return c.json({ apiKeys: page.items.map(publicApiKey), total: page.total, page: page.page, pages: page.pages }, 200);
   });
 }

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { DisplayName, ProjectIdParam, Timestamp } from "../schemas";
+import { DisplayName, pagedList, ProjectIdParam, Timestamp } from "../schemas";
 
 export const ApiKey = z
   .object({
@@ -17,7 +17,7 @@ export const CreatedApiKey = ApiKey.extend({
   key: z.string().openapi({ description: "The raw key. Returned only at creation; store it now.", example: "sk_live_a1b2c3…" }),
 }).openapi("CreatedApiKey");
 
-export const ApiKeyList = z.object({ apiKeys: z.array(ApiKey) }).openapi("ApiKeyList");
+export const ApiKeyList = pagedList("apiKeys", ApiKey).openapi("ApiKeyList");
 
 export const CreateApiKeyBody = z
   .object({

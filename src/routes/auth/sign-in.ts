@@ -30,7 +30,7 @@ export function registerSignIn(app: Router) {
     const db = database(c.env.DB);
     const { email, password } = c.req.valid("json");
     const user = await authenticateUser(db, email, password);
-    const [first] = await organizationsOf(db, user.id);
+    const [first] = (await organizationsOf(db, user.id, { page: 1, limit: 1 })).items;
     const { token, session } = await openSession(
       db,
       c.env.JWT_SECRET,

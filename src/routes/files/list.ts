@@ -5,7 +5,7 @@ import { principalOf } from "../../middleware/auth";
 import { listFiles, publicFile } from "../../services/files";
 import { projectForPrincipal } from "../../services/projects";
 import { auth, type Router } from "../router";
-import { jsonResponse, ProjectIdParam } from "../schemas";
+import { jsonResponse, PageQuery, ProjectIdParam } from "../schemas";
 import { DataFileList } from "./schema";
 
 const route = createRoute({
@@ -15,7 +15,7 @@ const route = createRoute({
   tags: ["Files"],
   summary: "A project's files (uploads and ingest batches)",
   ...auth.sessionOrApiKey(),
-  request: { params: ProjectIdParam },
+  request: { params: ProjectIdParam, query: PageQuery },
   responses: { 200: jsonResponse(DataFileList, "Files, newest first"), ...authErrorResponses },
 });
 
@@ -23,6 +23,7 @@ export function registerListFiles(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
-    return c.json({ files: (await listFiles(db, project.id)).map(publicFile) }, 200);
+    const page = await listFiles(db, project.id, c.req.valid("query"));
+    return c.json({ files: page.items.map(publicFile), total: page.total, page: page.page, pages: page.pages }, 200);
   });
 }

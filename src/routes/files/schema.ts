@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { fileFormats, fileSources, fileStatuses } from "../../db/schema";
-import { Timestamp } from "../schemas";
+import { pagedList, Timestamp } from "../schemas";
 
 export const DataFile = z
   .object({
@@ -21,7 +21,7 @@ export const DataFile = z
   })
   .openapi("DataFile");
 
-export const DataFileList = z.object({ files: z.array(DataFile) }).openapi("DataFileList");
+export const DataFileList = pagedList("files", DataFile).openapi("DataFileList");
 
 export const UploadForm = z
   .object({

@@ -5,7 +5,7 @@ import { sessionOf } from "../../middleware/auth";
 import { listMembers } from "../../services/members";
 import { requireMembership } from "../../services/organizations";
 import { auth, type Router } from "../router";
-import { jsonResponse, OrganizationIdParam } from "../schemas";
+import { jsonResponse, OrganizationIdParam, PageQuery } from "../schemas";
 import { MemberList } from "./schema";
 
 const route = createRoute({
@@ -15,7 +15,7 @@ const route = createRoute({
   tags: ["Members"],
   summary: "Members of an organization",
   ...auth.session(),
-  request: { params: OrganizationIdParam },
+  request: { params: OrganizationIdParam, query: PageQuery },
   responses: { 200: jsonResponse(MemberList, "Members, oldest first"), ...authErrorResponses },
 });
 
@@ -24,6 +24,7 @@ export function registerListMembers(app: Router) {
     const db = database(c.env.DB);
     const { orgId } = c.req.valid("param");
     await requireMembership(db, sessionOf(c).user.id, orgId);
-    return c.json({ members: await listMembers(db, orgId) }, 200);
+    const page = await listMembers(db, orgId, c.req.valid("query"));
+    return c.json({ members: page.items, total: page.total, page: page.page, pages: page.pages }, 200);
   });
 }

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { memberRoles } from "../../db/schema";
 import { Email } from "../auth/schema";
-import { OrganizationIdParam, Timestamp } from "../schemas";
+import { OrganizationIdParam, pagedList, Timestamp } from "../schemas";
 
 export const Role = z.enum(memberRoles).openapi({ example: "member" });
 
@@ -9,7 +9,7 @@ export const Member = z
   .object({ userId: z.string(), name: z.string(), email: z.string(), role: Role, createdAt: Timestamp })
   .openapi("Member");
 
-export const MemberList = z.object({ members: z.array(Member) }).openapi("MemberList");
+export const MemberList = pagedList("members", Member).openapi("MemberList");
 
 export const AddMemberBody = z
   .object({ email: Email.openapi({ description: "An existing user's email" }), role: Role })

@@ -4,7 +4,7 @@ import { database } from "../../db/client";
 import { sessionOf } from "../../middleware/auth";
 import { organizationsOf, publicOrganization } from "../../services/organizations";
 import { auth, type Router } from "../router";
-import { jsonResponse } from "../schemas";
+import { jsonResponse, PageQuery } from "../schemas";
 import { OrganizationList } from "./schema";
 
 const route = createRoute({
@@ -14,12 +14,13 @@ const route = createRoute({
   tags: ["Organizations"],
   summary: "Organizations the caller belongs to",
   ...auth.session(),
+  request: { query: PageQuery },
   responses: { 200: jsonResponse(OrganizationList, "The caller's organizations, oldest first"), ...authErrorResponses },
 });
 
 export function registerListOrganizations(app: Router) {
   app.openapi(route, async (c) => {
-    const rows = await organizationsOf(database(c.env.DB), sessionOf(c).user.id);
-    return c.json({ organizations: rows.map((row) => publicOrganization(row.organization, row.role)) }, 200);
+    const page = await organizationsOf(database(c.env.DB), sessionOf(c).user.id, c.req.valid("query"));
+    return c.json({ organizations: page.items.map((row) => publicOrganization(row.organization, row.role)), total: page.total, page: page.page, pages: page.pages }, 200);
   });
 }

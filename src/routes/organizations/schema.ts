@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { memberRoles } from "../../db/schema";
 import { planIds } from "../../billing/plans";
-import { DisplayName, Timestamp } from "../schemas";
+import { DisplayName, pagedList, Timestamp } from "../schemas";
 
 export const CreateOrganizationBody = z
   .object({
@@ -25,4 +25,4 @@ export const Organization = z
   })
   .openapi("Organization");
 
-export const OrganizationList = z.object({ organizations: z.array(Organization) }).openapi("OrganizationList");
+export const OrganizationList = pagedList("organizations", Organization).openapi("OrganizationList");

@@ -5,7 +5,7 @@ import { database } from "../../db/client";
 import { jobs } from "../../db/schema";
 import { principalOf } from "../../middleware/auth";
 import { projectForPrincipal } from "../../services/projects";
-import { listSegments } from "../../services/segments";
+import { projectSegments } from "../../services/segments";
 import { auth, createRouter } from "../router";
 import { jsonResponse, ProjectIdParam, Timestamp } from "../schemas";
 
@@ -108,7 +108,7 @@ export function overviewRoutes() {
           B: { customers: totals.b, revenue_share: share(totals.b_cents) },
           C: { customers: totals.c, revenue_share: share(totals.c_cents) },
         },
-        segments: (await listSegments(db, project.id)).map((s) => ({
+        segments: (await projectSegments(db, project.id)).map((s) => ({
           id: s.id,
           name: s.name,
           kind: s.kind,

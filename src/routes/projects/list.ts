@@ -5,7 +5,7 @@ import { sessionOf } from "../../middleware/auth";
 import { requireMembership } from "../../services/organizations";
 import { listProjects, publicProject } from "../../services/projects";
 import { auth, type Router } from "../router";
-import { jsonResponse, OrganizationIdParam } from "../schemas";
+import { jsonResponse, OrganizationIdParam, PageQuery } from "../schemas";
 import { ProjectList } from "./schema";
 
 const route = createRoute({
@@ -15,7 +15,7 @@ const route = createRoute({
   tags: ["Projects"],
   summary: "Projects of an organization",
   ...auth.session(),
-  request: { params: OrganizationIdParam },
+  request: { params: OrganizationIdParam, query: PageQuery },
   responses: { 200: jsonResponse(ProjectList, "Projects, oldest first"), ...authErrorResponses },
 });
 
@@ -24,6 +24,7 @@ export function registerListProjects(app: Router) {
     const db = database(c.env.DB);
     const { orgId } = c.req.valid("param");
     await requireMembership(db, sessionOf(c).user.id, orgId);
-    return c.json({ projects: (await listProjects(db, orgId)).map(publicProject) }, 200);
+    const page = await listProjects(db, orgId, c.req.valid("query"));
+    return c.json({ projects: page.items.map(publicProject), total: page.total, page: page.page, pages: page.pages }, 200);
   });
 }

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { DisplayName, Timestamp } from "../schemas";
+import { DisplayName, pagedList, Timestamp } from "../schemas";
 
 export const Project = z
   .object({
@@ -11,6 +11,6 @@ export const Project = z
   })
   .openapi("Project");
 
-export const ProjectList = z.object({ projects: z.array(Project) }).openapi("ProjectList");
+export const ProjectList = pagedList("projects", Project).openapi("ProjectList");
 
 export const ProjectBody = z.object({ name: DisplayName().openapi({ example: "Web shop" }) }).openapi("ProjectRequest");

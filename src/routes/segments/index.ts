@@ -5,7 +5,7 @@ import { principalOf } from "../../middleware/auth";
 import { projectForPrincipal } from "../../services/projects";
 import { createRuleSegment, deleteSegment, listSegments, previewSegment, publicSegment, segmentForPrincipal, updateSegment } from "../../services/segments";
 import { auth, createRouter } from "../router";
-import { createdResponse, jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
+import { createdResponse, jsonBody, jsonResponse, PageQuery, ProjectIdParam } from "../schemas";
 import { CreateSegmentBody, Preview, PreviewBody, Segment, SegmentIdParam, SegmentList, UpdateSegmentBody } from "./schema";
 
 
@@ -17,7 +17,7 @@ const list = createRoute({
   summary: "A project's segments",
   description: "Cluster segments from the last segmentation run (named from their RFM position, ids kept across runs), then rule and hybrid segments.",
   ...auth.sessionOrApiKey(),
-  request: { params: ProjectIdParam },
+  request: { params: ProjectIdParam, query: PageQuery },
   responses: { 200: jsonResponse(SegmentList, "Segments"), ...authErrorResponses },
 });
 
@@ -83,7 +83,8 @@ export function segmentRoutes() {
   app.openapi(list, async (c) => {
     const db = database(c.env.DB);
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
-    return c.json({ segments: (await listSegments(db, project.id)).map(publicSegment) }, 200);
+    const page = await listSegments(db, project.id, c.req.valid("query"));
+    return c.json({ segments: page.items.map(publicSegment), total: page.total, page: page.page, pages: page.pages }, 200);
   });
   app.openapi(preview, async (c) => {
     const db = database(c.env.DB);

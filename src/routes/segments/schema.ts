@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { segmentKinds } from "../../db/schema";
 import { Conditions } from "../../services/customer-filters";
 import { Customer } from "../customers/schema";
-import { DisplayName, Timestamp } from "../schemas";
+import { DisplayName, pagedList, Timestamp } from "../schemas";
 
 export const Segment = z
   .object({
@@ -24,7 +24,7 @@ export const Segment = z
   })
   .openapi("Segment");
 
-export const SegmentList = z.object({ segments: z.array(Segment) }).openapi("SegmentList");
+export const SegmentList = pagedList("segments", Segment).openapi("SegmentList");
 
 export const SegmentIdParam = z.object({
   segmentId: z.string().min(1).max(64).openapi({ param: { name: "segmentId", in: "path" } }),

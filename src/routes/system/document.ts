@@ -12,6 +12,7 @@ type Operation = {
 type Document = {
   paths?: Record<string, Record<string, Operation>>;
   components?: Record<string, Record<string, unknown>>;
+  info: unknown;
   tags?: Array<{ name: string; description?: string }>;
   [key: string]: unknown;
 };
@@ -48,6 +49,8 @@ const methods = ["get", "put", "post", "delete", "options", "head", "patch", "tr
 
 export function finishDocument<T extends object>(generated: T): T {
   const doc = generated as Document;
+  // OpenAPI 3.1's SPDX `identifier` (the generator's types know only 3.0's license object).
+  (doc.info as Record<string, unknown>).license = { name: "Proprietary", identifier: "LicenseRef-Proprietary" };
   doc.components ??= {};
   doc.components.headers = { ...doc.components.headers, ...sharedHeaders, ...retryAfter };
   const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });

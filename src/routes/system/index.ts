@@ -47,7 +47,6 @@ export function registerSystemRoutes(app: Router) {
           info: {
             title: "Segmento Edge API",
             version: "0.1.0",
-            license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
             description:
               "Customer intelligence at the edge. Errors are always `{ error, code, detail? }`; messages follow `Accept-Language` (en, tr). " +
               "Every response carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and `X-Request-Id`. " +
