@@ -1,7 +1,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { Context } from "hono";
 import type { AppEnv } from "./env";
-import { ApiError, type ErrorCode } from "./errors";
+import { ApiError, invalidField, type ErrorCode } from "./errors";
 import { translate } from "./i18n";
 import { secureHeaders } from "hono/secure-headers";
 import { requestContext } from "./middleware/request-context";
@@ -71,7 +71,7 @@ export function createApp() {
       // Hono's validators throw these when a body cannot be parsed at all, or comes in the wrong media type.
       if (error.status === 415) return errorResponse(c, new ApiError("unsupported_media_type", undefined, { expected: "the documented content type" }));
       if (error.status === 400) {
-        return errorResponse(c, /json/i.test(error.message) ? new ApiError("invalid_json") : new ApiError("validation_error", [{ path: "", code: "invalid_body", message: error.message }]));
+        return errorResponse(c, /json/i.test(error.message) ? new ApiError("invalid_json") : invalidField("", "invalid_body", error.message));
       }
     }
     console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), message: String(error), stack: (error as Error)?.stack }));

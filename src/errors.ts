@@ -41,6 +41,11 @@ export type ErrorStatus = (typeof errorStatus)[ErrorCode];
 
 export type FieldError = { path: string; message: string; code: string };
 
+/** A 400 `validation_error` about one field: the one way to refuse a value zod could not check. */
+export function invalidField(path: string, code: string, message: string): ApiError {
+  return new ApiError("validation_error", [{ path, code, message }]);
+}
+
 /** A failure a handler or middleware raises on purpose; app.onError renders it. */
 export class ApiError extends Error {
   readonly status: ErrorStatus;

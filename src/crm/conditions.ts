@@ -1,4 +1,4 @@
-import { ApiError } from "../errors";
+import { invalidField } from "../errors";
 
 /**
  * The condition language of customer filters (`customer-filters.ts`), evaluated in JavaScript over the
@@ -67,7 +67,7 @@ export function orderComparator<T extends Record<string, unknown>>(orderBy: stri
     const term = part.trim();
     const name = term.replace(/^[+-]/, "");
     if (!allowed.includes(name)) {
-      throw new ApiError("validation_error", [{ path: "order_by", code: "invalid_value", message: `order_by term ${i + 1} "${name}" is not one of ${allowed.join(", ")}` }]);
+      throw invalidField("order_by", "invalid_value", `order_by term ${i + 1} "${name}" is not one of ${allowed.join(", ")}`);
     }
     return { name, direction: term.startsWith("-") ? -1 : 1 };
   });

@@ -1,5 +1,5 @@
 import type { z } from "@hono/zod-openapi";
-import { ApiError } from "../errors";
+import { ApiError, invalidField } from "../errors";
 import { fieldErrors, type Locale } from "../i18n";
 
 /**
@@ -12,7 +12,7 @@ export function parseJsonParam<T extends z.ZodType>(text: string | undefined, sc
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ApiError("validation_error", [{ path: name, code: "invalid_json", message: `${name} is not valid JSON` }]);
+    throw invalidField(name, "invalid_json", `${name} is not valid JSON`);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { projects } from "../db/schema";
-import { ApiError } from "../errors";
+import { ApiError, invalidField } from "../errors";
 import type { Principal } from "../middleware/auth";
 import { requireMembership } from "./organizations";
 
@@ -18,7 +18,7 @@ export async function analyticsScope(db: Database, principal: Principal, project
   }
   const organizationId = principal.session.activeOrganizationId;
   if (!organizationId) {
-    throw new ApiError("validation_error", [{ path: "organization", code: "no_active_organization", message: "the session has no active organization; create one or set one active" }]);
+    throw invalidField("organization", "no_active_organization", "the session has no active organization; create one or set one active");
   }
   await requireMembership(db, principal.user.id, organizationId);
   if (projectId) {

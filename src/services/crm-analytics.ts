@@ -1,5 +1,5 @@
 import type { Bindings } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, invalidField } from "../errors";
 import type { ActivityCell } from "../crm/activity";
 import { matchesRecord, orderComparator, type CrmCondition } from "../crm/conditions";
 import type { LifecycleCell } from "../crm/lifecycles";
@@ -76,14 +76,14 @@ const ACTIVITY_COLUMNS = ["activity_on", "dimension", "active_customers", "first
 
 export async function activity(env: Env, scope: AnalyticsScope, q: { interval: Interval; groupBy?: string; conditions: CrmCondition[]; orderBy?: string }) {
   if (q.groupBy !== undefined && !DIMENSION_KEY.test(q.groupBy)) {
-    throw new ApiError("validation_error", [{ path: "group_by", code: "invalid_value", message: "group_by names an extra_features key (letters, digits, _ . - and spaces)" }]);
+    throw invalidField("group_by", "invalid_value", "group_by names an extra_features key (letters, digits, _ . - and spaces)");
   }
   // The dimension comes back as a property named by the key, beside the fixed ones.
   if (q.groupBy !== undefined && ["organization_id", "project_id", ...ACTIVITY_COLUMNS].includes(q.groupBy)) {
-    throw new ApiError("validation_error", [{ path: "group_by", code: "invalid_value", message: `group_by cannot be "${q.groupBy}", a column of the answer` }]);
+    throw invalidField("group_by", "invalid_value", `group_by cannot be "${q.groupBy}", a column of the answer`);
   }
   if (q.groupBy === undefined && q.conditions.some((c) => c.field === "dimension")) {
-    throw new ApiError("validation_error", [{ path: "filters", code: "invalid_value", message: "conditions on dimension need group_by" }]);
+    throw invalidField("filters", "invalid_value", "conditions on dimension need group_by");
   }
   const order = orderComparator(q.orderBy, ACTIVITY_COLUMNS, ["activity_on", "dimension"]);
   const perProject = await askEach(env, await projectsWithPurchases(env.DB, scope), (h, p) => h.activity(p.id, p.version, q.interval, q.groupBy ?? null, q.conditions));
@@ -145,7 +145,7 @@ export async function userLifecycles(
   if (first > last) return [];
   const periods = periodsBetween(q.interval, first, last, MAX_PERIODS + 1);
   if (periods.length > MAX_PERIODS) {
-    throw new ApiError("validation_error", [{ path: "filters", code: "too_big", message: `activity_on spans more than ${MAX_PERIODS} periods; narrow it` }]);
+    throw invalidField("filters", "too_big", `activity_on spans more than ${MAX_PERIODS} periods; narrow it`);
   }
   const thresholds = { dormantAfterDays: q.dormantAfterDays, lapsedAfterDays: q.lapsedAfterDays };
   const perProject = await askEach(env, projects, (h, p) => h.lifecycles(p.id, p.version, q.interval, periods, thresholds));

@@ -1,5 +1,5 @@
 import type { Database } from "../db/client";
-import { ApiError } from "../errors";
+import { invalidField } from "../errors";
 import { toHex } from "../lib/crypto";
 import type { Principal } from "../middleware/auth";
 import { compileConditions, FilterError, type Condition } from "./customer-filters";
@@ -81,7 +81,7 @@ export function customerScope(projectId: string, conditions: readonly Condition[
   try {
     compiled = compileConditions(conditions);
   } catch (error) {
-    if (error instanceof FilterError) throw new ApiError("validation_error", [{ path: `rules.${error.path}`, code: "invalid_condition", message: error.message }]);
+    if (error instanceof FilterError) throw invalidField(`rules.${error.path}`, "invalid_condition", error.message);
     throw error;
   }
   const parts = ["customers.project_id = ?", `(${compiled.sql})`];

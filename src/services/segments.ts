@@ -1,7 +1,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { segments, type SegmentKind } from "../db/schema";
-import { ApiError } from "../errors";
+import { ApiError, invalidField } from "../errors";
 import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
 import { CUSTOMER_COLUMNS, customerScope, publicCustomer, type CustomerRow } from "./customers";
@@ -58,7 +58,7 @@ async function assertCluster(db: Database, projectId: string, clusterSegmentId: 
     .where(and(eq(segments.id, clusterSegmentId), eq(segments.projectId, projectId), eq(segments.kind, "cluster")))
     .get();
   if (!cluster) {
-    throw new ApiError("validation_error", [{ path: "cluster_segment_id", code: "invalid_value", message: "not a cluster segment of this project" }]);
+    throw invalidField("cluster_segment_id", "invalid_value", "not a cluster segment of this project");
   }
 }
 
@@ -110,7 +110,7 @@ export async function createRuleSegment(
 /** Renames any segment; changes the rules of rule and hybrid segments (a cluster's members are the model's). */
 export async function updateSegment(d1: D1Database, db: Database, segment: SegmentRecord, changes: { name?: string; rules?: Condition[]; description?: string | null }) {
   if (changes.rules !== undefined && segment.kind === "cluster") {
-    throw new ApiError("validation_error", [{ path: "rules", code: "invalid_value", message: "cluster segments have no rules; create a hybrid segment instead" }]);
+    throw invalidField("rules", "invalid_value", "cluster segments have no rules; create a hybrid segment instead");
   }
   const now = new Date();
   const size = changes.rules !== undefined ? (await previewSegment(d1, db, segment.projectId, changes.rules, segment.clusterSegmentId, 0)).count : segment.size;

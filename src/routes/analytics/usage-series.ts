@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isValidTimeZone } from "../../analytics/buckets";
-import { ApiError, authErrorResponses } from "../../errors";
+import { authErrorResponses, invalidField } from "../../errors";
 import { database } from "../../db/client";
 import { sessionOf } from "../../middleware/auth";
 import { requireMembership } from "../../services/organizations";
@@ -86,7 +86,7 @@ export function registerUsageSeries(app: Router) {
     const end = q.end ? Date.parse(q.end) : Date.now();
     const start = q.start ? Date.parse(q.start) : end - 30 * DAY_MS;
     if (start >= end) {
-      throw new ApiError("validation_error", [{ path: "start", code: "custom", message: "start must be before end" }]);
+      throw invalidField("start", "custom", "start must be before end");
     }
     const data = await usageSeries(c.env, { organizationId: orgId, start, end, granularity: q.granularity, tz: q.tz, groupBy: q.group_by, limit: q.limit });
     return c.json(

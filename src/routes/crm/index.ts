@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, authErrorResponses, errorResponse } from "../../errors";
+import { authErrorResponses, errorResponse, invalidField } from "../../errors";
 import { database } from "../../db/client";
 import type { Locale } from "../../i18n";
 import { principalOf } from "../../middleware/auth";
@@ -25,10 +25,10 @@ function parseFilters(text: string | undefined, fields: readonly string[], local
   for (const [i, c] of conditions.entries()) {
     for (const v of [("value" in c ? c.value : undefined), ("min" in c ? c.min : undefined), ("max" in c ? c.max : undefined), ...("values" in c ? c.values : [])]) {
       if (v !== undefined && (c.field === "activity_on" || c.field === "cohort_on") && !isCalendarDay(v)) {
-        throw new ApiError("validation_error", [{ path: `filters.${i}`, code: "invalid_date", message: `${c.field} compares with calendar dates, YYYY-MM-DD` }]);
+        throw invalidField(`filters.${i}`, "invalid_date", `${c.field} compares with calendar dates, YYYY-MM-DD`);
       }
       if (v !== undefined && c.field === "lifecycle_status" && c.op !== "contains" && !(lifecycleStages as readonly unknown[]).includes(v)) {
-        throw new ApiError("validation_error", [{ path: `filters.${i}`, code: "invalid_value", message: `lifecycle_status is one of ${lifecycleStages.join(", ")}` }]);
+        throw invalidField(`filters.${i}`, "invalid_value", `lifecycle_status is one of ${lifecycleStages.join(", ")}`);
       }
     }
   }
@@ -152,7 +152,7 @@ export function crmRoutes() {
   app.openapi(lifecycleRoute, async (c) => {
     const q = c.req.valid("query");
     if (q.lapsed_after_days <= q.dormant_after_days) {
-      throw new ApiError("validation_error", [{ path: "lapsed_after_days", code: "too_small", message: "lapsed_after_days must exceed dormant_after_days" }]);
+      throw invalidField("lapsed_after_days", "too_small", "lapsed_after_days must exceed dormant_after_days");
     }
     const scope = await analyticsScope(database(c.env.DB), principalOf(c), q.project_id);
     const conditions = parseFilters(q.filters, ["activity_on", "lifecycle_status"], c.get("locale"));

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
-import { ApiError, authErrorResponses } from "../../errors";
+import { authErrorResponses, invalidField } from "../../errors";
 import { database, type Database } from "../../db/client";
 import { jobs, segments } from "../../db/schema";
 import { principalOf } from "../../middleware/auth";
@@ -54,7 +54,7 @@ const similar = createRoute({
 /** Membership of any segment as conditions: a cluster by id, a rule or hybrid segment by its rules. */
 async function segmentConditions(db: Database, projectId: string, segmentId: string) {
   const segment = await db.select().from(segments).where(and(eq(segments.id, segmentId), eq(segments.projectId, projectId))).get();
-  if (!segment) throw new ApiError("validation_error", [{ path: "segment_id", code: "invalid_value", message: "no such segment in this project" }]);
+  if (!segment) throw invalidField("segment_id", "invalid_value", "no such segment in this project");
   if (segment.kind === "cluster") return { conditions: [{ field: "segment_id", op: "eq", value: segment.id } as Condition], cluster: null };
   return { conditions: (segment.rules ?? []) as Condition[], cluster: segment.clusterSegmentId };
 }

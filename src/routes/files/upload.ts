@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { authErrorResponses, ApiError, errorResponse } from "../../errors";
+import { ApiError, authErrorResponses, errorResponse, invalidField } from "../../errors";
 import { database } from "../../db/client";
 import { ColumnMapping } from "../../ingest/columns";
 import { principalOf } from "../../middleware/auth";
@@ -51,9 +51,9 @@ export function registerUploadFile(app: Router) {
       const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
       const { file, mapping: mappingText } = c.req.valid("form");
       if (!(file instanceof File)) {
-        throw new ApiError("validation_error", [{ path: "file", code: "invalid_type", message: "expected a file in the multipart field `file`" }]);
+        throw invalidField("file", "invalid_type", "expected a file in the multipart field `file`");
       }
-      if (file.size === 0) throw new ApiError("validation_error", [{ path: "file", code: "too_small", message: "the file is empty" }]);
+      if (file.size === 0) throw invalidField("file", "too_small", "the file is empty");
       const mapping = parseJsonParam(mappingText, ColumnMapping, "mapping", c.get("locale"));
       const body = await file.arrayBuffer();
       const format = formatOf(file, new Uint8Array(body.slice(0, 4)));
