@@ -1,9 +1,12 @@
+import { and, desc, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { jobs, segments } from "../db/schema";
 import { invalidField } from "../errors";
 import { toHex } from "../lib/crypto";
 import type { Principal } from "../middleware/auth";
 import { compileConditions, FilterError, type Condition } from "./customer-filters";
 import { assertCanSee } from "./access";
+import { D1VectorStore } from "./vector-store";
 
 /** The columns a customer profile is read with. */
 export const CUSTOMER_COLUMNS = `customers.id, customers.project_id, customers.customer_id, customers.segment_id, customers.segment_label,
@@ -94,16 +97,16 @@ export function customerScope(projectId: string, conditions: readonly Condition[
 }
 
 export async function listCustomers(
-  db: D1Database,
+  d1: D1Database,
   projectId: string,
   query: { conditions: Condition[]; page: number; limit: number; sortBy: SortField; sortDir: "asc" | "desc"; clusterSegmentId?: string | null },
 ) {
   const where = customerScope(projectId, query.conditions, query.clusterSegmentId);
   // Nulls (customers not yet profiled) sort last either way; customer_id breaks ties so pages are stable.
   const order = `${sortFields[query.sortBy]} IS NULL, ${sortFields[query.sortBy]} ${query.sortDir === "asc" ? "ASC" : "DESC"}, customers.customer_id ASC`;
-  const [count, page] = await db.batch<{ n: number } | CustomerRow>([
-    db.prepare(`SELECT COUNT(*) AS n FROM customers WHERE ${where.sql}`).bind(...where.params),
-    db
+  const [count, page] = await d1.batch<{ n: number } | CustomerRow>([
+    d1.prepare(`SELECT COUNT(*) AS n FROM customers WHERE ${where.sql}`).bind(...where.params),
+    d1
       .prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
       .bind(...where.params, query.limit, (query.page - 1) * query.limit),
   ]);
@@ -116,12 +119,48 @@ export async function listCustomers(
   };
 }
 
+/** Membership of any segment as conditions: a cluster by id, a rule or hybrid segment by its rules (400 if not in the project). */
+export async function segmentMembership(db: Database, projectId: string, segmentId: string): Promise<{ conditions: Condition[]; clusterSegmentId: string | null }> {
+  const segment = await db.select().from(segments).where(and(eq(segments.id, segmentId), eq(segments.projectId, projectId))).get();
+  if (!segment) throw invalidField("segment_id", "invalid_value", "no such segment in this project");
+  if (segment.kind === "cluster") return { conditions: [{ field: "segment_id", op: "eq", value: segment.id }], clusterSegmentId: null };
+  return { conditions: (segment.rules ?? []) as Condition[], clusterSegmentId: segment.clusterSegmentId };
+}
+
+/**
+ * A customer's nearest neighbours in the same project (cosine similarity of embeddings), with the names
+ * of the embedding's features from the last completed model run.
+ */
+export async function similarCustomers(d1: D1Database, db: Database, customer: CustomerRow, limit: number) {
+  const matches = (await new D1VectorStore(d1).nearest(customer.project_id, customer.customer_id, limit)) ?? [];
+  const rows = matches.length
+    ? (
+        await d1
+          .prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND customer_id IN (SELECT value FROM json_each(?))`)
+          .bind(customer.project_id, JSON.stringify(matches.map((m) => m.customerKey)))
+          .all<CustomerRow>()
+      ).results
+    : [];
+  const byKey = new Map(rows.map((r) => [r.customer_id, r]));
+  const lastRun = await db
+    .select({ result: jobs.result })
+    .from(jobs)
+    .where(and(eq(jobs.projectId, customer.project_id), eq(jobs.type, "segmentation"), eq(jobs.status, "completed")))
+    .orderBy(desc(jobs.finishedAt))
+    .get();
+  return {
+    customer: await publicCustomer(customer),
+    similar: await Promise.all(matches.filter((m) => byKey.has(m.customerKey)).map(async (m) => ({ ...(await publicCustomer(byKey.get(m.customerKey)!)), similarity: m.similarity }))),
+    features: (lastRun?.result as { embedding_features?: string[] } | null)?.embedding_features ?? [],
+  };
+}
+
 /** A customer the caller may see (by the API's customer id); otherwise 404. */
-export async function customerForPrincipal(db: D1Database, orm: Database, principal: Principal, id: string): Promise<CustomerRow> {
-  const row = await db
+export async function customerForPrincipal(d1: D1Database, db: Database, principal: Principal, id: string): Promise<CustomerRow> {
+  const row = await d1
     .prepare(`SELECT ${CUSTOMER_COLUMNS}, projects.organization_id AS organization_id FROM customers JOIN projects ON projects.id = customers.project_id WHERE customers.id = ?`)
     .bind(id)
     .first<CustomerRow & { organization_id: string }>();
-  await assertCanSee(orm, principal, row && { projectId: row.project_id, organizationId: row.organization_id });
+  await assertCanSee(db, principal, row && { projectId: row.project_id, organizationId: row.organization_id });
   return row!;
 }
