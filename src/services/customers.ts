@@ -1,11 +1,12 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { jobs, segments } from "../db/schema";
+import { segments } from "../db/schema";
 import { invalidField } from "../errors";
 import { toHex } from "../lib/crypto";
 import type { Principal } from "../middleware/auth";
 import { compileConditions, FilterError, type Condition } from "./customer-filters";
 import { assertCanSee } from "./access";
+import { lastCompletedRun } from "./jobs";
 import { D1VectorStore } from "./vector-store";
 
 /** The columns a customer profile is read with. */
@@ -142,12 +143,7 @@ export async function similarCustomers(d1: D1Database, db: Database, customer: C
       ).results
     : [];
   const byKey = new Map(rows.map((r) => [r.customer_id, r]));
-  const lastRun = await db
-    .select({ result: jobs.result })
-    .from(jobs)
-    .where(and(eq(jobs.projectId, customer.project_id), eq(jobs.type, "segmentation"), eq(jobs.status, "completed")))
-    .orderBy(desc(jobs.finishedAt))
-    .get();
+  const lastRun = await lastCompletedRun(db, customer.project_id);
   return {
     customer: await publicCustomer(customer),
     similar: await Promise.all(matches.filter((m) => byKey.has(m.customerKey)).map(async (m) => ({ ...(await publicCustomer(byKey.get(m.customerKey)!)), similarity: m.similarity }))),

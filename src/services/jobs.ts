@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { jobs, type JobStatus, type JobType } from "../db/schema";
 import type { Bindings } from "../env";
@@ -57,6 +57,16 @@ export async function findJob(db: Database, jobId: string) {
  * A job the caller may see: a member's session, or an API key of the job's project. Anything else is
  * 404, so job ids of other tenants cannot be told from ids that do not exist.
  */
+/** The project's latest completed model run, whose result holds k, the churn model and the embedding's features. */
+export async function lastCompletedRun(db: Database, projectId: string) {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.projectId, projectId), eq(jobs.type, "segmentation"), eq(jobs.status, "completed")))
+    .orderBy(desc(jobs.finishedAt))
+    .get();
+}
+
 export async function jobForPrincipal(db: Database, principal: Principal, jobId: string): Promise<JobRecord> {
   const job = await findJob(db, jobId);
   await assertCanSee(db, principal, job);
