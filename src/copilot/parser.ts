@@ -280,7 +280,9 @@ export function parsePrompt(prompt: string, vocabulary: Vocabulary): ParseOutcom
   const reasons = taken.flatMap((t) => ("reason" in t ? [t.reason] : []));
   const rules = canonicalOrder(taken.flatMap((t) => ("rules" in t ? t.rules : [])));
   if (notUnderstood.length > 0 || reasons.length > 0 || rules.length === 0) {
-    return { ok: false, notUnderstood: rules.length === 0 && notUnderstood.length === 0 ? [prompt.trim()] : notUnderstood, reasons };
+    // Nothing recognised and nothing left over (only filler words): the whole prompt was not understood.
+    const nothing = rules.length === 0 && notUnderstood.length === 0 && reasons.length === 0;
+    return { ok: false, notUnderstood: nothing ? [prompt.trim()] : notUnderstood, reasons };
   }
   return { ok: true, rules };
 }
