@@ -210,12 +210,12 @@ function extraPhrases(vocabulary: Vocabulary): Phrase[] {
 /**
  * Country codes are read from the original text, in capitals, and only where the sentence marks them
  * as places: after in/from/country/ülke, with a Turkish suffix, or before "customers"/"müşteriler"
- * ("in TR", "from TR or DE", "TR'deki", "TR müşterileri"). So "EN AZ" in a prompt typed in capitals,
- * or "250 TL", is not a country.
+ * ("in TR", "from TR or DE", "TR'deki", "TR müşterileri"), never right after a number. So "EN AZ" in a
+ * prompt typed in capitals, or "250 TL'den", is not a country.
  */
 function countryMatches(prompt: string, vocabulary: Vocabulary): Match[] {
   const CODE = String.raw`([A-Z]{2})('[a-zçğıöşü]+)?`;
-  const re = new RegExp(String.raw`(?<![\p{L}\d])((?:[Ii]n|[Ff]rom|[Cc]ountry(?:\s+is)?|[Üü]lke(?:si)?)\s+)?${CODE}((?:\s*(?:,|or|and|veya|ya da|ve)\s*[A-Z]{2}(?![\p{L}\d]))*)('[a-zçğıöşü]+)?(?![\p{L}\d])`, "gu");
+  const re = new RegExp(String.raw`(?<![\p{L}\d])(?:((?:[Ii]n|[Ff]rom|[Cc]ountry(?:\s+is)?|[Üü]lke(?:si)?)\s+)|(?<!\d\s*))${CODE}((?:\s*(?:,|or|and|veya|ya da|ve)\s*[A-Z]{2}(?![\p{L}\d]))*)('[a-zçğıöşü]+)?(?![\p{L}\d])`, "gu");
   const customersNext = /^\s+(?:customers|clients|buyers|users|shoppers|m[üu][şs]teri)/iu;
   const matches: Match[] = [];
   for (const m of prompt.matchAll(re)) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parsePrompt } from "../../src/copilot/parser";
 import { Conditions } from "../../src/services/customer-filters";
 
-const vocabulary = { extraKeys: ["country", "tier", "age"] };
+const vocabulary = { extraKeys: ["country", "tier", "age", "city"] };
 
 const recency = (op: string, value: number) => ({ field: "rfm_recency_days", op, value });
 const frequency = (op: string, value: number) => ({ field: "rfm_frequency", op, value });
@@ -72,6 +72,16 @@ const table: Array<[string, unknown[]]> = [
     "B class customers with medium churn risk who ordered 3+ times",
     [frequency("gte", 3), churn("medium"), { field: "abc_category", op: "eq", value: "B" }],
   ],
+  ["customers who last ordered more than 60 days ago", [recency("gt", 60)]],
+  ["expected purchases at least 2", [{ field: "expected_purchases_90d", op: "gte", value: 2 }]],
+  ["beklenen sipariş sayısı 2'den fazla", [{ field: "expected_purchases_90d", op: "gt", value: 2 }]],
+  ['customers where city = "New York"', [{ field: "extra_features.city", op: "eq", value: "New York" }]],
+  ["TR'deki müşteriler", [country("TR")]],
+  ["B kategorisi müşteriler", [{ field: "abc_category", op: "eq", value: "B" }]],
+  ["A-class customers who ordered twice", [frequency("eq", 2), { field: "abc_category", op: "eq", value: "A" }]],
+  ["yüksek kayıp riskli, 100 TL'den az harcayan", [monetary("lt", 100), churn("high")]],
+  ["spent exactly €100 in the last week", [recency("lte", 7), monetary("eq", 100)]],
+  ["bought something in the past year from TR", [recency("lte", 365), country("TR")]],
   ["SON 90 GÜNDE EN AZ 3 SİPARİŞ VEREN", [recency("lte", 90), frequency("gte", 3)]],
   ["musterileri son 90 gunde en az 3 siparis veren", [recency("lte", 90), frequency("gte", 3)]],
 ];
