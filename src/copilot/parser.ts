@@ -276,7 +276,8 @@ export function parsePrompt(prompt: string, vocabulary: Vocabulary): ParseOutcom
     }
   }
   taken.sort((a, b) => a.start - b.start);
-  const notUnderstood = leftovers(prompt, text, taken);
+  // A phrase recognised but unusable here (a country without a country feature) is not understood either.
+  const notUnderstood = leftovers(prompt, text, taken.filter((t) => "rules" in t));
   const reasons = taken.flatMap((t) => ("reason" in t ? [t.reason] : []));
   const rules = canonicalOrder(taken.flatMap((t) => ("rules" in t ? t.rules : [])));
   if (notUnderstood.length > 0 || reasons.length > 0 || rules.length === 0) {

@@ -46,7 +46,8 @@ export async function askCopilot(env: Bindings, db: Database, principal: Princip
     }
     if (!rules) {
       const notUnderstood = failures.flatMap((f) => f.not_understood);
-      const reason = notUnderstood.length ? `not understood: ${notUnderstood.map((t) => `"${t}"`).join(", ")}` : failures.flatMap((f) => f.reasons).join("; ");
+      // The caller's own words, quoted: language-neutral inside the localized message; the reasons are in detail.
+      const reason = notUnderstood.length ? notUnderstood.map((t) => `"${t}"`).join(", ") : failures.flatMap((f) => f.reasons).join("; ");
       throw new ApiError("copilot_failed", { engines: failures }, { reason });
     }
     const preview = await previewSegment(env.DB, db, project.id, rules);

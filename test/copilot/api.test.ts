@@ -111,7 +111,8 @@ describe("copilot with the grammar (the default engine)", () => {
     // A country filter needs a country feature: the other tenant's empty project has none.
     await setOpsUsed(other.organization.id, 0);
     const noCountry = await expectError(await call("POST", copilotPath(other), { token: other.owner.token, body: { prompt: "customers in TR" } }), 422, "copilot_failed");
-    expect(noCountry.error).toContain("no country feature");
+    expect(noCountry.error).toContain('"TR"');
+    expect(noCountry.detail.engines[0].reasons).toEqual(['"in TR" names a country, but this project\'s customers have no country feature']);
   });
 
   it("refuses bad input with 400 and meters and logs nothing", async () => {

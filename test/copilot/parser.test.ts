@@ -111,7 +111,7 @@ describe("copilot grammar", () => {
 
   it("refuses a country when the project has no country feature", () => {
     const outcome = parsePrompt("customers in TR", { extraKeys: [] });
-    expect(outcome).toMatchObject({ ok: false, reasons: [expect.stringContaining("no country feature")] });
+    expect(outcome).toMatchObject({ ok: false, notUnderstood: ["TR"], reasons: [expect.stringContaining("no country feature")] });
   });
 
   it("treats prompt text as data: quotes and SQL in a value stay a value", () => {
