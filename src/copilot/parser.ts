@@ -29,7 +29,9 @@ export function fold(text: string): string {
 }
 
 // A number: 500, 1,000, 1.000 (Turkish thousands), 0.2, 0,2, 2.5k; a currency sign or word around it.
-const NUM = String.raw`(\d+(?:[.,]\d+)*k?)`;
+// Bounded (at most 4 separators): an unbounded run like "1,1,1,…" made every pattern rescan it from
+// each start, 23 ms for a 1,000-character prompt (bench:copilot).
+const NUM = String.raw`(\d{1,15}(?:[.,]\d{1,15}){0,4}k?)`;
 const CUR = String.raw`(?:\$|€|₺|£|tl|try|usd|eur|dollars?|euros?|lira)`;
 // A Turkish case suffix after a number or code: 500'den, 3'ten, 90'in, TR'deki.
 const SUFFIX = String.raw`(?:'?(?:den|dan|ten|tan|in|un|nin|nun|e|a|ye|ya|de|da|te|ta|deki|daki|teki|taki|li|lu|lik|luk)\b)?`;
