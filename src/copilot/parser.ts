@@ -1,4 +1,4 @@
-import type { Condition } from "../services/customer-filters";
+import { EXTRA_KEY, type Condition } from "../services/customer-filters";
 import { segmentPrototypes } from "../engine/labels";
 
 /**
@@ -16,7 +16,7 @@ export type ParseOutcome = { ok: true; rules: Condition[] } | { ok: false; notUn
 type Cmp = "gt" | "gte" | "lt" | "lte" | "eq";
 type Match = { start: number; end: number; rules: Condition[] } | { start: number; end: number; reason: string };
 /** `original(i)`: capture group i as the caller wrote it (values keep their case). */
-type Phrase = { pattern: RegExp; build: (m: RegExpExecArray, original: (group: number) => string) => Condition[] | string };
+type Phrase = { pattern: RegExp; build: (m: RegExpExecArray, original: (group: number) => string) => Condition[] };
 
 /**
  * Patterns run over a folded copy of the prompt: lower case, Turkish letters to their ASCII bases
@@ -124,7 +124,7 @@ const days = (count: string | undefined, unit: string) => (count ? (WORD_NUMBERS
 
 const label = (name: string) => fold(name).replace(/'/g, "'?");
 const LABELS = segmentPrototypes.map((p) => p.label).sort((a, b) => b.length - a.length);
-const COUNTRY_KEYS = ["country", "country_code", "ulke", "ülke"];
+const COUNTRY_KEYS = ["country", "country_code", "ulke"];
 
 const phrases: Phrase[] = [
   // Recency. "not ordered in the last 90 days" first, so the affirmative form cannot claim its tail.
@@ -145,7 +145,7 @@ const phrases: Phrase[] = [
     build: (m) => [condition("rfm_recency_days", "lte", days(m[1], m[2]!))],
   },
   {
-    pattern: new RegExp(String.raw`${B}son\s+${PERIOD_NUMBER}\s*(gun|hafta|ay|yil)(?:de|da|te|ta|dir|dur|dir|icinde)?(?:\s+icinde)?\s+(?:hic\s+)?(?:alisveris\s+|siparis\s+)?(yapmayan|vermeyen|almayan|etmeyen|gelmeyen)${E}`, "dg"),
+    pattern: new RegExp(String.raw`${B}son\s+${PERIOD_NUMBER}\s*(gun|hafta|ay|yil)(?:de|da|te|ta|dir|dur|icinde)?(?:\s+icinde)?\s+(?:hic\s+)?(?:alisveris\s+|siparis\s+)?(yapmayan|vermeyen|almayan|etmeyen|gelmeyen)${E}`, "dg"),
     build: (m) => [condition("rfm_recency_days", "gt", days(m[1], m[2]!))],
   },
   {
@@ -195,7 +195,7 @@ const TR_LEVEL: Record<string, string> = { yuksek: "high", orta: "medium", dusuk
 
 /** Phrases over the project's own extra_features keys: "tier is gold", "age over 30", "tier gold olan". */
 function extraPhrases(vocabulary: Vocabulary): Phrase[] {
-  const keys = vocabulary.extraKeys.filter((k) => /^[A-Za-z0-9_ .-]{1,64}$/.test(k)).sort((a, b) => b.length - a.length);
+  const keys = vocabulary.extraKeys.filter((k) => EXTRA_KEY.test(k)).sort((a, b) => b.length - a.length);
   if (keys.length === 0) return [];
   const escaped = keys.map((k) => fold(k).replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/[_ ]/g, "[_ ]"));
   const key = `(${escaped.join("|")})`;
@@ -273,8 +273,7 @@ export function parsePrompt(prompt: string, vocabulary: Vocabulary): ParseOutcom
       const end = start + m[0].length;
       if (!free(start, end)) continue;
       const original = (group: number) => prompt.slice(...(m.indices![group] ?? [0, 0]));
-      const built = phrase.build(m as RegExpExecArray, original);
-      taken.push(typeof built === "string" ? { start, end, reason: built } : { start, end, rules: built });
+      taken.push({ start, end, rules: phrase.build(m as RegExpExecArray, original) });
     }
   }
   taken.sort((a, b) => a.start - b.start);

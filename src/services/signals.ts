@@ -1,3 +1,4 @@
+import { EXTRA_KEY } from "./customer-filters";
 import type { AnalyticsScope } from "./analytics-scope";
 
 export type SignalPath = { path: string; types: Array<{ type: string; customers: number }> };
@@ -66,7 +67,8 @@ export async function extraFeatureVocabulary(d1: D1Database, project: { id: stri
   const paths = await signalsMetadata(d1, { organizationId: project.organizationId, projectId: project.id });
   const keys = paths
     .map((p) => ({ key: topLevelKey(p.path), type: p.types[0]?.type ?? "null" }))
-    .filter((k): k is { key: string; type: string } => k.key !== null && !["object", "array", "null"].includes(k.type))
+    // Only keys a rule can name (the rules schema's pattern), holding values a condition can compare.
+    .filter((k): k is { key: string; type: string } => k.key !== null && EXTRA_KEY.test(k.key) && !["object", "array", "null"].includes(k.type))
     .slice(0, 50);
   if (!withExamples || keys.length === 0) return keys.map((k) => ({ ...k, examples: [] as Array<string | number> }));
   const rows = await d1.batch<{ v: string | number }>(
