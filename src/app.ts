@@ -22,6 +22,7 @@ import { segmentRoutes } from "./routes/segments";
 import { customerRoutes } from "./routes/customers";
 import { overviewRoutes } from "./routes/overview";
 import { segmentationRoutes } from "./routes/segmentation";
+import { copilotRoutes } from "./routes/copilot";
 import { analyticsRoutes, organizationAnalyticsRoutes } from "./routes/analytics";
 import { crmRoutes } from "./routes/crm";
 import { registerSystemRoutes } from "./routes/system";
@@ -50,6 +51,7 @@ export function createApp() {
   app.route("/api/engine", customerRoutes());
   app.route("/api/engine", overviewRoutes());
   app.route("/api/engine", segmentationRoutes());
+  app.route("/api/engine", copilotRoutes());
   app.route("/api/analytics", analyticsRoutes());
   app.route("/api/organizations", organizationAnalyticsRoutes());
   app.route("/api/crm/analytics", crmRoutes());

@@ -2,6 +2,7 @@ import type { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
 import type { JobProgress } from "../durable-objects/job-progress";
 import type { PurchaseHistory } from "../durable-objects/purchase-history";
 import type { IngestMessage, SegmentationMessage } from "./queues/messages";
+import type { AiBinding } from "./copilot/workers-ai";
 
 /** The Worker's bindings, as declared in wrangler.toml (vars arrive as strings). */
 export type Bindings = {
@@ -27,6 +28,10 @@ export type Bindings = {
   SESSION_TTL_SECONDS: string;
   /** Origins browser apps may call from (comma separated; `*` as the port matches any port). */
   CORS_ALLOWED_ORIGINS?: string;
+  /** "parser" (default) or "workers-ai" (needs the AI binding; the grammar stays the fallback) */
+  COPILOT_ENGINE?: string;
+  /** Workers AI, bound with `[ai] binding = "AI"` in production only (see wrangler.toml) */
+  AI?: AiBinding;
 };
 
 /** Numeric configuration read from vars, with the documented defaults when a var is absent. */

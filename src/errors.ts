@@ -30,6 +30,7 @@ export const errorStatus = {
   integration_test_failed: 422,
   project_too_large: 422,
   result_too_large: 422,
+  copilot_failed: 422,
   rate_limited: 429,
   quota_exceeded: 429,
   internal_error: 500,

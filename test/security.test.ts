@@ -85,6 +85,7 @@ const routes: Array<{
   { method: "GET", path: (t) => `/api/engine/customers/${t.customerId}/similar`, accepts: "sessionOrApiKey", idIsNotProject: true },
   { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/overview`, accepts: "sessionOrApiKey" },
   { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/segmentation`, accepts: "session" },
+  { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/copilot`, body: { prompt: "customers in TR" }, accepts: "sessionOrApiKey" },
   ...["overview", "segments", "overlap", "activations", "copilot", "usage", "signals/metadata"].map((name) => ({
     method: "GET",
     path: (t: Tenant) => `/api/analytics/${name}?project_id=${t.project.id}`,

@@ -26,7 +26,7 @@ export const filterFields: Record<string, { sql: string; type: FieldType; values
 };
 
 export const EXTRA_PREFIX = "extra_features.";
-const EXTRA_KEY = /^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}$/;
+export const EXTRA_KEY = /^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}$/;
 
 const Scalar = z.union([z.string().max(500), z.number().finite(), z.boolean()]);
 

@@ -106,25 +106,26 @@ export async function activationAnalytics(_scope: AnalyticsScope): Promise<never
   return [];
 }
 
-/** GenAI operations: the total, and the last 30 UTC days with any activity. */
-export async function copilotAnalytics(env: Bindings, scope: AnalyticsScope) {
-  const store = analyticsStore(env);
-  const now = Date.now();
-  const base = { organizationId: scope.organizationId, projectId: scope.projectId, types: ["genai_op"] as const, slotMinutes: 1440, dimensions: ["detail"] as const };
-  const [all, recent] = await Promise.all([
-    store.usage({ ...base, start: 0, end: now + 1, dimensions: [] }),
-    store.usage({ ...base, start: Date.parse(isoDay(now - 29 * DAY_MS)), end: now + 1 }),
+/**
+ * Copilot calls from their log (copilot_calls): the total, and the last 30 UTC days with any call. Read
+ * from D1 rather than the usage series: the log is exact, keeps the total beyond the series' retention,
+ * and goes with the project like its prompts.
+ */
+export async function copilotAnalytics(d1: D1Database, scope: AnalyticsScope) {
+  const inScope = scopeFilter(scope, "project_id");
+  const since = Date.parse(isoDay(Date.now() - 29 * DAY_MS));
+  const [total, daily] = await d1.batch<Record<string, any>>([
+    d1.prepare(`SELECT COUNT(*) AS n FROM copilot_calls WHERE ${inScope.sql}`).bind(...inScope.params),
+    d1
+      .prepare(
+        `SELECT date(created_at / 1000, 'unixepoch') AS day, SUM(status = 'success') AS success, SUM(status = 'error') AS error
+         FROM copilot_calls WHERE ${inScope.sql} AND created_at >= ? GROUP BY 1 ORDER BY 1`,
+      )
+      .bind(...inScope.params, since),
   ]);
-  const days = new Map<string, { day: string; success: number; error: number }>();
-  for (const row of recent) {
-    const day = isoDay(row.slot);
-    const entry = days.get(day) ?? days.set(day, { day, success: 0, error: 0 }).get(day)!;
-    if (row.detail === "error") entry.error += row.value;
-    else entry.success += row.value;
-  }
   return {
-    total: Math.round(all.reduce((s, r) => s + r.value, 0)),
-    daily: [...days.values()].filter((d) => d.success + d.error > 0).sort((a, b) => a.day.localeCompare(b.day)),
+    total: total!.results[0]!.n as number,
+    daily: daily!.results.map((r) => ({ day: r.day as string, success: r.success as number, error: r.error as number })),
   };
 }
 

@@ -1,3 +1,4 @@
+import { EXTRA_KEY } from "./customer-filters";
 import type { AnalyticsScope } from "./analytics-scope";
 
 export type SignalPath = { path: string; types: Array<{ type: string; customers: number }> };
@@ -50,4 +51,35 @@ async function computeSignals(db: D1Database, projectId: string, version: number
     .bind(projectId, version, JSON.stringify(paths), Date.now())
     .run();
   return paths;
+}
+
+/** A top-level extra_features key from a JSON path of json_each (`$.country`, `$."home city"`), or null. */
+function topLevelKey(path: string): string | null {
+  const m = /^\$\.(?:([A-Za-z0-9_]+)|"([^"]+)")$/.exec(path);
+  return m ? (m[1] ?? m[2]!) : null;
+}
+
+/**
+ * The project's top-level extra_features keys with their most common type and, when asked, up to five of
+ * their most frequent values (what the copilot shows a model so it can spell values as the data does).
+ */
+export async function extraFeatureVocabulary(d1: D1Database, project: { id: string; organizationId: string }, withExamples: boolean) {
+  const paths = await signalsMetadata(d1, { organizationId: project.organizationId, projectId: project.id });
+  const keys = paths
+    .map((p) => ({ key: topLevelKey(p.path), type: p.types[0]?.type ?? "null" }))
+    // Only keys a rule can name (the rules schema's pattern), holding values a condition can compare.
+    .filter((k): k is { key: string; type: string } => k.key !== null && EXTRA_KEY.test(k.key) && !["object", "array", "null"].includes(k.type))
+    .slice(0, 50);
+  if (!withExamples || keys.length === 0) return keys.map((k) => ({ ...k, examples: [] as Array<string | number> }));
+  const rows = await d1.batch<{ v: string | number }>(
+    keys.map((k) =>
+      d1
+        .prepare(
+          `SELECT json_extract(extra_features, ?1) AS v, COUNT(*) AS n FROM customers
+           WHERE project_id = ?2 AND json_extract(extra_features, ?1) IS NOT NULL GROUP BY 1 ORDER BY n DESC, v LIMIT 5`,
+        )
+        .bind(`$."${k.key}"`, project.id),
+    ),
+  );
+  return keys.map((k, i) => ({ ...k, examples: rows[i]!.results.map((r) => (typeof r.v === "string" ? r.v.slice(0, 60) : r.v)) }));
 }

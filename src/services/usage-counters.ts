@@ -30,3 +30,31 @@ export async function countModelRun(db: Database, organizationId: string) {
     .values({ organizationId, period: usagePeriod(), modelRuns: 1, genaiOps: 0 })
     .onConflictDoUpdate({ target: [usageCounters.organizationId, usageCounters.period], set: { modelRuns: sql`${usageCounters.modelRuns} + 1` } });
 }
+
+export async function genaiOpsUsed(d1: D1Database, organizationId: string, period = usagePeriod()) {
+  const row = await d1.prepare("SELECT genai_ops FROM usage_counters WHERE organization_id = ? AND period = ?").bind(organizationId, period).first<{ genai_ops: number }>();
+  return row?.genai_ops ?? 0;
+}
+
+/**
+ * Takes one GenAI op of this month's quota, or answers 429 quota_exceeded (quota `genaiOps`). The
+ * check and the increment are one statement (an upsert whose update only applies below the limit), so
+ * concurrent calls cannot both take the last op.
+ */
+export async function takeGenaiOp(db: Database, d1: D1Database, organizationId: string) {
+  const limit = plans[await planOf(db, organizationId)].quotas.genaiOps;
+  const period = usagePeriod();
+  const refuse = async () => {
+    throw new ApiError("quota_exceeded", { quota: "genaiOps", limit, used: await genaiOpsUsed(d1, organizationId, period) });
+  };
+  if (!withinQuota(limit, 0)) return refuse();
+  const taken = await d1
+    .prepare(
+      `INSERT INTO usage_counters (organization_id, period, model_runs, genai_ops) VALUES (?1, ?2, 0, 1)
+       ON CONFLICT (organization_id, period) DO UPDATE SET genai_ops = genai_ops + 1 WHERE ?3 IS NULL OR genai_ops < ?3
+       RETURNING genai_ops`,
+    )
+    .bind(organizationId, period, limit)
+    .first<{ genai_ops: number }>();
+  if (!taken) return refuse();
+}

@@ -65,12 +65,13 @@ describe("SegOps analytics", () => {
     for (let i = 1; i < body.length; i++) expect(body[i - 1].overlap).toBeGreaterThanOrEqual(body[i].overlap);
   });
 
-  it("activations are empty until connectors exist; copilot reports zeros", async () => {
+  it("activations are empty until connectors exist; copilot counts its logged calls", async () => {
     expect(await json(await call("GET", "/api/analytics/activations", { token: t.owner.token }))).toEqual([]);
     expect(await json(await call("GET", "/api/analytics/copilot", { token: t.owner.token }))).toEqual({ total: 0, daily: [] });
-    await env.DB.prepare("INSERT INTO usage_events (organization_id, type, project_id, detail, value, timestamp) VALUES (?, 'genai_op', ?, 'success', 2, ?), (?, 'genai_op', ?, 'error', 1, ?)")
-      .bind(t.organization.id, t.project.id, Date.now(), t.organization.id, t.project.id, Date.now())
-      .run();
+    const logged = (status: string) =>
+      env.DB.prepare("INSERT INTO copilot_calls (id, organization_id, project_id, status, engine, model, latency_ms, prompt, created_at) VALUES (?, ?, ?, ?, 'parser', 'segmento-grammar-v1', 1, 'p', ?)")
+        .bind(crypto.randomUUID(), t.organization.id, t.project.id, status, Date.now());
+    await env.DB.batch([logged("success"), logged("success"), logged("error")]);
     const copilot = await json(await call("GET", "/api/analytics/copilot", { token: t.owner.token }));
     expect(copilot).toEqual({ total: 3, daily: [{ day: new Date().toISOString().slice(0, 10), success: 2, error: 1 }] });
   });

@@ -45,8 +45,8 @@ const routes = {
     method: "get",
     path: "/copilot",
     operationId: "getCopilotUsage",
-    summary: "GenAI operations: total and 30 days of daily success and error counts",
-    description: `${description} Days without activity are omitted.`,
+    summary: "Copilot calls: total and 30 days of daily success and error counts",
+    description: `${description} From the copilot call log; days without calls are omitted. Errors include refusals for quota.`,
     ...common,
     responses: { 200: jsonResponse(Copilot, "Copilot usage"), ...authErrorResponses },
   }),
@@ -81,7 +81,7 @@ export function registerSegOps(app: Router) {
   });
   app.openapi(routes.copilot, async (c) => {
     const scope = await analyticsScope(database(c.env.DB), principalOf(c), c.req.valid("query").project_id);
-    return c.json(await copilotAnalytics(c.env, scope), 200);
+    return c.json(await copilotAnalytics(c.env.DB, scope), 200);
   });
   app.openapi(routes.usage, async (c) => {
     const db = database(c.env.DB);
