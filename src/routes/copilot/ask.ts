@@ -11,6 +11,7 @@ import { CopilotAnswer, CopilotBody } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/projects/{projectId}/copilot",
+  operationId: "askCopilot",
   tags: ["Segments"],
   summary: "Segment rules from a sentence",
   description:
