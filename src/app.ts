@@ -22,6 +22,7 @@ import { overviewRoutes } from "./routes/overview";
 import { segmentationRoutes } from "./routes/segmentation";
 import { analyticsRoutes, organizationAnalyticsRoutes } from "./routes/analytics";
 import { crmRoutes } from "./routes/crm";
+import { billingRoutes, planRoutes, webhookRoutes } from "./routes/billing";
 import { registerSystemRoutes } from "./routes/system";
 import { methodNotAllowed } from "./routes/method-not-allowed";
 
@@ -48,6 +49,9 @@ export function createApp() {
   app.route("/api/analytics", analyticsRoutes());
   app.route("/api/organizations", organizationAnalyticsRoutes());
   app.route("/api/crm/analytics", crmRoutes());
+  app.route("/api/organizations", billingRoutes());
+  app.route("/api/plans", planRoutes());
+  app.route("/api/webhooks", webhookRoutes());
   registerSystemRoutes(app);
 
   const allowedMethods = methodNotAllowed(app);

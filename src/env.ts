@@ -25,6 +25,11 @@ export type Bindings = {
   CONTACT_RATE_LIMIT_MAX: string;
   CONTACT_RATE_LIMIT_WINDOW_SECONDS: string;
   SESSION_TTL_SECONDS: string;
+  /** secrets; absent locally, where Stripe-backed billing answers 503 billing_unavailable */
+  STRIPE_SECRET_KEY?: string;
+  STRIPE_WEBHOOK_SECRET?: string;
+  /** where Stripe Checkout and the Billing Portal send the user back to (default: the API's origin) */
+  APP_URL?: string;
 };
 
 /** Numeric configuration read from vars, with the documented defaults when a var is absent. */

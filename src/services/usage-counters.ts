@@ -1,32 +1,68 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { usageCounters } from "../db/schema";
-import { plans, withinQuota } from "../billing/plans";
-import { ApiError } from "../errors";
-import { planOf } from "./quotas";
+import { withinQuota } from "../billing/plans";
+import { billingStateOf, quotaExceeded, quotaLimit } from "./quotas";
 
-/** The billing month a moment falls in (UTC), as the counters key it. */
+/** The calendar month (UTC) a moment falls in: the counters' key on plans without a Stripe cycle. */
 export const usagePeriod = (at = new Date()) => at.toISOString().slice(0, 7);
 
-export async function modelRunsUsed(db: Database, organizationId: string, period = usagePeriod()) {
+/** The monthly counters, by quota name and column. */
+export type CounterQuota = "modelRuns" | "genaiOps";
+const counterColumn = { modelRuns: "model_runs", genaiOps: "genai_ops" } as const;
+
+/** The key of the organization's current counting window (see `usageWindow`). */
+export async function counterPeriod(db: Database, organizationId: string) {
+  return (await billingStateOf(db, organizationId)).window.key;
+}
+
+export async function counterUsed(db: Database, organizationId: string, quota: CounterQuota, period?: string) {
   const row = await db
-    .select({ n: usageCounters.modelRuns })
+    .select({ modelRuns: usageCounters.modelRuns, genaiOps: usageCounters.genaiOps })
     .from(usageCounters)
-    .where(sql`${usageCounters.organizationId} = ${organizationId} AND ${usageCounters.period} = ${period}`)
+    .where(sql`${usageCounters.organizationId} = ${organizationId} AND ${usageCounters.period} = ${period ?? (await counterPeriod(db, organizationId))}`)
     .get();
-  return row?.n ?? 0;
+  return row?.[quota] ?? 0;
+}
+
+/**
+ * Takes `amount` of a monthly quota, or answers 429 and takes nothing. The check and the increment are
+ * one statement (an upsert whose update only happens while the sum fits), so of concurrent requests
+ * for the last unit exactly one gets it.
+ */
+export async function consumeCounter(db: Database, d1: D1Database, organizationId: string, quota: CounterQuota, amount = 1) {
+  const { plan, window } = await billingStateOf(db, organizationId);
+  const limit = quotaLimit(plan, quota);
+  const column = counterColumn[quota];
+  if (!withinQuota(limit, 0, amount)) throw quotaExceeded(quota, plan, await counterUsed(db, organizationId, quota, window.key), amount);
+  const taken = await d1
+    .prepare(
+      `INSERT INTO usage_counters (organization_id, period, model_runs, genai_ops) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (organization_id, period) DO UPDATE SET ${column} = usage_counters.${column} + excluded.${column}
+       WHERE ?5 IS NULL OR usage_counters.${column} + excluded.${column} <= ?5
+       RETURNING ${column} AS used`,
+    )
+    .bind(organizationId, window.key, quota === "modelRuns" ? amount : 0, quota === "genaiOps" ? amount : 0, limit)
+    .first<{ used: number }>();
+  if (!taken) throw quotaExceeded(quota, plan, await counterUsed(db, organizationId, quota, window.key), amount);
+  return { used: taken.used, limit, period: window.key };
+}
+
+export async function modelRunsUsed(db: Database, organizationId: string, period?: string) {
+  return counterUsed(db, organizationId, "modelRuns", period);
 }
 
 /** 429 quota_exceeded when the plan's model runs for this month are used up. */
 export async function assertModelRunQuota(db: Database, organizationId: string) {
-  const limit = plans[await planOf(db, organizationId)].quotas.modelRuns;
-  const used = await modelRunsUsed(db, organizationId);
-  if (!withinQuota(limit, used)) throw new ApiError("quota_exceeded", { quota: "modelRuns", limit, used });
+  const { plan, window } = await billingStateOf(db, organizationId);
+  const used = await counterUsed(db, organizationId, "modelRuns", window.key);
+  if (!withinQuota(quotaLimit(plan, "modelRuns"), used)) throw quotaExceeded("modelRuns", plan, used, 1);
 }
 
+/** Counts a model run that has happened (its quota was checked when it started). */
 export async function countModelRun(db: Database, organizationId: string) {
   await db
     .insert(usageCounters)
-    .values({ organizationId, period: usagePeriod(), modelRuns: 1, genaiOps: 0 })
+    .values({ organizationId, period: await counterPeriod(db, organizationId), modelRuns: 1, genaiOps: 0 })
     .onConflictDoUpdate({ target: [usageCounters.organizationId, usageCounters.period], set: { modelRuns: sql`${usageCounters.modelRuns} + 1` } });
 }
