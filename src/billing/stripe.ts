@@ -44,12 +44,14 @@ export async function verifiedWebhookEvent(env: StripeSecrets, rawBody: string, 
 
 /**
  * Runs a Stripe call; a failure of Stripe itself (network, 5xx, rate limit, a refused request) becomes
- * 503 `service_unavailable`, logged with Stripe's request id and never shown to the caller.
+ * 503 `service_unavailable`, logged with Stripe's request id and never shown to the caller. `refused`
+ * may turn Stripe's refusal of the caller's own input into a 4xx instead.
  */
-export async function callStripe<T>(operation: string, call: () => Promise<T>): Promise<T> {
+export async function callStripe<T>(operation: string, call: () => Promise<T>, refused?: (error: Stripe.errors.StripeInvalidRequestError) => ApiError): Promise<T> {
   try {
     return await call();
   } catch (error) {
+    if (refused && error instanceof Stripe.errors.StripeInvalidRequestError) throw refused(error);
     if (error instanceof Stripe.errors.StripeError) {
       console.error(JSON.stringify({ level: "error", message: `stripe ${operation} failed`, type: error.type, code: error.code, requestId: error.requestId, status: error.statusCode }));
       throw new ApiError("service_unavailable", { dependency: "stripe" });

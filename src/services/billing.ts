@@ -65,17 +65,22 @@ const stripeAddress = (address: PostalAddress | null) =>
 export async function updateBillingDetails(env: StripeSecrets, db: Database, d1: D1Database, organization: OrganizationRecord, details: BillingDetails) {
   const stripe = stripeClient(env);
   const customerId = await ensureCustomer(env, db, d1, organization);
-  await callStripe("customers.update", () =>
-    stripe.customers.update(customerId, { name: details.name ?? organization.name, email: details.email ?? "", address: stripeAddress(details.address) ?? "" }),
-  );
-  const existing = await callStripe("customers.listTaxIds", () => stripe.customers.listTaxIds(customerId, { limit: 100 }));
   const wanted = details.tax_id;
+  const existing = await callStripe("customers.listTaxIds", () => stripe.customers.listTaxIds(customerId, { limit: 100 }));
+  // The new tax id first: Stripe checks it, and a refused one must leave everything as it was.
+  if (wanted && !existing.data.some((t) => t.type === wanted.type && t.value === wanted.value)) {
+    await callStripe(
+      "customers.createTaxId",
+      () => stripe.customers.createTaxId(customerId, { type: wanted.type as never, value: wanted.value }),
+      (error) => new ApiError("validation_error", [{ path: "tax_id", code: error.code ?? "invalid", message: "Stripe does not accept this tax id for this type" }]),
+    );
+  }
   for (const taxId of existing.data) {
     if (!wanted || taxId.type !== wanted.type || taxId.value !== wanted.value) await callStripe("customers.deleteTaxId", () => stripe.customers.deleteTaxId(customerId, taxId.id));
   }
-  if (wanted && !existing.data.some((t) => t.type === wanted.type && t.value === wanted.value)) {
-    await callStripe("customers.createTaxId", () => stripe.customers.createTaxId(customerId, { type: wanted.type as never, value: wanted.value }));
-  }
+  await callStripe("customers.update", () =>
+    stripe.customers.update(customerId, { name: details.name ?? organization.name, email: details.email ?? "", address: stripeAddress(details.address) ?? "" }),
+  );
   const now = new Date();
   const values = { name: details.name, email: details.email, taxId: wanted ? JSON.stringify(wanted) : null, address: details.address, updatedAt: now };
   await db

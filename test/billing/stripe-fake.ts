@@ -150,7 +150,7 @@ export function interceptStripe(routes: Record<string, Handler>) {
     const request = new Request(input, init);
     const url = new URL(request.url);
     if (url.hostname !== "api.stripe.com") return original(input, init);
-    const text = await request.text();
+    const text = new TextDecoder().decode(await request.arrayBuffer());
     const form = new URLSearchParams(request.method === "GET" || request.method === "DELETE" ? url.search : text);
     const key = request.headers.get("Idempotency-Key");
     calls.push({ method: request.method, path: url.pathname, form, idempotencyKey: key });
