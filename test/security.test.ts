@@ -97,6 +97,21 @@ const routes: Array<{
     accepts: "sessionOrApiKey" as const,
   })),
   { method: "GET", path: (t) => `/api/organizations/${t.organization.id}/analytics/usage`, accepts: "session" },
+  ...(
+    [
+      ["GET", "subscription"],
+      ["POST", "checkout", { plan: "pro", interval: "monthly" }],
+      ["POST", "subscribe-free"],
+      ["POST", "cancel-subscription"],
+      ["POST", "sync-subscription"],
+      ["POST", "billing-portal"],
+      ["GET", "billing"],
+      ["PUT", "billing", { name: "x" }],
+      ["GET", "invoices"],
+      ["GET", "payment-methods"],
+      ["GET", "usage"],
+    ] as const
+  ).map(([method, op, body]) => ({ method, path: (t: Tenant) => `/api/organizations/${t.organization.id}/${op}`, body, accepts: "session" as const })),
 ];
 
 const bodyFor = (route: (typeof routes)[number], t: Tenant) => (typeof route.body === "function" ? route.body(t) : route.body);
