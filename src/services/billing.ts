@@ -28,7 +28,7 @@ export async function billingDetailsOf(db: Database, organizationId: string): Pr
  * organization id, so concurrent first calls get the same customer from Stripe and store it once.
  */
 export async function ensureCustomer(env: StripeSecrets, db: Database, d1: D1Database, organization: OrganizationRecord): Promise<string> {
-  const stripe = stripeClient(env);
+  const stripe = await stripeClient(env);
   const account = await accountOf(db, organization.id);
   if (account?.stripeCustomerId) return account.stripeCustomerId;
   const customer = await callStripe("customers.create", () =>
@@ -63,7 +63,7 @@ const stripeAddress = (address: PostalAddress | null) =>
  * (an invalid tax id, say) changes nothing here.
  */
 export async function updateBillingDetails(env: StripeSecrets, db: Database, d1: D1Database, organization: OrganizationRecord, details: BillingDetails) {
-  const stripe = stripeClient(env);
+  const stripe = await stripeClient(env);
   const customerId = await ensureCustomer(env, db, d1, organization);
   const wanted = details.tax_id;
   const existing = await callStripe("customers.listTaxIds", () => stripe.customers.listTaxIds(customerId, { limit: 100 }));
@@ -104,7 +104,7 @@ export async function createCheckout(
 ) {
   if (!plans[input.plan].selfServe) throw new ApiError("contact_sales", { plan: input.plan, contact: "POST /api/contact" }, { plan: plans[input.plan].name });
   await assertNoLiveSubscription(db, organization.id);
-  const stripe = stripeClient(env);
+  const stripe = await stripeClient(env);
   const lookupKey = priceLookupKey(input.plan, input.interval);
   const prices = await callStripe("prices.list", () => stripe.prices.list({ lookup_keys: [lookupKey], active: true, limit: 1 }));
   const price = prices.data[0];
@@ -127,7 +127,7 @@ export async function createCheckout(
 }
 
 export async function createPortalSession(env: StripeSecrets, db: Database, d1: D1Database, organization: OrganizationRecord, returnUrl: string) {
-  const stripe = stripeClient(env);
+  const stripe = await stripeClient(env);
   const customerId = await ensureCustomer(env, db, d1, organization);
   const session = await callStripe("billingPortal.sessions.create", () => stripe.billingPortal.sessions.create({ customer: customerId, return_url: returnUrl }));
   return { url: session.url };
@@ -135,7 +135,7 @@ export async function createPortalSession(env: StripeSecrets, db: Database, d1: 
 
 /** Invoices newest first, a page at a time (Stripe's cursor: the last invoice id of the previous page). */
 export async function listInvoices(env: StripeSecrets, db: Database, organizationId: string, page: { limit: number; starting_after?: string }) {
-  const stripe = stripeClient(env);
+  const stripe = await stripeClient(env);
   const customerId = (await accountOf(db, organizationId))?.stripeCustomerId;
   if (!customerId) return { data: [], has_more: false, next_cursor: null };
   const list = await callStripe("invoices.list", () => stripe.invoices.list({ customer: customerId, limit: page.limit, starting_after: page.starting_after }));
@@ -158,7 +158,7 @@ export async function listInvoices(env: StripeSecrets, db: Database, organizatio
 
 /** Saved cards: brand, last 4, expiry, and which one invoices are charged to. */
 export async function listPaymentMethods(env: StripeSecrets, db: Database, organizationId: string) {
-  const stripe = stripeClient(env);
+  const stripe = await stripeClient(env);
   const customerId = (await accountOf(db, organizationId))?.stripeCustomerId;
   if (!customerId) return { data: [] };
   const [customer, methods] = await Promise.all([

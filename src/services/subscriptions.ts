@@ -184,7 +184,7 @@ export async function subscribeFree(db: Database, organizationId: string): Promi
 export async function cancelSubscription(env: StripeSecrets, db: Database, d1: D1Database, organizationId: string) {
   const live = await livePaidSubscription(db, organizationId);
   if (!live || live.cancelAtPeriodEnd) throw new ApiError("nothing_to_cancel");
-  const stripe = stripeClient(env);
+  const stripe = await stripeClient(env);
   const updated = await callStripe("subscriptions.update", () => stripe.subscriptions.update(live.id, { cancel_at_period_end: true }));
   const fields = subscriptionFields(updated);
   if (fields) await storeSubscriptionStatement(d1, organizationId, fields, Math.floor(Date.now() / 1000)).run();
@@ -196,7 +196,7 @@ export async function cancelSubscription(env: StripeSecrets, db: Database, d1: D
  * flight (older) changes nothing after. Without a Stripe customer there is nothing to pull.
  */
 export async function syncSubscriptions(env: StripeSecrets, db: Database, d1: D1Database, organizationId: string) {
-  const stripe = stripeClient(env);
+  const stripe = await stripeClient(env);
   const account = await db.select({ customerId: billingAccounts.stripeCustomerId }).from(billingAccounts).where(eq(billingAccounts.organizationId, organizationId)).get();
   if (account?.customerId) {
     const customerId = account.customerId;
