@@ -2,11 +2,9 @@ import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Database } from "../db/client";
 import { stripeEvents } from "../db/schema";
-import { linkCustomerStatement, organizationForStripe, storeSubscriptionStatement, subscriptionFields } from "./subscriptions";
+import { linkCustomerStatement, organizationForStripe, storeSubscriptionStatement, stripeId, subscriptionFields } from "./subscriptions";
 
 export type WebhookOutcome = { duplicate: boolean; outcome: string; organizationId: string | null };
-
-const stripeId = (ref: string | { id: string } | null | undefined) => (typeof ref === "string" ? ref : (ref?.id ?? null));
 
 /**
  * Applies a verified Stripe event. Every state change comes from the event's own payload and is written

@@ -9,7 +9,8 @@ import { ApiError } from "../errors";
 import { billingStateOf, type BillingState } from "./quotas";
 
 const ms = (seconds: number | null | undefined) => (seconds === null || seconds === undefined ? null : seconds * 1000);
-const stripeId = (ref: string | { id: string } | null | undefined) => (typeof ref === "string" ? ref : (ref?.id ?? null));
+/** The id of a Stripe reference, expanded or not. */
+export const stripeId = (ref: string | { id: string } | null | undefined) => (typeof ref === "string" ? ref : (ref?.id ?? null));
 
 /** A Stripe subscription as stored: the plan from its price's lookup key; null when the price is not ours. */
 export function subscriptionFields(subscription: Stripe.Subscription) {

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { call, expectError, json, signUp, tenant } from "../helpers";
+import { billingOperations } from "./operations";
 import { callWithStripe, customer, deliver, interceptStripe, nowSeconds, price, stripeEvent, subscription } from "./stripe-fake";
 
 let intercepted: ReturnType<typeof interceptStripe> | undefined;
@@ -45,20 +46,7 @@ describe("GET /api/plans", () => {
 describe("roles", () => {
   it("every billing endpoint is for owners and admins: a member gets 403", async () => {
     const t = await team();
-    const cases: Array<[string, string, unknown?]> = [
-      ["GET", "subscription"],
-      ["POST", "checkout", { plan: "pro", interval: "monthly" }],
-      ["POST", "subscribe-free"],
-      ["POST", "cancel-subscription"],
-      ["POST", "sync-subscription"],
-      ["POST", "billing-portal"],
-      ["GET", "billing"],
-      ["PUT", "billing", { name: "x" }],
-      ["GET", "invoices"],
-      ["GET", "payment-methods"],
-      ["GET", "usage"],
-    ];
-    for (const [method, op, body] of cases) {
+    for (const [method, op, body] of billingOperations) {
       await expectError(await callWithStripe(method, path(t.organization.id, op), { token: t.member.token, body }), 403, "insufficient_role");
     }
   });

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import { authErrorResponses, errorResponse } from "../../errors";
+import { authErrorResponses } from "../../errors";
 import { createPortalSession } from "../../services/billing";
 import { auth, type Router } from "../router";
 import { jsonResponse, OrganizationIdParam } from "../schemas";
 import { managedOrganization, returnUrl } from "./manager";
-import { PortalSession } from "./schema";
+import { PortalSession, stripeUnavailable } from "./schema";
 
 const route = createRoute({
   method: "post",
@@ -16,7 +16,7 @@ const route = createRoute({
   request: { params: OrganizationIdParam },
   responses: {
     200: jsonResponse(PortalSession, "Redirect the user to `url`"),
-    503: errorResponse("Stripe is not configured (`billing_unavailable`) or did not answer (`service_unavailable`)"),
+    ...stripeUnavailable,
     ...authErrorResponses,
   },
 });

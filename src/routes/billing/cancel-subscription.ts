@@ -4,7 +4,7 @@ import { cancelSubscription } from "../../services/subscriptions";
 import { auth, type Router } from "../router";
 import { jsonResponse, OrganizationIdParam } from "../schemas";
 import { managedOrganization } from "./manager";
-import { Subscription } from "./schema";
+import { Subscription, stripeUnavailable } from "./schema";
 
 const route = createRoute({
   method: "post",
@@ -17,7 +17,7 @@ const route = createRoute({
   responses: {
     200: jsonResponse(Subscription, "Cancels at period end"),
     409: errorResponse("No paid subscription to cancel, or it already ends (`nothing_to_cancel`)"),
-    503: errorResponse("Stripe is not configured (`billing_unavailable`) or did not answer (`service_unavailable`)"),
+    ...stripeUnavailable,
     ...authErrorResponses,
   },
 });

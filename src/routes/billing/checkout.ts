@@ -4,7 +4,7 @@ import { createCheckout } from "../../services/billing";
 import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse, OrganizationIdParam } from "../schemas";
 import { managedOrganization, returnUrl } from "./manager";
-import { CheckoutBody, CheckoutSession } from "./schema";
+import { CheckoutBody, CheckoutSession, stripeUnavailable } from "./schema";
 
 const route = createRoute({
   method: "post",
@@ -18,7 +18,7 @@ const route = createRoute({
   responses: {
     200: jsonResponse(CheckoutSession, "Redirect the user to `url`"),
     409: errorResponse("Enterprise (`contact_sales`), or a paid subscription is already live (`already_subscribed`): change plans in the Billing Portal"),
-    503: errorResponse("Stripe is not configured (`billing_unavailable`) or did not answer (`service_unavailable`)"),
+    ...stripeUnavailable,
     ...authErrorResponses,
   },
 });

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import { authErrorResponses, errorResponse } from "../../errors";
+import { authErrorResponses } from "../../errors";
 import { listInvoices } from "../../services/billing";
 import { auth, type Router } from "../router";
 import { jsonResponse, OrganizationIdParam } from "../schemas";
 import { managedOrganization } from "./manager";
-import { InvoiceList, InvoicesQuery } from "./schema";
+import { InvoiceList, InvoicesQuery, stripeUnavailable } from "./schema";
 
 const route = createRoute({
   method: "get",
@@ -16,7 +16,7 @@ const route = createRoute({
   request: { params: OrganizationIdParam, query: InvoicesQuery },
   responses: {
     200: jsonResponse(InvoiceList, "A page of invoices"),
-    503: errorResponse("Stripe is not configured (`billing_unavailable`) or did not answer (`service_unavailable`)"),
+    ...stripeUnavailable,
     ...authErrorResponses,
   },
 });

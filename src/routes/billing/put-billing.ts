@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import { authErrorResponses, errorResponse } from "../../errors";
+import { authErrorResponses } from "../../errors";
 import { updateBillingDetails } from "../../services/billing";
 import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse, OrganizationIdParam } from "../schemas";
 import { managedOrganization } from "./manager";
-import { BillingDetails, BillingDetailsBody } from "./schema";
+import { BillingDetails, BillingDetailsBody, stripeUnavailable } from "./schema";
 
 const route = createRoute({
   method: "put",
@@ -16,7 +16,7 @@ const route = createRoute({
   request: { params: OrganizationIdParam, body: jsonBody(BillingDetailsBody) },
   responses: {
     200: jsonResponse(BillingDetails, "Saved"),
-    503: errorResponse("Stripe is not configured (`billing_unavailable`) or refused or did not answer (`service_unavailable`)"),
+    ...stripeUnavailable,
     ...authErrorResponses,
   },
 });

@@ -1,6 +1,12 @@
 import { z } from "@hono/zod-openapi";
+import { errorResponse } from "../../errors";
 import { billingIntervals, planIds } from "../../billing/plans";
 import { subscriptionStatuses } from "../../db/schema";
+
+/** The answer of every operation that calls Stripe when Stripe cannot serve it. */
+export const stripeUnavailable = {
+  503: errorResponse("Stripe is not configured (`billing_unavailable`) or did not answer (`service_unavailable`)"),
+} as const;
 
 const Limit = z.number().openapi({ description: "-1 for unlimited" });
 

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import { authErrorResponses, errorResponse } from "../../errors";
+import { authErrorResponses } from "../../errors";
 import { syncSubscriptions } from "../../services/subscriptions";
 import { auth, type Router } from "../router";
 import { jsonResponse, OrganizationIdParam } from "../schemas";
 import { managedOrganization } from "./manager";
-import { Subscription } from "./schema";
+import { Subscription, stripeUnavailable } from "./schema";
 
 const route = createRoute({
   method: "post",
@@ -16,7 +16,7 @@ const route = createRoute({
   request: { params: OrganizationIdParam },
   responses: {
     200: jsonResponse(Subscription, "The subscription as Stripe has it"),
-    503: errorResponse("Stripe is not configured (`billing_unavailable`) or did not answer (`service_unavailable`)"),
+    ...stripeUnavailable,
     ...authErrorResponses,
   },
 });
