@@ -106,6 +106,24 @@ export async function assertRowsQuota(db: Database, organizationId: string, addi
   await assertQuota(db, organizationId, "rows", await rowsUsed(db, organizationId), adding);
 }
 
+/**
+ * Storage, checked once the new file's row is written: the organization's files up to it, in the order
+ * they were written (rowid), must fit. Of concurrent uploads racing for the last bytes, each sees the
+ * ones written before it, so only those that fit in that order pass; the caller removes a refused file.
+ */
+export async function assertStoredFileFits(db: Database, organizationId: string, fileId: string, sizeBytes: number) {
+  const plan = await planOf(db, organizationId);
+  const limit = quotaLimit(plan, "storage");
+  if (limit === null) return;
+  const row = await db.$client
+    .prepare("SELECT COALESCE(SUM(size_bytes), 0) AS n FROM files WHERE organization_id = ?1 AND rowid <= (SELECT rowid FROM files WHERE id = ?2)")
+    .bind(organizationId, fileId)
+    .first<{ n: number }>();
+  const through = row?.n ?? 0;
+  if (through > limit) throw quotaExceeded("storage", plan, through - sizeBytes, sizeBytes);
+}
+
+/** Fails early, before a file is stored, when it cannot fit; `assertStoredFileFits` settles races. */
 export async function assertStorageQuota(db: Database, organizationId: string, addingBytes: number) {
   await assertQuota(db, organizationId, "storage", await storageUsed(db, organizationId), addingBytes);
 }

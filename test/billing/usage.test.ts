@@ -114,3 +114,25 @@ describe("quotas", () => {
     expect(body.error).toContain("rows");
   });
 });
+
+describe("storage quota under concurrent uploads", () => {
+  it("lets only the uploads that fit, in the order they were written, keep the last bytes; the refused leave nothing", async () => {
+    const { upload } = await import("../ingest/helpers");
+    const t = await tenant();
+    const limit = 0.5 * 1024 ** 3;
+    const csv = "customer_id,order_date,amount\nA,2025-01-01,1\n";
+    const size = new TextEncoder().encode(csv).byteLength;
+    await completedFile(t, 1, limit - size - 10);
+    const results = await Promise.all(Array.from({ length: 3 }, () => upload(t.owner.token, t.project.id, "x.csv", csv)));
+    expect(results.map((r) => r.status).sort()).toEqual([202, 429, 429]);
+    for (const res of results.filter((r) => r.status === 429)) {
+      expect((await json(res)).detail).toMatchObject({ quota: "storage", plan: "free", limit, adding: size, upgrade_to: "starter" });
+    }
+    const stored = await env.DB.prepare("SELECT COUNT(*) AS n, SUM(size_bytes) AS bytes FROM files WHERE organization_id = ?").bind(t.organization.id).first<{ n: number; bytes: number }>();
+    expect(stored).toEqual({ n: 2, bytes: limit - 10 });
+    const jobs = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs WHERE organization_id = ? AND type = 'ingest'").bind(t.organization.id).first();
+    expect(jobs).toEqual({ n: 1 });
+    const objects = await env.FILES.list({ prefix: `projects/${t.project.id}/` });
+    expect(objects.objects).toHaveLength(1);
+  });
+});
