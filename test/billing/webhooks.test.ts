@@ -20,6 +20,7 @@ describe("POST /api/webhooks/stripe", () => {
     const state = await subscriptionOf(t.owner.token, t.organization.id);
     expect(state).toMatchObject({ plan: "pro", effective_plan: "pro", source: "stripe", interval: "annual", status: "trialing", cancel_at_period_end: false });
     expect(Date.parse(state.trial_end)).toBeGreaterThan(Date.now());
+    expect((await json(await call("GET", `/api/organizations/${t.organization.id}`, { token: t.owner.token }))).plan).toBe("pro");
     // The customer is now the organization's, so later objects without metadata still find it.
     const account = await env.DB.prepare("SELECT stripe_customer_id FROM billing_accounts WHERE organization_id = ?").bind(t.organization.id).first();
     expect(account).toEqual({ stripe_customer_id: customer });

@@ -3,6 +3,7 @@ import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { sessionOf } from "../../middleware/auth";
 import { organizationsOf, publicOrganization } from "../../services/organizations";
+import { planOf } from "../../services/quotas";
 import { auth, type Router } from "../router";
 import { jsonResponse } from "../schemas";
 import { OrganizationList } from "./schema";
@@ -18,7 +19,9 @@ const route = createRoute({
 
 export function registerListOrganizations(app: Router) {
   app.openapi(route, async (c) => {
-    const rows = await organizationsOf(database(c.env.DB), sessionOf(c).user.id);
-    return c.json({ organizations: rows.map((row) => publicOrganization(row.organization, row.role)) }, 200);
+    const db = database(c.env.DB);
+    const rows = await organizationsOf(db, sessionOf(c).user.id);
+    const organizations = await Promise.all(rows.map(async (row) => publicOrganization({ ...row.organization, plan: await planOf(db, row.organization.id) }, row.role)));
+    return c.json({ organizations }, 200);
   });
 }
