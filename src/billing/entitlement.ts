@@ -18,8 +18,11 @@ export function entitledPlan(subscription: SubscriptionEntitlement, now: Date): 
   return "free";
 }
 
-/** A subscription Stripe still bills or may bill again (not ended for good). */
-export const isLiveStatus = (status: string) => status !== "canceled" && status !== "incomplete_expired";
+/**
+ * A subscription that holds the organization: Stripe bills it or will again. Not one that ended, nor one
+ * whose first payment never went through (incomplete), so a stuck checkout does not block a new one.
+ */
+export const isLiveStatus = (status: string) => status !== "canceled" && status !== "incomplete" && status !== "incomplete_expired";
 
 export type UsageWindow = { start: Date; end: Date; key: string };
 

@@ -72,7 +72,6 @@ export function quotaExceeded(quota: QuotaName, plan: PlanId, used: number, addi
   return new ApiError(
     "quota_exceeded",
     { quota, plan, used, limit: quotaLimit(plan, quota), adding, upgrade_to: planThatLifts(planQuota[quota], used + adding, plan) },
-    { quota },
   );
 }
 

@@ -111,7 +111,6 @@ describe("quotas", () => {
     const records = [1, 2].map((i) => ({ customer_id: `c${i}`, order_date: "2026-01-01", amount: 1 }));
     const body = await expectError(await call("POST", "/api/v1/ingest", { token: t.apiKey.key, body: { project_id: t.project.id, records } }), 429, "quota_exceeded");
     expect(body.detail).toEqual({ quota: "rows", plan: "free", used: 499_999, limit: 500_000, adding: 2, upgrade_to: "starter" });
-    expect(body.error).toContain("rows");
   });
 });
 
