@@ -101,6 +101,27 @@ export async function storageUsed(db: Database, organizationId: string): Promise
   return row?.n ?? 0;
 }
 
+/**
+ * Claims a file's rows against the quota before the file completes: its row count is written only if,
+ * with the completed files and the other files that already claimed theirs, it fits. One statement, so
+ * of batches finishing at once for the last rows only those that fit get them. A file that later fails
+ * gives its claim back (only completed and processing files count).
+ */
+export async function claimRows(db: Database, organizationId: string, fileId: string, rowCount: number) {
+  const plan = await planOf(db, organizationId);
+  const limit = quotaLimit(plan, "rows");
+  const others = `SELECT COALESCE(SUM(row_count), 0) FROM files
+    WHERE organization_id = ?1 AND id <> ?2 AND (status = 'completed' OR (status = 'processing' AND row_count IS NOT NULL))`;
+  const claimed = await db.$client
+    .prepare(`UPDATE files SET row_count = ?3 WHERE id = ?2 AND organization_id = ?1 AND (?4 IS NULL OR (${others}) + ?3 <= ?4) RETURNING id`)
+    .bind(organizationId, fileId, rowCount, limit)
+    .first();
+  if (!claimed) {
+    const used = await db.$client.prepare(others).bind(organizationId, fileId).raw<[number]>();
+    throw quotaExceeded("rows", plan, used[0]?.[0] ?? 0, rowCount);
+  }
+}
+
 export async function assertRowsQuota(db: Database, organizationId: string, adding: number) {
   await assertQuota(db, organizationId, "rows", await rowsUsed(db, organizationId), adding);
 }

@@ -114,6 +114,33 @@ describe("quotas", () => {
   });
 });
 
+describe("rows quota for batches finishing at once", () => {
+  it("gives the last rows to one of them; a failed file gives its claim back", async () => {
+    const { claimRows } = await import("../../src/services/quotas");
+    const t = await tenant();
+    await completedFile(t, 500_000 - 3, 1);
+    const processing = async () => {
+      const id = crypto.randomUUID();
+      await env.DB.prepare(
+        "INSERT INTO files (id, project_id, organization_id, source, format, filename, r2_key, size_bytes, status, created_at, updated_at) VALUES (?, ?, ?, 'ingest', 'csv', 'b.csv', 'k', 1, 'processing', ?, ?)",
+      )
+        .bind(id, t.project.id, t.organization.id, Date.now(), Date.now())
+        .run();
+      return id;
+    };
+    const [a, b] = [await processing(), await processing()];
+    const db = database(env.DB);
+    const outcomes = await Promise.allSettled([claimRows(db, t.organization.id, a, 2), claimRows(db, t.organization.id, b, 2)]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected")!.reason as ApiError;
+    expect(refused.detail).toEqual({ quota: "rows", plan: "free", used: 500_000 - 1, limit: 500_000, adding: 2, upgrade_to: "starter" });
+    const winner = outcomes[0]!.status === "fulfilled" ? a : b;
+    const loser = winner === a ? b : a;
+    await env.DB.prepare("UPDATE files SET status = 'failed' WHERE id = ?").bind(winner).run();
+    await claimRows(db, t.organization.id, loser, 3);
+  });
+});
+
 describe("storage quota under concurrent uploads", () => {
   it("lets only the uploads that fit, in the order they were written, keep the last bytes; the refused leave nothing", async () => {
     const { upload } = await import("../ingest/helpers");
