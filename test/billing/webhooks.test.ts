@@ -132,6 +132,23 @@ describe("POST /api/webhooks/stripe", () => {
     expect(await subscriptionOf(t.owner.token, t.organization.id)).toMatchObject({ status: "past_due", effective_plan: "free" });
   });
 
+  it("records trial_will_end, and an incomplete subscription neither grants the plan nor holds the organization", async () => {
+    const t = await tenant();
+    const { sub, customer } = ids();
+    const meta = { id: sub, customer, organizationId: t.organization.id, plan: "pro" } as const;
+    const trialEnd = nowSeconds() + 3 * 86400;
+    const event = stripeEvent("customer.subscription.trial_will_end", subscription({ ...meta, status: "trialing", trialEnd }));
+    expect((await deliver(event)).status).toBe(200);
+    const row = await env.DB.prepare("SELECT status, trial_end, trial_will_end_at FROM subscriptions WHERE id = ?").bind(sub).first();
+    expect(row).toEqual({ status: "trialing", trial_end: trialEnd * 1000, trial_will_end_at: event.created * 1000 });
+
+    const other = await tenant();
+    const stuck = ids();
+    await deliver(stripeEvent("customer.subscription.created", subscription({ id: stuck.sub, customer: stuck.customer, organizationId: other.organization.id, status: "incomplete" })));
+    expect(await subscriptionOf(other.owner.token, other.organization.id)).toMatchObject({ plan: "pro", status: "incomplete", effective_plan: "free" });
+    expect((await call("POST", `/api/organizations/${other.organization.id}/subscribe-free`, { token: other.owner.token })).status).toBe(200);
+  });
+
   it("answers 503 billing_unavailable without STRIPE_WEBHOOK_SECRET", async () => {
     const body = await expectError(await call("POST", "/api/webhooks/stripe", { body: { id: "evt_1" }, headers: { "Stripe-Signature": "t=1,v1=x" } }), 503, "billing_unavailable");
     expect(body.error).toContain("STRIPE_WEBHOOK_SECRET");
