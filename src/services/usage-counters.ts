@@ -3,6 +3,7 @@ import type { Database } from "../db/client";
 import { usageCounters } from "../db/schema";
 import { withinQuota } from "../billing/plans";
 import { billingStateOf, quotaExceeded, quotaLimit } from "./quotas";
+import { thresholdStatements } from "./usage";
 
 /** The calendar month (UTC) a moment falls in: the counters' key on plans without a Stripe cycle. */
 export const usagePeriod = (at = new Date()) => at.toISOString().slice(0, 7);
@@ -45,6 +46,8 @@ export async function consumeCounter(db: Database, d1: D1Database, organizationI
     .bind(organizationId, window.key, quota === "modelRuns" ? amount : 0, quota === "genaiOps" ? amount : 0, limit)
     .first<{ used: number }>();
   if (!taken) throw quotaExceeded(quota, plan, await counterUsed(db, organizationId, quota, window.key), amount);
+  const marks = thresholdStatements(d1, organizationId, window.start, [{ metric: quota, used: taken.used, limit }], new Date());
+  if (marks.length > 0) await d1.batch(marks);
   return { used: taken.used, limit, period: window.key };
 }
 

@@ -109,20 +109,27 @@ export function forecast(used: number, limit: number | null, addedLastWeek: numb
   return at < periodEnd.getTime() ? new Date(at).toISOString() : null;
 }
 
-/** Records each 80%/100% mark crossed this period once (the first sighting keeps its time), and lists them. */
-async function recordThresholds(d1: D1Database, organizationId: string, periodStart: Date, usage: Array<{ metric: string; used: number; limit: number | null }>, now: Date) {
-  const period = periodStart.toISOString();
-  const crossed = usage.flatMap(({ metric, used, limit }) =>
-    limit === null || limit <= 0 ? [] : USAGE_THRESHOLDS.filter((t) => used >= (limit * t) / 100).map((t) => ({ metric, t, used, limit })),
-  );
+/**
+ * Statements recording each 80%/100% mark of a quota that `used` has crossed this period, once: a mark
+ * already recorded keeps its first time. Run when usage is read and when a monthly counter is taken.
+ */
+export function thresholdStatements(d1: D1Database, organizationId: string, periodStart: Date, usage: Array<{ metric: string; used: number; limit: number | null }>, now: Date) {
   const insert = d1.prepare(
-    "INSERT INTO usage_thresholds (organization_id, period_start, metric, threshold, used, \"limit\", crossed_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    'INSERT INTO usage_thresholds (organization_id, period_start, metric, threshold, used, "limit", crossed_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
-  const list = d1.prepare("SELECT metric, threshold, crossed_at FROM usage_thresholds WHERE organization_id = ? AND period_start = ? ORDER BY metric, threshold").bind(organizationId, period);
-  const results = await d1.batch<{ metric: string; threshold: number; crossed_at: number }>([
-    ...crossed.map((c) => insert.bind(organizationId, period, c.metric, c.t, c.used, c.limit, now.getTime())),
-    list,
-  ]);
+  return usage.flatMap(({ metric, used, limit }) =>
+    limit === null || limit <= 0
+      ? []
+      : USAGE_THRESHOLDS.filter((t) => used >= (limit * t) / 100).map((t) => insert.bind(organizationId, periodStart.toISOString(), metric, t, used, limit, now.getTime())),
+  );
+}
+
+/** Records the marks crossed now and lists all those of this period, by metric. */
+async function recordThresholds(d1: D1Database, organizationId: string, periodStart: Date, usage: Array<{ metric: string; used: number; limit: number | null }>, now: Date) {
+  const list = d1
+    .prepare("SELECT metric, threshold, crossed_at FROM usage_thresholds WHERE organization_id = ? AND period_start = ? ORDER BY metric, threshold")
+    .bind(organizationId, periodStart.toISOString());
+  const results = await d1.batch<{ metric: string; threshold: number; crossed_at: number }>([...thresholdStatements(d1, organizationId, periodStart, usage, now), list]);
   const byMetric = new Map<string, Array<{ percent: number; crossed_at: string }>>();
   for (const row of results.at(-1)!.results) {
     (byMetric.get(row.metric) ?? byMetric.set(row.metric, []).get(row.metric)!).push({ percent: row.threshold, crossed_at: new Date(row.crossed_at).toISOString() });

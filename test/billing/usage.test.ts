@@ -86,6 +86,12 @@ describe("quotas", () => {
     }
     const row = await env.DB.prepare("SELECT genai_ops FROM usage_counters WHERE organization_id = ? AND period = ?").bind(t.organization.id, usagePeriod()).first();
     expect(row).toEqual({ genai_ops: 5 });
+    // The winning take recorded the marks it reached (the 80% one too: the counter was set directly), once.
+    const marks = await env.DB.prepare("SELECT metric, threshold, used FROM usage_thresholds WHERE organization_id = ? ORDER BY threshold").bind(t.organization.id).all();
+    expect(marks.results).toEqual([
+      { metric: "genaiOps", threshold: 80, used: 5 },
+      { metric: "genaiOps", threshold: 100, used: 5 },
+    ]);
     // An amount larger than the whole quota is refused without touching the counter.
     const other = await tenant();
     await expect(consumeCounter(db, env.DB, other.organization.id, "modelRuns", 6)).rejects.toMatchObject({ code: "quota_exceeded", detail: { used: 0, limit: 5, adding: 6 } });
