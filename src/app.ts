@@ -25,6 +25,7 @@ import { segmentationRoutes } from "./routes/segmentation";
 import { copilotRoutes } from "./routes/copilot";
 import { analyticsRoutes, organizationAnalyticsRoutes } from "./routes/analytics";
 import { crmRoutes } from "./routes/crm";
+import { billingRoutes, planRoutes, webhookRoutes } from "./routes/billing";
 import { registerSystemRoutes } from "./routes/system";
 import { methodNotAllowed } from "./routes/method-not-allowed";
 
@@ -55,6 +56,9 @@ export function createApp() {
   app.route("/api/analytics", analyticsRoutes());
   app.route("/api/organizations", organizationAnalyticsRoutes());
   app.route("/api/crm/analytics", crmRoutes());
+  app.route("/api/organizations", billingRoutes());
+  app.route("/api/plans", planRoutes());
+  app.route("/api/webhooks", webhookRoutes());
   registerSystemRoutes(app);
 
   const allowedMethods = methodNotAllowed(app);

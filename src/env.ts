@@ -32,6 +32,11 @@ export type Bindings = {
   COPILOT_ENGINE?: string;
   /** Workers AI, bound with `[ai] binding = "AI"` in production only (see wrangler.toml) */
   AI?: AiBinding;
+  /** secrets; absent locally, where Stripe-backed billing answers 503 billing_unavailable */
+  STRIPE_SECRET_KEY?: string;
+  STRIPE_WEBHOOK_SECRET?: string;
+  /** where Stripe Checkout and the Billing Portal send the user back to (default: the API's origin) */
+  APP_URL?: string;
 };
 
 /** Numeric configuration read from vars, with the documented defaults when a var is absent. */

@@ -8,6 +8,7 @@ export const errorStatus = {
   validation_error: 400,
   invalid_json: 400,
   invalid_query: 400,
+  invalid_signature: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   invalid_api_key: 401,
@@ -25,6 +26,9 @@ export const errorStatus = {
   slug_taken: 409,
   already_member: 409,
   last_owner: 409,
+  contact_sales: 409,
+  already_subscribed: 409,
+  nothing_to_cancel: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   integration_test_failed: 422,
@@ -35,6 +39,7 @@ export const errorStatus = {
   quota_exceeded: 429,
   internal_error: 500,
   service_unavailable: 503,
+  billing_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -10,6 +10,7 @@ const en: Messages = {
   validation_error: "Validation failed",
   invalid_json: "Malformed JSON in request body",
   invalid_query: "The query was refused: {reason}",
+  invalid_signature: "The Stripe-Signature header does not match the body, or is older than 5 minutes",
   unauthorized: "Authentication required",
   invalid_credentials: "Invalid email or password",
   invalid_api_key: "Invalid API key",
@@ -27,6 +28,9 @@ const en: Messages = {
   slug_taken: "An organization with this slug already exists",
   already_member: "This user is already a member of the organization",
   last_owner: "The last owner of an organization cannot be removed or demoted",
+  contact_sales: "The {plan} plan is sold by our team: write to us through POST /api/contact",
+  already_subscribed: "The organization is already on the {plan} plan",
+  nothing_to_cancel: "There is no paid subscription to cancel",
   payload_too_large: "Request body exceeds the limit of {limit} bytes",
   unsupported_media_type: "Unsupported content type; expected {expected}",
   integration_test_failed: "Integration test failed",
@@ -37,12 +41,14 @@ const en: Messages = {
   quota_exceeded: "Plan quota exceeded",
   internal_error: "Internal server error",
   service_unavailable: "A dependency is unavailable; retry later",
+  billing_unavailable: "Billing is not available: {reason}",
 };
 
 const tr: Messages = {
   validation_error: "Doğrulama başarısız",
   invalid_json: "İstek gövdesinde bozuk JSON",
   invalid_query: "Sorgu reddedildi: {reason}",
+  invalid_signature: "Stripe-Signature başlığı gövdeyle eşleşmiyor veya 5 dakikadan eski",
   unauthorized: "Kimlik doğrulaması gerekli",
   invalid_credentials: "E-posta veya parola hatalı",
   invalid_api_key: "Geçersiz API anahtarı",
@@ -60,6 +66,9 @@ const tr: Messages = {
   slug_taken: "Bu kısa adla bir organizasyon zaten var",
   already_member: "Bu kullanıcı zaten organizasyonun üyesi",
   last_owner: "Bir organizasyonun son sahibi çıkarılamaz veya rolü düşürülemez",
+  contact_sales: "{plan} planı ekibimiz tarafından satılır: POST /api/contact üzerinden bize yazın",
+  already_subscribed: "Organizasyon zaten {plan} planında",
+  nothing_to_cancel: "İptal edilecek ücretli bir abonelik yok",
   payload_too_large: "İstek gövdesi {limit} bayt sınırını aşıyor",
   unsupported_media_type: "Desteklenmeyen içerik türü; beklenen {expected}",
   integration_test_failed: "Entegrasyon testi başarısız",
@@ -70,6 +79,7 @@ const tr: Messages = {
   quota_exceeded: "Plan kotası aşıldı",
   internal_error: "Sunucu hatası",
   service_unavailable: "Bir bağımlılık kullanılamıyor; daha sonra tekrar deneyin",
+  billing_unavailable: "Faturalandırma kullanılamıyor: {reason}",
 };
 
 const messages: Record<Locale, Messages> = { en, tr };

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { call, expectError, json, tenant as newTenant } from "./helpers";
 import { ingest, waitForJob } from "./ingest/helpers";
+import { billingOperations } from "./billing/operations";
 
 /** A tenant with a file, a job, a modelled customer and segments of its own, so every kind of id can be probed. */
 async function tenant() {
@@ -99,6 +100,7 @@ const routes: Array<{
     accepts: "sessionOrApiKey" as const,
   })),
   { method: "GET", path: (t) => `/api/organizations/${t.organization.id}/analytics/usage`, accepts: "session" },
+  ...billingOperations.map(([method, op, body]) => ({ method, path: (t: Tenant) => `/api/organizations/${t.organization.id}/${op}`, body, accepts: "session" as const })),
 ];
 
 const bodyFor = (route: (typeof routes)[number], t: Tenant) => (typeof route.body === "function" ? route.body(t) : route.body);

@@ -1,7 +1,8 @@
 /**
  * Plans and their per-organization quotas: the one source every quota check and usage report reads.
  * `null` means unlimited (reported as -1 in API responses). Storage in bytes. Prices in USD cents;
- * Enterprise is "contact us" in billing (the seed's landing-page price is not a Stripe price).
+ * Enterprise is "contact us" in billing (the seed's landing-page price is not a Stripe price), so it is
+ * not self-serve: checkout answers 409 `contact_sales` for it.
  */
 export const planIds = ["free", "starter", "pro", "enterprise"] as const;
 export type PlanId = (typeof planIds)[number];
@@ -21,6 +22,8 @@ export type Plan = {
   name: string;
   monthlyPriceCents: number | null;
   annualMonthlyPriceCents: number | null;
+  /** bought through Stripe Checkout; otherwise granted by sales (Enterprise) or the default (Free) */
+  selfServe: boolean;
   quotas: PlanQuotas;
 };
 
@@ -29,6 +32,7 @@ const GB = 1024 ** 3;
 export const plans: Record<PlanId, Plan> = {
   free: {
     id: "free",
+    selfServe: false,
     name: "Free",
     monthlyPriceCents: 0,
     annualMonthlyPriceCents: 0,
@@ -36,6 +40,7 @@ export const plans: Record<PlanId, Plan> = {
   },
   starter: {
     id: "starter",
+    selfServe: true,
     name: "Starter",
     monthlyPriceCents: 2900,
     annualMonthlyPriceCents: 2400,
@@ -43,6 +48,7 @@ export const plans: Record<PlanId, Plan> = {
   },
   pro: {
     id: "pro",
+    selfServe: true,
     name: "Pro",
     monthlyPriceCents: 9900,
     annualMonthlyPriceCents: 7900,
@@ -50,6 +56,7 @@ export const plans: Record<PlanId, Plan> = {
   },
   enterprise: {
     id: "enterprise",
+    selfServe: false,
     name: "Enterprise",
     monthlyPriceCents: null,
     annualMonthlyPriceCents: null,
@@ -65,4 +72,27 @@ export function reportedLimit(limit: number | null): number {
 /** Whether `used + adding` stays within the limit. */
 export function withinQuota(limit: number | null, used: number, adding = 1): boolean {
   return limit === null || used + adding <= limit;
+}
+
+export const billingIntervals = ["monthly", "annual"] as const;
+export type BillingInterval = (typeof billingIntervals)[number];
+
+/** Plans from the smallest up: an organization entitled to two plans gets the larger. */
+export const planRank = (plan: PlanId) => planIds.indexOf(plan);
+export const largerPlan = (a: PlanId, b: PlanId): PlanId => (planRank(a) >= planRank(b) ? a : b);
+
+/** Stripe prices are found by lookup key, so no price id lives in config: `segmento_<plan>_<interval>`. */
+export const priceLookupKey = (plan: PlanId, interval: BillingInterval) => `segmento_${plan}_${interval}`;
+
+export function planOfLookupKey(lookupKey: string | null | undefined): { plan: PlanId; interval: BillingInterval } | null {
+  const match = /^segmento_([a-z]+)_([a-z]+)$/.exec(lookupKey ?? "");
+  if (!match) return null;
+  const [, plan, interval] = match;
+  if (!(planIds as readonly string[]).includes(plan!) || !(billingIntervals as readonly string[]).includes(interval!)) return null;
+  return { plan: plan as PlanId, interval: interval as BillingInterval };
+}
+
+/** The smallest plan above `current` whose limit for a quota holds `needed`; null when none does. */
+export function planThatLifts(quota: keyof PlanQuotas, needed: number, current: PlanId): PlanId | null {
+  return planIds.find((id) => planRank(id) > planRank(current) && withinQuota(plans[id].quotas[quota], 0, needed)) ?? null;
 }

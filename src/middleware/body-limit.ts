@@ -12,6 +12,8 @@ const largerLimits: ReadonlyArray<[path: RegExp, bytes: number]> = [
   [/^\/api\/v1\/ingest\/?$/, 10 * 1024 * 1024],
   // CSV/XLSX uploads; larger files belong in several uploads or API batches.
   [/^\/api\/engine\/projects\/[^/]+\/files\/?$/, 50 * 1024 * 1024],
+  // Stripe events carry whole objects (an invoice with its lines).
+  [/^\/api\/webhooks\/stripe\/?$/, 1024 * 1024],
 ];
 
 const ACCEPTED_MEDIA_TYPES = ["application/json", "multipart/form-data"];

@@ -9,7 +9,8 @@ import { CsvError, CsvParser } from "../ingest/csv";
 import { isRejection, readRow, type RowRejection, type TransactionRow } from "../ingest/rows";
 import { readXlsxRows } from "../ingest/xlsx";
 import { completeJobStatement, failJobStatement, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
-import { planOf, rowsUsed } from "../services/quotas";
+import { claimRows, planOf, rowsUsed } from "../services/quotas";
+import { ApiError } from "../errors";
 import { requestSegmentation } from "../services/segmentation-queue";
 import { insertTransactions, recomputeFromFile, removeFileTransactions, TRANSACTION_CHUNK } from "../services/transactions";
 import type { FileRecord } from "../services/files";
@@ -46,6 +47,17 @@ export async function handleIngestDeadLetters(batch: MessageBatch<unknown>, env:
   });
 }
 
+/** The file's rows against the plan's quota, settled among batches finishing at the same time. */
+async function claimFileRows(db: Database, file: FileRecord, rowCount: number) {
+  try {
+    await claimRows(db, file.organizationId, file.id, rowCount);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.code !== "quota_exceeded") throw error;
+    const { used, limit } = error.detail as { used: number; limit: number };
+    throw new IngestRejected(`the file exceeds the plan's row quota (${limit} rows; ${used} already used)`);
+  }
+}
+
 function markFile(db: Database, fileId: string, changes: Partial<FileRecord>) {
   return db.update(files).set({ ...changes, updatedAt: new Date() }).where(eq(files.id, fileId));
 }
@@ -64,6 +76,7 @@ export async function ingestFile(env: Bindings, message: IngestMessage) {
   await startJob(db, env, job, "Reading file");
   try {
     const outcome = await readIntoTransactions(db, env, job, file);
+    await claimFileRows(db, file, outcome.rowCount);
     await recomputeFromFile(env.DB, file.projectId, file.id);
     const result = {
       rows_total: outcome.rowCount,

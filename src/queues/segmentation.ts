@@ -12,7 +12,7 @@ import { warmPurchaseHistory } from "../services/crm-analytics";
 import { customerScope } from "../services/customers";
 import type { Condition } from "../services/customer-filters";
 import { completeJobStatement, failJobStatement, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
-import { assertModelRunQuota, countModelRun } from "../services/usage-counters";
+import { consumeCounter } from "../services/usage-counters";
 import { consumeDeadLetters, consumeEach, errorText } from "./consumer";
 import { SegmentationMessage } from "./messages";
 
@@ -64,7 +64,9 @@ export async function runSegmentation(env: Bindings, message: SegmentationMessag
   // From here on new ingests queue a new run rather than joining this one.
   await startJob(db, env, job, "Loading customers");
   try {
-    await assertModelRunQuota(db, job.organizationId);
+    // The run takes its unit when it starts, in one statement with the check, so concurrent runs cannot
+    // both take the last one; a retry of the same job (attempts > 0) has taken it already.
+    if (job.attempts === 0) await consumeCounter(db, env.DB, job.organizationId, "modelRuns");
   } catch (error) {
     if (error instanceof ApiError && error.code === "quota_exceeded") {
       const reason = "the plan's model runs for this month are used up";
@@ -117,7 +119,6 @@ export async function runSegmentation(env: Bindings, message: SegmentationMessag
     segments: result.clusters.map((c, i) => ({ id: clusterIds[i], label: c.label, size: c.size, centroid: c.centroid, kept_from_previous_run: c.segmentId !== null })),
     embedding_features: result.embeddingFeatures,
   };
-  await countModelRun(db, job.organizationId);
   await db.batch([completeJobStatement(db, job.id, summary, `Segmented ${customers.length} customers into ${result.clusters.length} segments`)]);
   await reportProgress(env, job, "completed", 100, `Segmented ${customers.length} customers into ${result.clusters.length} segments`);
   await analyticsStore(env).record([

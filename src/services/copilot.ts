@@ -11,7 +11,7 @@ import type { Principal } from "../middleware/auth";
 import type { ProjectRecord } from "./projects";
 import { createRuleSegment, previewSegment, publicSegment } from "./segments";
 import { extraFeatureVocabulary } from "./signals";
-import { takeGenaiOp } from "./usage-counters";
+import { consumeCounter } from "./usage-counters";
 
 export type CopilotRequest = { prompt: string; locale: Locale; save?: { name: string } };
 
@@ -31,7 +31,7 @@ export async function askCopilot(env: Bindings, db: Database, principal: Princip
   const finish = (status: "success" | "error", errorCode: string | null) =>
     recordCall(env, db, principal, project, { status, errorCode, engine, metered, prompt: request.prompt, latencyMs: Date.now() - started });
   try {
-    await takeGenaiOp(db, env.DB, project.organizationId);
+    await consumeCounter(db, env.DB, project.organizationId, "genaiOps");
     metered = true;
     const vocabulary = { extraFeatures: await extraFeatureVocabulary(env.DB, project, engines.some((e) => e.name === "workers-ai")) };
     const failures: Array<{ engine: string; not_understood: string[]; reasons: string[] }> = [];

@@ -10,6 +10,7 @@ import type { Principal } from "../middleware/auth";
 import { newJob, type JobRecord } from "./jobs";
 import { assertCanSee } from "./access";
 import { pageOf, type PageRequest } from "./paging";
+import { assertStoredFileFits } from "./quotas";
 import type { ProjectRecord } from "./projects";
 import { removeFileTransactions } from "./transactions";
 
@@ -88,6 +89,13 @@ export async function acceptFile(
       const existing = await fileByBatchId(db, project.id, input.batchId);
       if (existing) return { ...existing, duplicate: true };
     }
+    throw error;
+  }
+  try {
+    await assertStoredFileFits(db, project.organizationId, id, sizeBytes);
+  } catch (error) {
+    await db.batch([db.delete(jobs).where(eq(jobs.id, job.id)), db.delete(files).where(eq(files.id, id))]);
+    await env.FILES.delete(file.r2Key);
     throw error;
   }
   await env.INGEST_QUEUE.send({ kind: "ingest", jobId: job.id, fileId: id, projectId: project.id, organizationId: project.organizationId });

@@ -1,9 +1,9 @@
 import { and, asc, count, eq, gt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { members, users, type MemberRole } from "../db/schema";
-import { plans, withinQuota } from "../billing/plans";
 import { ApiError } from "../errors";
 import type { OrganizationRecord } from "./organizations";
+import { planOf, quotaExceeded, quotaLimit } from "./quotas";
 import { findUserByEmail } from "./users";
 import { pageOf, type PageRequest } from "./paging";
 
@@ -63,18 +63,25 @@ export async function addMember(
   assertMayAssign(actorRole, null, input.role);
   const user = await findUserByEmail(db, input.email);
   if (!user) throw new ApiError("not_found", { field: "email" });
-  const seats = await db.select({ n: count() }).from(members).where(eq(members.organizationId, organization.id)).get();
-  if (!withinQuota(plans[organization.plan].quotas.teamSeats, seats?.n ?? 0)) {
-    throw new ApiError("quota_exceeded", { quota: "teamSeats", limit: plans[organization.plan].quotas.teamSeats });
+  const plan = await planOf(db, organization.id);
+  const limit = quotaLimit(plan, "teamSeats");
+  // The seat count and the insert are one statement, so two invitations racing for the last seat
+  // cannot both take it.
+  const inserted = await db.$client
+    .prepare(
+      `INSERT INTO members (organization_id, user_id, role, created_at)
+       SELECT ?1, ?2, ?3, ?4 WHERE ?5 IS NULL OR (SELECT COUNT(*) FROM members WHERE organization_id = ?1) < ?5
+       ON CONFLICT DO NOTHING RETURNING role, created_at`,
+    )
+    .bind(organization.id, user.id, input.role, Date.now(), limit)
+    .first<{ role: MemberRole; created_at: number }>();
+  if (!inserted) {
+    const existing = await db.select({ userId: members.userId }).from(members).where(and(eq(members.organizationId, organization.id), eq(members.userId, user.id))).get();
+    if (existing) throw new ApiError("already_member");
+    const seats = await db.select({ n: count() }).from(members).where(eq(members.organizationId, organization.id)).get();
+    throw quotaExceeded("teamSeats", plan, seats?.n ?? 0, 1);
   }
-  const inserted = await db
-    .insert(members)
-    .values({ organizationId: organization.id, userId: user.id, role: input.role, createdAt: new Date() })
-    .onConflictDoNothing()
-    .returning()
-    .get();
-  if (!inserted) throw new ApiError("already_member");
-  return { userId: user.id, name: user.name, email: user.email, role: inserted.role, createdAt: inserted.createdAt.toISOString() };
+  return { userId: user.id, name: user.name, email: user.email, role: inserted.role, createdAt: new Date(inserted.created_at).toISOString() };
 }
 
 export async function changeMemberRole(

@@ -1,12 +1,84 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { files, organizations } from "../db/schema";
-import { plans, type PlanId, withinQuota } from "../billing/plans";
+import { files, organizations, subscriptions } from "../db/schema";
+import { largerPlan, planRank, plans, planThatLifts, type PlanId, type PlanQuotas, withinQuota } from "../billing/plans";
+import { entitledPlan, isLiveStatus, usageWindow, type UsageWindow } from "../billing/entitlement";
 import { ApiError } from "../errors";
 
+export type SubscriptionRecord = typeof subscriptions.$inferSelect;
+
+export type BillingState = {
+  /** the plan whose quotas apply now */
+  plan: PlanId;
+  /** the plan granted outside Stripe: free by default, Enterprise by sales, Pro for the demo */
+  grantedPlan: PlanId;
+  /** the subscription that grants `plan`, else the latest one still live, else the latest one */
+  subscription: SubscriptionRecord | null;
+  /** where monthly quotas are counted */
+  window: UsageWindow;
+};
+
+/**
+ * The organization's plan and billing window now, from its granted plan and its Stripe subscriptions:
+ * the larger plan wins, so a subscription never takes away what sales granted.
+ */
+export async function billingStateOf(db: Database, organizationId: string, now = new Date()): Promise<BillingState> {
+  const rows = await db
+    .select({ grantedPlan: organizations.plan, subscription: subscriptions })
+    .from(organizations)
+    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
+    .where(eq(organizations.id, organizationId))
+    .all();
+  const grantedPlan = rows[0]?.grantedPlan ?? "free";
+  const all = rows.flatMap((r) => (r.subscription ? [r.subscription] : [])).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
+  let plan = grantedPlan;
+  let entitling: SubscriptionRecord | null = null;
+  for (const s of all) {
+    const entitled = entitledPlan(s, now);
+    if (entitled !== "free" && (!entitling || planRank(entitled) > planRank(entitledPlan(entitling, now)))) entitling = s;
+    plan = largerPlan(plan, entitled);
+  }
+  const subscription = entitling ?? all.find((s) => isLiveStatus(s.status)) ?? all[0] ?? null;
+  // A paid subscription's cycle sets the window only while it is what grants the plan.
+  const anchor = entitling && plan === entitling.plan ? entitling.currentPeriodStart : null;
+  return { plan, grantedPlan, subscription, window: usageWindow(anchor, now) };
+}
+
+/** The plan whose quotas apply to the organization now. */
 export async function planOf(db: Database, organizationId: string): Promise<PlanId> {
-  const org = await db.select({ plan: organizations.plan }).from(organizations).where(eq(organizations.id, organizationId)).get();
-  return org?.plan ?? "free";
+  return (await billingStateOf(db, organizationId)).plan;
+}
+
+/** The quotas a 429 can name, and the plan-table entry behind each (storage is in bytes). */
+export const quotaNames = ["rows", "profiles", "modelRuns", "genaiOps", "automations", "storage", "teamSeats"] as const;
+export type QuotaName = (typeof quotaNames)[number];
+const planQuota: Record<QuotaName, keyof PlanQuotas> = {
+  rows: "rows",
+  profiles: "profiles",
+  modelRuns: "modelRuns",
+  genaiOps: "genaiOps",
+  automations: "automations",
+  storage: "storageBytes",
+  teamSeats: "teamSeats",
+};
+
+export const quotaLimit = (plan: PlanId, quota: QuotaName) => plans[plan].quotas[planQuota[quota]];
+
+/**
+ * The 429 for a quota: which quota, what is used, the limit, what the request would add, and the
+ * smallest plan that would hold it (null when none does). Distinct from `rate_limited`.
+ */
+export function quotaExceeded(quota: QuotaName, plan: PlanId, used: number, adding: number) {
+  return new ApiError(
+    "quota_exceeded",
+    { quota, plan, used, limit: quotaLimit(plan, quota), adding, upgrade_to: planThatLifts(planQuota[quota], used + adding, plan) },
+  );
+}
+
+/** 429 unless `used + adding` fits the organization's current plan. */
+export async function assertQuota(db: Database, organizationId: string, quota: QuotaName, used: number, adding = 1) {
+  const plan = await planOf(db, organizationId);
+  if (!withinQuota(quotaLimit(plan, quota), used, adding)) throw quotaExceeded(quota, plan, used, adding);
 }
 
 /** Rows used: the row counts of the organization's completed files (the seed's metering rule). */
@@ -29,14 +101,49 @@ export async function storageUsed(db: Database, organizationId: string): Promise
   return row?.n ?? 0;
 }
 
-export async function assertRowsQuota(db: Database, organizationId: string, adding: number) {
-  const limit = plans[await planOf(db, organizationId)].quotas.rows;
-  const used = await rowsUsed(db, organizationId);
-  if (!withinQuota(limit, used, adding)) throw new ApiError("quota_exceeded", { quota: "rows", limit, used, adding });
+/**
+ * Claims a file's rows against the quota before the file completes: its row count is written only if,
+ * with the completed files and the other files that already claimed theirs, it fits. One statement, so
+ * of batches finishing at once for the last rows only those that fit get them. A file that later fails
+ * gives its claim back (only completed and processing files count).
+ */
+export async function claimRows(db: Database, organizationId: string, fileId: string, rowCount: number) {
+  const plan = await planOf(db, organizationId);
+  const limit = quotaLimit(plan, "rows");
+  const others = `SELECT COALESCE(SUM(row_count), 0) FROM files
+    WHERE organization_id = ?1 AND id <> ?2 AND (status = 'completed' OR (status = 'processing' AND row_count IS NOT NULL))`;
+  const claimed = await db.$client
+    .prepare(`UPDATE files SET row_count = ?3 WHERE id = ?2 AND organization_id = ?1 AND (?4 IS NULL OR (${others}) + ?3 <= ?4) RETURNING id`)
+    .bind(organizationId, fileId, rowCount, limit)
+    .first();
+  if (!claimed) {
+    const used = await db.$client.prepare(others).bind(organizationId, fileId).raw<[number]>();
+    throw quotaExceeded("rows", plan, used[0]?.[0] ?? 0, rowCount);
+  }
 }
 
+export async function assertRowsQuota(db: Database, organizationId: string, adding: number) {
+  await assertQuota(db, organizationId, "rows", await rowsUsed(db, organizationId), adding);
+}
+
+/**
+ * Storage, checked once the new file's row is written: the organization's files up to it, in the order
+ * they were written (rowid), must fit. Of concurrent uploads racing for the last bytes, each sees the
+ * ones written before it, so only those that fit in that order pass; the caller removes a refused file.
+ */
+export async function assertStoredFileFits(db: Database, organizationId: string, fileId: string, sizeBytes: number) {
+  const plan = await planOf(db, organizationId);
+  const limit = quotaLimit(plan, "storage");
+  if (limit === null) return;
+  const row = await db.$client
+    .prepare("SELECT COALESCE(SUM(size_bytes), 0) AS n FROM files WHERE organization_id = ?1 AND rowid <= (SELECT rowid FROM files WHERE id = ?2)")
+    .bind(organizationId, fileId)
+    .first<{ n: number }>();
+  const through = row?.n ?? 0;
+  if (through > limit) throw quotaExceeded("storage", plan, through - sizeBytes, sizeBytes);
+}
+
+/** Fails early, before a file is stored, when it cannot fit; `assertStoredFileFits` settles races. */
 export async function assertStorageQuota(db: Database, organizationId: string, addingBytes: number) {
-  const limit = plans[await planOf(db, organizationId)].quotas.storageBytes;
-  const used = await storageUsed(db, organizationId);
-  if (!withinQuota(limit, used, addingBytes)) throw new ApiError("quota_exceeded", { quota: "storage", limit, used, adding: addingBytes });
+  await assertQuota(db, organizationId, "storage", await storageUsed(db, organizationId), addingBytes);
 }

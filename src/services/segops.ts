@@ -6,8 +6,7 @@ import type { Bindings } from "../env";
 import { plans, reportedLimit } from "../billing/plans";
 import type { AnalyticsScope } from "./analytics-scope";
 import { scopeFilter } from "./analytics-scope";
-import { planOf, rowsUsed, storageUsed } from "./quotas";
-import { usagePeriod } from "./usage-counters";
+import { billingStateOf, rowsUsed, storageUsed } from "./quotas";
 
 const DAY_MS = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -41,8 +40,8 @@ export async function overviewAnalytics(env: Bindings, db: Database, scope: Anal
 }
 
 async function genaiCredits(d1: D1Database, db: Database, organizationId: string) {
-  const plan = await planOf(db, organizationId);
-  const row = await d1.prepare("SELECT genai_ops, model_runs FROM usage_counters WHERE organization_id = ? AND period = ?").bind(organizationId, usagePeriod()).first<{ genai_ops: number; model_runs: number }>();
+  const { plan, window } = await billingStateOf(db, organizationId);
+  const row = await d1.prepare("SELECT genai_ops, model_runs FROM usage_counters WHERE organization_id = ? AND period = ?").bind(organizationId, window.key).first<{ genai_ops: number; model_runs: number }>();
   return { plan, used: row?.genai_ops ?? 0, modelRuns: row?.model_runs ?? 0, limit: reportedLimit(plans[plan].quotas.genaiOps) };
 }
 

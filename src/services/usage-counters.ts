@@ -1,60 +1,71 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { usageCounters } from "../db/schema";
-import { plans, withinQuota } from "../billing/plans";
-import { ApiError } from "../errors";
-import { planOf } from "./quotas";
+import { withinQuota } from "../billing/plans";
+import { billingStateOf, quotaExceeded, quotaLimit } from "./quotas";
+import { thresholdStatements } from "./usage";
 
-/** The billing month a moment falls in (UTC), as the counters key it. */
+/** The calendar month (UTC) a moment falls in: the counters' key on plans without a Stripe cycle. */
 export const usagePeriod = (at = new Date()) => at.toISOString().slice(0, 7);
 
-export async function modelRunsUsed(db: Database, organizationId: string, period = usagePeriod()) {
+/** The monthly counters, by quota name and column. */
+export type CounterQuota = "modelRuns" | "genaiOps";
+const counterColumn = { modelRuns: "model_runs", genaiOps: "genai_ops" } as const;
+
+/** The key of the organization's current counting window (see `usageWindow`). */
+export async function counterPeriod(db: Database, organizationId: string) {
+  return (await billingStateOf(db, organizationId)).window.key;
+}
+
+export async function counterUsed(db: Database, organizationId: string, quota: CounterQuota, period?: string) {
   const row = await db
-    .select({ n: usageCounters.modelRuns })
+    .select({ modelRuns: usageCounters.modelRuns, genaiOps: usageCounters.genaiOps })
     .from(usageCounters)
-    .where(sql`${usageCounters.organizationId} = ${organizationId} AND ${usageCounters.period} = ${period}`)
+    .where(sql`${usageCounters.organizationId} = ${organizationId} AND ${usageCounters.period} = ${period ?? (await counterPeriod(db, organizationId))}`)
     .get();
-  return row?.n ?? 0;
+  return row?.[quota] ?? 0;
+}
+
+/**
+ * Takes `amount` of a monthly quota, or answers 429 and takes nothing. The check and the increment are
+ * one statement (an upsert whose update only happens while the sum fits), so of concurrent requests
+ * for the last unit exactly one gets it.
+ */
+export async function consumeCounter(db: Database, d1: D1Database, organizationId: string, quota: CounterQuota, amount = 1) {
+  const { plan, window } = await billingStateOf(db, organizationId);
+  const limit = quotaLimit(plan, quota);
+  const column = counterColumn[quota];
+  if (!withinQuota(limit, 0, amount)) throw quotaExceeded(quota, plan, await counterUsed(db, organizationId, quota, window.key), amount);
+  const taken = await d1
+    .prepare(
+      `INSERT INTO usage_counters (organization_id, period, model_runs, genai_ops) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (organization_id, period) DO UPDATE SET ${column} = usage_counters.${column} + excluded.${column}
+       WHERE ?5 IS NULL OR usage_counters.${column} + excluded.${column} <= ?5
+       RETURNING ${column} AS used`,
+    )
+    .bind(organizationId, window.key, quota === "modelRuns" ? amount : 0, quota === "genaiOps" ? amount : 0, limit)
+    .first<{ used: number }>();
+  if (!taken) throw quotaExceeded(quota, plan, await counterUsed(db, organizationId, quota, window.key), amount);
+  const marks = thresholdStatements(d1, organizationId, window.start, [{ metric: quota, used: taken.used, limit }], new Date());
+  if (marks.length > 0) await d1.batch(marks);
+  return { used: taken.used, limit, period: window.key };
+}
+
+export async function modelRunsUsed(db: Database, organizationId: string, period?: string) {
+  return counterUsed(db, organizationId, "modelRuns", period);
 }
 
 /** 429 quota_exceeded when the plan's model runs for this month are used up. */
 export async function assertModelRunQuota(db: Database, organizationId: string) {
-  const limit = plans[await planOf(db, organizationId)].quotas.modelRuns;
-  const used = await modelRunsUsed(db, organizationId);
-  if (!withinQuota(limit, used)) throw new ApiError("quota_exceeded", { quota: "modelRuns", limit, used });
+  const { plan, window } = await billingStateOf(db, organizationId);
+  const used = await counterUsed(db, organizationId, "modelRuns", window.key);
+  if (!withinQuota(quotaLimit(plan, "modelRuns"), used)) throw quotaExceeded("modelRuns", plan, used, 1);
 }
 
+/** Counts a model run that has happened (its quota was checked when it started). */
 export async function countModelRun(db: Database, organizationId: string) {
   await db
     .insert(usageCounters)
-    .values({ organizationId, period: usagePeriod(), modelRuns: 1, genaiOps: 0 })
+    .values({ organizationId, period: await counterPeriod(db, organizationId), modelRuns: 1, genaiOps: 0 })
     .onConflictDoUpdate({ target: [usageCounters.organizationId, usageCounters.period], set: { modelRuns: sql`${usageCounters.modelRuns} + 1` } });
-}
-
-export async function genaiOpsUsed(d1: D1Database, organizationId: string, period = usagePeriod()) {
-  const row = await d1.prepare("SELECT genai_ops FROM usage_counters WHERE organization_id = ? AND period = ?").bind(organizationId, period).first<{ genai_ops: number }>();
-  return row?.genai_ops ?? 0;
-}
-
-/**
- * Takes one GenAI op of this month's quota, or answers 429 quota_exceeded (quota `genaiOps`). The
- * check and the increment are one statement (an upsert whose update only applies below the limit), so
- * concurrent calls cannot both take the last op.
- */
-export async function takeGenaiOp(db: Database, d1: D1Database, organizationId: string) {
-  const limit = plans[await planOf(db, organizationId)].quotas.genaiOps;
-  const period = usagePeriod();
-  const refuse = async () => {
-    throw new ApiError("quota_exceeded", { quota: "genaiOps", limit, used: await genaiOpsUsed(d1, organizationId, period) });
-  };
-  if (!withinQuota(limit, 0)) return refuse();
-  const taken = await d1
-    .prepare(
-      `INSERT INTO usage_counters (organization_id, period, model_runs, genai_ops) VALUES (?1, ?2, 0, 1)
-       ON CONFLICT (organization_id, period) DO UPDATE SET genai_ops = genai_ops + 1 WHERE ?3 IS NULL OR genai_ops < ?3
-       RETURNING genai_ops`,
-    )
-    .bind(organizationId, period, limit)
-    .first<{ genai_ops: number }>();
-  if (!taken) return refuse();
 }

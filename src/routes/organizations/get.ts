@@ -3,6 +3,7 @@ import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { sessionOf } from "../../middleware/auth";
 import { publicOrganization, requireMembership } from "../../services/organizations";
+import { planOf } from "../../services/quotas";
 import { auth, type Router } from "../router";
 import { jsonResponse, OrganizationIdParam } from "../schemas";
 import { Organization } from "./schema";
@@ -20,7 +21,8 @@ const route = createRoute({
 
 export function registerGetOrganization(app: Router) {
   app.openapi(route, async (c) => {
-    const { organization, role } = await requireMembership(database(c.env.DB), sessionOf(c).user.id, c.req.valid("param").orgId);
-    return c.json(publicOrganization(organization, role), 200);
+    const db = database(c.env.DB);
+    const { organization, role } = await requireMembership(db, sessionOf(c).user.id, c.req.valid("param").orgId);
+    return c.json(publicOrganization({ ...organization, plan: await planOf(db, organization.id) }, role), 200);
   });
 }

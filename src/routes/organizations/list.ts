@@ -3,6 +3,7 @@ import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { sessionOf } from "../../middleware/auth";
 import { organizationsOf, publicOrganization } from "../../services/organizations";
+import { planOf } from "../../services/quotas";
 import { auth, type Router } from "../router";
 import { jsonResponse, PageQuery } from "../schemas";
 import { OrganizationList } from "./schema";
@@ -20,7 +21,9 @@ const route = createRoute({
 
 export function registerListOrganizations(app: Router) {
   app.openapi(route, async (c) => {
-    const page = await organizationsOf(database(c.env.DB), sessionOf(c).user.id, c.req.valid("query"));
-    return c.json({ organizations: page.items.map((row) => publicOrganization(row.organization, row.role)), total: page.total, page: page.page, pages: page.pages }, 200);
+    const db = database(c.env.DB);
+    const page = await organizationsOf(db, sessionOf(c).user.id, c.req.valid("query"));
+    const organizations = await Promise.all(page.items.map(async (row) => publicOrganization({ ...row.organization, plan: await planOf(db, row.organization.id) }, row.role)));
+    return c.json({ organizations, total: page.total, page: page.page, pages: page.pages }, 200);
   });
 }

@@ -19,7 +19,7 @@ export const Organization = z
     id: z.string().openapi({ example: "org_01JD3Q8Z5XK6W7Y8Z9A0B1C2D3" }),
     name: z.string(),
     slug: z.string(),
-    plan: z.enum(planIds),
+    plan: z.enum(planIds).openapi({ description: "The plan whose quotas apply now (its subscription: GET …/subscription)" }),
     role: z.enum(memberRoles).openapi({ description: "The caller's role in this organization" }),
     createdAt: Timestamp,
   })
