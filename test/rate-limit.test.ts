@@ -23,7 +23,7 @@ async function fetchWithLimits(path: string, headers: Record<string, string>, li
 const randomIp = () => `10.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe("rate limiting: one bucket per resolved credential", () => {
+describe("rate limiting: one bucket per resolved credential", { timeout: 20_000 }, () => {
   it("counts an API key exactly, however the Authorization header is spelled, and answers 429 with Retry-After", async () => {
     const { project, apiKey } = await tenant();
     const path = `/api/projects/${project.id}`;
@@ -85,7 +85,7 @@ describe("rate limiting: one bucket per resolved credential", () => {
   });
 });
 
-describe("rate limiting: an exact sliding window", () => {
+describe("rate limiting: an exact sliding window", { timeout: 20_000 }, () => {
   it("admits a request again only as the oldest leaves the window, never a fresh window's worth", async () => {
     const headers = { "CF-Connecting-IP": randomIp() };
     const limits = { RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_SECONDS: "2" };
@@ -147,9 +147,9 @@ describe("rate limiting: an exact sliding window", () => {
           }
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 30 },
     );
-  });
+  }, 60_000);
 });
 
 describe("rate limiting: leases", () => {
@@ -188,7 +188,7 @@ describe("rate limiting: leases", () => {
     expect(rows.units).toBe(300);
     // Far fewer round trips than requests: most were spent from leases.
     expect(rows.n).toBeLessThan(200);
-  });
+  }, 60_000);
 
   it("an alarm clears a bucket once its log has left the window", async () => {
     const ip = randomIp();
@@ -208,7 +208,8 @@ describe("rate limiting: leases", () => {
   });
 });
 
-describe("failed sign-ins per email", () => {
+// Sign-ins hash passwords (PBKDF2): slow on a busy machine.
+describe("failed sign-ins per email", { timeout: 30_000 }, () => {
   const signIn = (email: string, password: string, limits: Limits = {}) =>
     fetchWithLimits(
       "/api/auth/sign-in/email",

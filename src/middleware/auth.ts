@@ -27,6 +27,8 @@ export type ApiKeyPrincipal = {
   apiKeyId: string;
   projectId: string;
   organizationId: string;
+  /** the key's project as read with the key (at most API_KEY_CACHE_TTL_MS old) */
+  project: VerifiedApiKey["project"];
 };
 
 export type Principal = SessionPrincipal | ApiKeyPrincipal;
@@ -60,7 +62,7 @@ export function authenticate(accepts: Accepts = { session: true }) {
     if (credential.kind === "apiKey") {
       const { key } = credential;
       if (!accepts.apiKey) throw new ApiError("session_required");
-      c.set("principal", { kind: "apiKey", apiKeyId: key.id, projectId: key.projectId, organizationId: key.organizationId });
+      c.set("principal", { kind: "apiKey", apiKeyId: key.id, projectId: key.projectId, organizationId: key.organizationId, project: key.project });
     } else {
       const { session, user } = await loadSession(database(c.env.DB), credential.claims);
       if (!accepts.session) throw new ApiError("forbidden");
