@@ -53,7 +53,7 @@ const WINDOW_KEY = "windowMs";
  * A Durable Object runs one call at a time, so check-then-record needs no lock.
  */
 export class RateLimitBucket extends DurableObject {
-  private readonly entries: Entry[];
+  private entries: Entry[];
   private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: unknown) {
@@ -84,18 +84,19 @@ export class RateLimitBucket extends DurableObject {
   }
 
   /** Gives back units granted but not used (a sign-in that turned out not to be a failure). */
-  release(leaseId: number, units: number): void {
-    this.giveBack({ leaseId, units });
+  release(grantId: number, units: number): void {
+    this.giveBack({ leaseId: grantId, units });
   }
 
   override async alarm(): Promise<void> {
     const windowMs = this.ctx.storage.kv.get<number>(WINDOW_KEY) ?? 0;
-    const cleanUpAt = Math.max(0, ...this.entries.map((entry) => entry.at + windowMs));
+    let cleanUpAt = 0;
+    for (const entry of this.entries) cleanUpAt = Math.max(cleanUpAt, entry.at + windowMs);
     this.alarmAt = null;
     // An entry granted since the alarm was set still counts: clean up when it stops counting.
     if (cleanUpAt > Date.now()) return this.cleanUpAt(cleanUpAt);
     await this.ctx.storage.deleteAll();
-    this.entries.splice(0, this.entries.length, ...this.load());
+    this.entries = this.load();
   }
 
   private load(): Entry[] {
@@ -120,8 +121,7 @@ export class RateLimitBucket extends DurableObject {
   private prune(since: number) {
     if (!this.entries.some((entry) => entry.at <= since)) return;
     this.ctx.storage.sql.exec("DELETE FROM grants WHERE at <= ?", since);
-    const kept = this.entries.filter((entry) => entry.at > since);
-    this.entries.splice(0, this.entries.length, ...kept);
+    this.entries = this.entries.filter((entry) => entry.at > since);
   }
 
   private record(at: number, units: number, windowMs: number): number {

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import type { AcquireRequest } from "../durable-objects/rate-limit-bucket";
+import { RateLimitBucket, type AcquireRequest } from "../durable-objects/rate-limit-bucket";
 import { expectError, json, signUp, tenant, unique } from "./helpers";
 
 type Limits = Partial<Record<string, string>>;
@@ -189,6 +189,17 @@ describe("rate limiting: leases", () => {
     // Far fewer round trips than requests: most were spent from leases.
     expect(rows.n).toBeLessThan(200);
   }, 60_000);
+
+  it("carries a fixed-window count left by the earlier version over, so a deploy admits nothing extra", async () => {
+    const stub = env.RATE_LIMIT_BUCKET.get(env.RATE_LIMIT_BUCKET.idFromName(unique("legacy")));
+    const grant = await runInDurableObject(stub, (_, state) => {
+      const now = Date.now();
+      state.storage.kv.put("window", { startedAt: now - 60_000, endsAt: now + 840_000, count: 998 });
+      const restarted = new RateLimitBucket(state, env);
+      return restarted.acquire({ limit: 1000, windowMs: 900_000, now: 1, lease: 0, leaseMs: 0 });
+    });
+    expect([grant.granted, grant.remaining]).toEqual([1, 1]);
+  });
 
   it("an alarm clears a bucket once its log has left the window", async () => {
     const ip = randomIp();
