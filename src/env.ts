@@ -25,6 +25,8 @@ export type Bindings = {
   RATE_LIMIT_WINDOW_SECONDS: string;
   CONTACT_RATE_LIMIT_MAX: string;
   CONTACT_RATE_LIMIT_WINDOW_SECONDS: string;
+  SIGN_IN_FAILURE_MAX?: string;
+  SIGN_IN_FAILURE_WINDOW_SECONDS?: string;
   SESSION_TTL_SECONDS: string;
   /** Origins browser apps may call from (comma separated; `*` as the port matches any port). */
   CORS_ALLOWED_ORIGINS?: string;
@@ -49,6 +51,10 @@ export function config(env: Bindings) {
     contactRateLimit: {
       max: positiveInt(env.CONTACT_RATE_LIMIT_MAX, 5),
       windowSeconds: positiveInt(env.CONTACT_RATE_LIMIT_WINDOW_SECONDS, 3600),
+    },
+    signInFailureLimit: {
+      max: positiveInt(env.SIGN_IN_FAILURE_MAX, 10),
+      windowSeconds: positiveInt(env.SIGN_IN_FAILURE_WINDOW_SECONDS, 900),
     },
     sessionTtlSeconds: positiveInt(env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
     segmentationDelaySeconds: nonNegativeInt(env.SEGMENTATION_DELAY_SECONDS, 5),

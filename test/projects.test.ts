@@ -65,8 +65,17 @@ describe("projects", () => {
     await expectError(await call("DELETE", `/api/projects/${created.id}`, { token: member.token }), 403, "insufficient_role");
   });
 
+  it("shows a key its project renamed, though the key's project is cached with the key", async () => {
+    const { owner, project, apiKey } = await tenant();
+    expect((await json(await call("GET", `/api/projects/${project.id}`, { token: apiKey.key }))).name).toBe(project.name);
+    expect((await call("PATCH", `/api/projects/${project.id}`, { token: owner.token, body: { name: "Renamed" } })).status).toBe(200);
+    expect((await json(await call("GET", `/api/projects/${project.id}`, { token: apiKey.key }))).name).toBe("Renamed");
+  });
+
   it("deleting a project revokes its API keys", async () => {
     const { owner, project, apiKey } = await tenant();
+    // Used first, so this isolate holds the key in its cache when the project goes.
+    expect((await call("GET", `/api/projects/${project.id}`, { token: apiKey.key })).status).toBe(200);
     expect((await call("DELETE", `/api/projects/${project.id}`, { token: owner.token })).status).toBe(204);
     await expectError(await call("GET", `/api/projects/${project.id}`, { token: apiKey.key }), 401, "invalid_api_key");
   });

@@ -59,12 +59,17 @@ export function freePort() {
  * so only killing the whole group leaves nothing behind. Output is kept (last ~200 lines) to show
  * when startup fails; `onLine` sees every line as it arrives (with the time it arrived).
  */
-function spawnWrangler(port, onLine) {
-  const child = spawn(
-    wrangler,
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--var", "RATE_LIMIT_MAX:1000000000", "--show-interactive-dev-session=false"],
-    { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
+function spawnWrangler(port, inspectorPort, { onLine, config }) {
+  const args = ["dev", "--port", String(port), "--inspector-port", String(inspectorPort), "--ip", "127.0.0.1"];
+  if (config) args.push("--config", config);
+  else args.push("--var", "RATE_LIMIT_MAX:1000000000");
+  args.push("--show-interactive-dev-session=false");
+  const child = spawn(wrangler, args, {
+    cwd: root,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
   const handle = { child, log: [], reloads: 0 };
   const keep = (chunk) => {
     const at = Date.now();
@@ -82,35 +87,43 @@ function spawnWrangler(port, onLine) {
   return handle;
 }
 
-let running; // the wrangler dev handle, for cleanup from anywhere
+const running = new Set(); // the wrangler dev handles, for cleanup from anywhere
 
-function killGroup(signal) {
-  if (!running || running.child.exitCode !== null || running.child.signalCode !== null) return;
+function killGroup(handle, signal) {
+  if (handle.child.exitCode !== null || handle.child.signalCode !== null) return;
   try {
-    process.kill(-running.child.pid, signal);
+    process.kill(-handle.child.pid, signal);
   } catch (error) {
     if (error.code !== "ESRCH") throw error; // already gone
   }
 }
 
-/** SIGTERM the group, SIGKILL it if it is still there after 5 s. Safe to call when nothing runs. */
-export async function stopWrangler() {
-  if (!running) return;
-  killGroup("SIGTERM");
-  const timedOut = await Promise.race([running.exited.then(() => false), sleep(5_000).then(() => true)]);
-  if (timedOut) killGroup("SIGKILL");
-  // workerd may outlive the wrangler parent; make sure the rest of the group is gone too.
-  try {
-    process.kill(-running.child.pid, "SIGKILL");
-  } catch {}
-  running = undefined;
+/**
+ * SIGTERM the group, SIGKILL it if it is still there after 5 s. Without a handle, stops every server
+ * started here. Safe to call when nothing runs.
+ */
+export async function stopWrangler(handle) {
+  const handles = handle ? [handle] : [...running];
+  await Promise.all(
+    handles.map(async (one) => {
+      if (!running.has(one)) return;
+      killGroup(one, "SIGTERM");
+      const timedOut = await Promise.race([one.exited.then(() => false), sleep(5_000).then(() => true)]);
+      if (timedOut) killGroup(one, "SIGKILL");
+      // workerd may outlive the wrangler parent; make sure the rest of the group is gone too.
+      try {
+        process.kill(-one.child.pid, "SIGKILL");
+      } catch {}
+      running.delete(one);
+    }),
+  );
 }
 
 // Last resort: never leave a wrangler/workerd behind, whatever way this process ends.
 process.on("exit", () => {
-  if (running) {
+  for (const handle of running) {
     try {
-      process.kill(-running.child.pid, "SIGKILL");
+      process.kill(-handle.child.pid, "SIGKILL");
     } catch {}
   }
 });
@@ -122,10 +135,10 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 
 /** Polls GET /health until it answers 200; fails early if wrangler exits, or after the timeout. */
-async function waitForHealth(baseUrl) {
+async function waitForHealth(handle, baseUrl) {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   let exited = null;
-  running.exited.then((result) => (exited = result));
+  handle.exited.then((result) => (exited = result));
   let lastProblem = "no answer yet";
   while (Date.now() < deadline) {
     if (exited) throw new Error(`wrangler dev exited (code ${exited.code}, signal ${exited.signal}) before /health answered`);
@@ -143,22 +156,24 @@ async function waitForHealth(baseUrl) {
 }
 
 /**
- * Starts `wrangler dev` on a free port with the rate limit lifted (RATE_LIMIT_MAX=1000000000) and
- * waits until GET /health answers. Returns { baseUrl, handle }: `handle.reloads` counts rebuilds,
- * `handle.log` keeps the last lines of output. On failure the output is appended to the error.
- * Only one server runs at a time; stop it with stopWrangler().
+ * Starts `wrangler dev` on free ports and waits until GET /health answers. By default it serves the
+ * project with the rate limit lifted (RATE_LIMIT_MAX=1000000000); `config` serves another Worker
+ * (a wrangler config path relative to the repo root) as it is. Returns { baseUrl, handle }:
+ * `handle.reloads` counts rebuilds, `handle.log` keeps the last lines of output. On failure the output
+ * is appended to the error. Stop it with stopWrangler(handle), or every server with stopWrangler().
  */
-export async function startWrangler({ onLine } = {}) {
-  if (running) throw new Error("wrangler dev is already running");
+export async function startWrangler({ onLine, config } = {}) {
   const port = await freePort();
+  const inspectorPort = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  console.log(`Starting wrangler dev on ${baseUrl} (RATE_LIMIT_MAX=1000000000)...`);
-  running = spawnWrangler(port, onLine);
+  console.log(`Starting wrangler dev${config ? ` --config ${config}` : ""} on ${baseUrl}${config ? "" : " (RATE_LIMIT_MAX=1000000000)"}...`);
+  const handle = spawnWrangler(port, inspectorPort, { onLine, config });
+  running.add(handle);
   try {
-    await waitForHealth(baseUrl);
+    await waitForHealth(handle, baseUrl);
   } catch (error) {
-    error.message += `\n--- wrangler dev output (last lines) ---\n${running.log.join("\n")}`;
+    error.message += `\n--- wrangler dev output (last lines) ---\n${handle.log.join("\n")}`;
     throw error;
   }
-  return { baseUrl, handle: running };
+  return { baseUrl, handle };
 }

@@ -5,8 +5,16 @@ import type { AppEnv } from "../env";
 import { meterRequest as meter } from "../analytics/request-meter";
 import { database } from "../db/client";
 import { ApiError } from "../errors";
-import { looksLikeApiKey, verifyApiKey } from "../services/api-keys";
-import { resolveSession, SESSION_COOKIE, type PublicUser, publicUser, type SessionRecord } from "../services/sessions";
+import { looksLikeApiKey, verifyApiKey, type VerifiedApiKey } from "../services/api-keys";
+import {
+  loadSession,
+  SESSION_COOKIE,
+  type PublicUser,
+  publicUser,
+  type SessionClaims,
+  type SessionRecord,
+  verifySessionToken,
+} from "../services/sessions";
 
 export type SessionPrincipal = {
   kind: "session";
@@ -19,11 +27,24 @@ export type ApiKeyPrincipal = {
   apiKeyId: string;
   projectId: string;
   organizationId: string;
+  /** the key's project as read with the key (at most API_KEY_CACHE_TTL_MS old) */
+  project: VerifiedApiKey["project"];
 };
 
 export type Principal = SessionPrincipal | ApiKeyPrincipal;
 
-export type AuthVariables = { principal: Principal };
+/**
+ * What the request's credential turned out to be, resolved once per request (by the rate limiter,
+ * which keys on it, or by `authenticate`, whichever runs first): a project API key, a session token
+ * we signed (not yet checked against D1), a credential that authenticates no one, or none at all.
+ */
+export type Credential =
+  | { kind: "none" }
+  | { kind: "invalid"; error: ApiError }
+  | { kind: "apiKey"; key: VerifiedApiKey }
+  | { kind: "session"; claims: SessionClaims };
+
+export type AuthVariables = { principal: Principal; credential: Credential };
 
 type Accepts = { session?: boolean; apiKey?: boolean };
 
@@ -34,22 +55,42 @@ type Accepts = { session?: boolean; apiKey?: boolean };
  */
 export function authenticate(accepts: Accepts = { session: true }) {
   return createMiddleware<AppEnv>(async function authenticate(c, next) {
-    const credential = bearerToken(c) ?? getCookie(c, SESSION_COOKIE);
-    if (!credential) throw new ApiError("unauthorized");
-    const db = database(c.env.DB);
+    const credential = await resolveCredential(c);
+    if (credential.kind === "none") throw new ApiError("unauthorized");
+    if (credential.kind === "invalid") throw credential.error;
 
-    if (looksLikeApiKey(credential)) {
-      const key = await verifyApiKey(db, credential, (p) => c.executionCtx.waitUntil(p));
+    if (credential.kind === "apiKey") {
+      const { key } = credential;
       if (!accepts.apiKey) throw new ApiError("session_required");
-      c.set("principal", { kind: "apiKey", apiKeyId: key.id, projectId: key.projectId, organizationId: key.organizationId });
+      c.set("principal", { kind: "apiKey", apiKeyId: key.id, projectId: key.projectId, organizationId: key.organizationId, project: key.project });
     } else {
-      const { session, user } = await resolveSession(db, c.env.JWT_SECRET, credential);
+      const { session, user } = await loadSession(database(c.env.DB), credential.claims);
       if (!accepts.session) throw new ApiError("forbidden");
       c.set("principal", { kind: "session", session, user: publicUser(user) });
     }
     await next();
     meterRequest(c);
   });
+}
+
+/**
+ * The request's credential (Bearer header, any case and whitespace, or the session cookie) resolved
+ * to the key or session it names; remembered on the context so it is resolved once per request.
+ */
+export async function resolveCredential(c: Context<AppEnv, any, any>): Promise<Credential> {
+  let credential = c.get("credential");
+  if (credential) return credential;
+  try {
+    const raw = bearerToken(c) ?? getCookie(c, SESSION_COOKIE);
+    if (!raw) credential = { kind: "none" };
+    else if (looksLikeApiKey(raw)) credential = { kind: "apiKey", key: await verifyApiKey(database(c.env.DB), raw, (p) => c.executionCtx.waitUntil(p)) };
+    else credential = { kind: "session", claims: await verifySessionToken(c.env.JWT_SECRET, raw) };
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    credential = { kind: "invalid", error };
+  }
+  c.set("credential", credential);
+  return credential;
 }
 
 /** One `api_request` usage event per authenticated call, written after the response is on its way. */

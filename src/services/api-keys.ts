@@ -10,8 +10,9 @@ const KEY_PATTERN = /^sk_live_[0-9a-f]{64}$/;
 const PREFIX_LENGTH = "sk_live_".length + 6;
 
 /**
- * How long this isolate trusts what it read about a key. A key disabled, deleted or expired elsewhere
- * stops working within this time (expiry itself is checked on every request against the cached date).
+ * How long this isolate trusts what it read about a key and its project. A key disabled, deleted or
+ * expired elsewhere stops working within this time (expiry itself is checked on every request against
+ * the cached date), and a project renamed through another isolate shows its new name to the key within it.
  */
 export const API_KEY_CACHE_TTL_MS = 5_000;
 /** last_used_at is a hint, not an audit log: written at most this often per key. */
@@ -25,6 +26,8 @@ export type VerifiedApiKey = {
   expiresAt: Date | null;
   lastUsedAt: Date | null;
   keyHash: string;
+  /** the key's project as read with the key: a key's own project is answered without another read */
+  project: typeof projects.$inferSelect;
 };
 
 const cache = new Map<string, { key: VerifiedApiKey | null; fetchedAt: number }>();
@@ -135,6 +138,7 @@ async function lookUp(db: Database, prefix: string, digest: Uint8Array): Promise
       expiresAt: apiKeys.expiresAt,
       lastUsedAt: apiKeys.lastUsedAt,
       keyHash: apiKeys.keyHash,
+      project: projects,
     })
     .from(apiKeys)
     .innerJoin(projects, eq(projects.id, apiKeys.projectId))
@@ -146,6 +150,11 @@ async function lookUp(db: Database, prefix: string, digest: Uint8Array): Promise
     if (timingSafeEqual(fromHex(candidate.keyHash), digest)) match = candidate;
   }
   return match;
+}
+
+/** Drops what this isolate read about a project's keys, after the project itself changed here. */
+export function forgetProjectKeys(projectId: string) {
+  for (const [hash, entry] of cache) if (entry.key?.projectId === projectId) cache.delete(hash);
 }
 
 function pruneCache(now: number) {

@@ -4,6 +4,7 @@ import { projects, type MemberRole } from "../db/schema";
 import { ApiError } from "../errors";
 import { newProjectId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
+import { forgetProjectKeys } from "./api-keys";
 import { requireMembership } from "./organizations";
 import { pageOf, type PageRequest } from "./paging";
 
@@ -38,7 +39,9 @@ export async function listProjects(db: Database, organizationId: string, page: P
 /**
  * The project a caller may act on. An API key reaches only its own project: any other id, existing or
  * not, is 403 (project mismatch, as the seed specifies). A session reaches projects of organizations it
- * belongs to; anything else is 404. `roles` narrows which members may act.
+ * belongs to; anything else is 404. `roles` narrows which members may act. For a key, the project is
+ * the one read with the key (API_KEY_CACHE_TTL_MS at most: a rename through another isolate shows
+ * within it); read live columns such as purchases_version from D1, not from this record.
  */
 export async function projectForPrincipal(
   db: Database,
@@ -49,6 +52,8 @@ export async function projectForPrincipal(
   if (principal.kind === "apiKey") {
     if (principal.projectId !== projectId) throw new ApiError("project_mismatch");
     if (roles) throw new ApiError("session_required");
+    // Read with the key (at most API_KEY_CACHE_TTL_MS ago): the hot path of a key-authenticated call.
+    return principal.project;
   }
   const project = await db.select().from(projects).where(eq(projects.id, projectId)).get();
   if (!project) throw new ApiError("not_found");
@@ -57,15 +62,18 @@ export async function projectForPrincipal(
 }
 
 export async function renameProject(db: Database, project: ProjectRecord, name: string) {
-  return (await db
+  const renamed = (await db
     .update(projects)
     .set({ name: name.trim(), updatedAt: new Date() })
     .where(eq(projects.id, project.id))
     .returning()
     .get())!;
+  forgetProjectKeys(project.id);
+  return renamed;
 }
 
 export async function deleteProject(db: Database, project: ProjectRecord) {
   // API keys and, later, everything else of the project go with it (ON DELETE CASCADE).
   await db.delete(projects).where(eq(projects.id, project.id));
+  forgetProjectKeys(project.id);
 }

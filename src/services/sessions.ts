@@ -63,8 +63,14 @@ export async function openSession(
   return issued;
 }
 
-/** Verifies signature, algorithm and expiry, then that the session is still open in D1. */
-export async function resolveSession(db: Database, secret: string, token: string) {
+/** Who a session token names, once its signature, algorithm and expiry are verified. */
+export type SessionClaims = { userId: string; sessionId: string };
+
+/**
+ * Verifies signature, algorithm and expiry without touching D1: enough to know the token is one we
+ * issued (the rate limiter keys on its session id); `loadSession` then checks it is still open.
+ */
+export async function verifySessionToken(secret: string, token: string): Promise<SessionClaims> {
   let claims: { sub?: string; sid?: unknown };
   try {
     ({ payload: claims } = await jwtVerify(token, signingKey(secret), {
@@ -75,14 +81,19 @@ export async function resolveSession(db: Database, secret: string, token: string
     if (error instanceof joseErrors.JOSEError) throw new ApiError("session_expired");
     throw error;
   }
-  if (typeof claims.sid !== "string") throw new ApiError("session_expired");
+  if (typeof claims.sid !== "string" || typeof claims.sub !== "string") throw new ApiError("session_expired");
+  return { userId: claims.sub, sessionId: claims.sid };
+}
+
+/** The open (not revoked, not expired) session a verified token names, with its user. */
+export async function loadSession(db: Database, claims: SessionClaims) {
   const row = await db
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, claims.sid), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
+    .where(and(eq(sessions.id, claims.sessionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
     .get();
-  if (!row || row.user.id !== claims.sub) throw new ApiError("session_expired");
+  if (!row || row.user.id !== claims.userId) throw new ApiError("session_expired");
   return row;
 }
 
