@@ -25,6 +25,7 @@ export const errorStatus = {
   slug_taken: 409,
   already_member: 409,
   last_owner: 409,
+  duplicate_file: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   integration_test_failed: 422,

@@ -1,4 +1,5 @@
 import { and, eq } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { jobs, type JobStatus, type JobType } from "../db/schema";
 import type { Bindings } from "../env";
@@ -100,12 +101,26 @@ export function completeJobStatement(db: Database, jobId: string, result: Record
     .where(eq(jobs.id, jobId));
 }
 
-export function failJobStatement(db: Database, jobId: string, errorMessage: string, result: Record<string, unknown> | null = null) {
+/**
+ * Ends a job as failed, in D1 (with `alsoRun`, in one batch) and in its live progress, at the same
+ * percentage in both: the point the live progress had reached, so `/status` and `/progress` agree.
+ */
+export async function failJob(
+  db: Database,
+  env: Bindings,
+  job: JobRecord,
+  errorMessage: string,
+  result: Record<string, unknown> | null = null,
+  alsoRun: BatchItem<"sqlite">[] = [],
+) {
+  const pct = (await progressStub(env, job.id).latest())?.pct ?? job.pct;
   const now = new Date();
-  return db
+  const fail = db
     .update(jobs)
-    .set({ status: "failed", message: "Failed", errorMessage, finishedAt: now, updatedAt: now, ...(result && { result }) })
-    .where(eq(jobs.id, jobId));
+    .set({ status: "failed", pct, message: errorMessage, errorMessage, finishedAt: now, updatedAt: now, ...(result && { result }) })
+    .where(eq(jobs.id, job.id));
+  await db.batch([fail, ...alsoRun]);
+  await reportProgress(env, job, "failed", pct, errorMessage);
 }
 
 /** Notes a failed attempt that will be retried; the error stays on the job if it finally fails. */
