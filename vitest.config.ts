@@ -21,6 +21,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             // Segmentation runs right after ingest instead of waiting for a burst to coalesce.
             SEGMENTATION_DELAY_SECONDS: "0",
             METER_FLUSH_MS: "0",
+            // SSE keep-alive comments every second, so a test can see one.
+            SSE_HEARTBEAT_SECONDS: "1",
           },
         },
       }),

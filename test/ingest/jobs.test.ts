@@ -102,4 +102,57 @@ describe("job status and progress", () => {
     const events = parseSse(await (await call("GET", `/api/engine/jobs/${accepted.job_id}/progress/stream`, { token: t.owner.token })).text());
     expect(events.map((e) => e.event)).toEqual(["completed"]);
   });
+
+  it("does not miss an event reported while a stream is being opened (the client not reading yet)", async () => {
+    const jobId = crypto.randomUUID();
+    const stub = env.JOB_PROGRESS.get(env.JOB_PROGRESS.idFromName(jobId));
+    await stub.report({ job_id: jobId, status: "processing", pct: 10, message: "Reading file" });
+    const res = await stub.fetch("https://job-progress/stream");
+    // Reported before the client reads a byte of the replay.
+    await stub.report({ job_id: jobId, status: "processing", pct: 50, message: "Half" });
+    await stub.report({ job_id: jobId, status: "completed", pct: 100, message: "Done" });
+    const timeout = new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), 3_000));
+    const events = await Promise.race([readEvents(res.body!, (e) => e.some((x) => x.event === "completed")), timeout]);
+    expect(events).not.toBe("hung");
+    expect((events as SseEvent[]).map((e) => [e.event, e.data.pct])).toEqual([
+      ["progress", 10],
+      ["progress", 50],
+      ["completed", 100],
+    ]);
+  });
+
+  it("answers 204 to a reconnect after the terminal event, so EventSource stops reconnecting", async () => {
+    const t = await tenant();
+    const accepted = await ingest(t.apiKey.key, t.project.id, [{ customer_id: "a", order_date: "2025-01-01", amount: 1 }]);
+    await waitForJob(t.owner.token, accepted.job_id);
+    const events = parseSse(await (await call("GET", `/api/engine/jobs/${accepted.job_id}/progress/stream`, { token: t.owner.token })).text());
+    const reconnect = await call("GET", `/api/engine/jobs/${accepted.job_id}/progress/stream`, {
+      token: t.owner.token,
+      headers: { "Last-Event-ID": events.at(-1)!.id },
+    });
+    expect(reconnect.status).toBe(204);
+    expect(await reconnect.text()).toBe("");
+    // Also once the live state has expired and is rebuilt from D1.
+    await runDurableObjectAlarm(env.JOB_PROGRESS.get(env.JOB_PROGRESS.idFromName(accepted.job_id)));
+    const afterExpiry = await call("GET", `/api/engine/jobs/${accepted.job_id}/progress/stream`, { token: t.owner.token, headers: { "Last-Event-ID": events.at(-1)!.id } });
+    expect(afterExpiry.status).toBe(204);
+  });
+
+  it("sends a comment heartbeat on an open stream while the job runs", async () => {
+    const jobId = crypto.randomUUID();
+    const stub = env.JOB_PROGRESS.get(env.JOB_PROGRESS.idFromName(jobId));
+    await stub.report({ job_id: jobId, status: "processing", pct: 10, message: "Reading file" });
+    const reader = (await stub.fetch("https://job-progress/stream")).body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const started = Date.now();
+    while (!text.includes(": keep-alive") && Date.now() - started < 5_000) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    expect(text).toContain(": keep-alive\n\n");
+    await reader.cancel();
+    await stub.report({ job_id: jobId, status: "completed", pct: 100, message: "Done" });
+  });
 });
