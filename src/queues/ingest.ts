@@ -12,7 +12,7 @@ import { hasInvalidUtf8, StrictUtf8Decoder } from "../ingest/utf8";
 import { XlsxError, xlsxRecords } from "../ingest/xlsx";
 import { completeJobStatement, failJob, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
 import { assertProfilesQuota, newCustomersInFile, planOf, rowsUsed } from "../services/quotas";
-import { requestSegmentation } from "../services/segmentation-queue";
+import { requestModelRunAfterIngest } from "../services/segmentation-queue";
 import { recomputeFromFile, removeFileTransactions, storeTransactions, TRANSACTION_CHUNK, type DuplicateOrder } from "../services/transactions";
 import type { FileRecord } from "../services/files";
 import { consumeDeadLetters, consumeEach, errorText, isPermanentError, publicAttemptError } from "./consumer";
@@ -75,6 +75,8 @@ export async function ingestFile(env: Bindings, message: IngestMessage) {
     const outcome = await readIntoTransactions(db, env, job, file);
     await assertNewProfilesWithinQuota(db, env, file);
     await recomputeFromFile(env.DB, file.projectId, file.id);
+    // Asked before the job is marked done, so a crash in between cannot lose the run (requests coalesce).
+    const modelRun = await requestModelRunAfterIngest(db, env, file.projectId, file.organizationId, `file ${file.id} ingested`);
     const result = {
       rows_total: outcome.rowCount,
       rows_accepted: outcome.accepted,
@@ -84,9 +86,8 @@ export async function ingestFile(env: Bindings, message: IngestMessage) {
       duplicates: outcome.duplicates.slice(0, MAX_LISTED_REJECTIONS),
       customers: outcome.customers,
       columns: outcome.columns,
+      model_run: modelRun,
     };
-    // Asked before the job is marked done, so a crash in between cannot lose the run (requests coalesce).
-    await requestSegmentation(db, env, file.projectId, file.organizationId, `file ${file.id} ingested`);
     await db.batch([
       markFile(db, file.id, { status: "completed", rowCount: outcome.rowCount, rowsAccepted: outcome.accepted, rowsRejected: outcome.rejected, errorMessage: null }),
       completeJobStatement(db, job.id, result, `Ingested ${outcome.accepted} rows`),

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { jobs, type JobStatus, type JobType } from "../db/schema";
@@ -129,4 +129,34 @@ export async function recordAttemptError(db: Database, jobId: string, errorMessa
     .update(jobs)
     .set({ errorMessage, message: "Retrying after an error", updatedAt: new Date() })
     .where(and(eq(jobs.id, jobId), eq(jobs.status, "processing")));
+}
+
+/** A project's jobs, newest first, a page at a time. */
+export async function listProjectJobs(db: Database, projectId: string, query: { page: number; limit: number; type?: JobType; status?: JobStatus }) {
+  const where = and(eq(jobs.projectId, projectId), query.type && eq(jobs.type, query.type), query.status && eq(jobs.status, query.status));
+  const [count, rows] = await db.batch([
+    db.select({ n: sql<number>`COUNT(*)` }).from(jobs).where(where),
+    db
+      .select()
+      .from(jobs)
+      .where(where)
+      .orderBy(desc(jobs.createdAt), desc(jobs.id))
+      .limit(query.limit)
+      .offset((query.page - 1) * query.limit),
+  ]);
+  const total = count[0]?.n ?? 0;
+  return {
+    data: rows.map((job) => ({
+      job_id: job.id,
+      type: job.type,
+      status: job.status,
+      file_id: job.fileId,
+      error_message: job.errorMessage,
+      created_at: job.createdAt.toISOString(),
+      finished_at: job.finishedAt?.toISOString() ?? null,
+    })),
+    total,
+    page: query.page,
+    pages: Math.ceil(total / query.limit),
+  };
 }
