@@ -100,6 +100,12 @@ export class JobProgress extends DurableObject<Bindings> {
     if (this.streams.size === 0) this.stopHeartbeat();
   }
 
+  /** Drops everything at once (the job's project was deleted): open streams end, storage and alarm go. */
+  async forget(): Promise<void> {
+    await this.alarm();
+    await this.ctx.storage.deleteAlarm();
+  }
+
   override async alarm(): Promise<void> {
     for (const writer of this.streams) void writer.close().catch(() => undefined);
     this.streams.clear();

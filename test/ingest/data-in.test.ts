@@ -3,7 +3,7 @@
 import { generateXlsxFileSync } from "../../node_modules/write-excel-file/modules/export/writeXlsxFileUniversal.js";
 // @ts-expect-error: as above
 import toUint8Array from "../../node_modules/write-excel-file/modules/export/convertFileContentToUint8ArrayUniversal.js";
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
@@ -357,5 +357,40 @@ describe("delimiters, mapping and job state", () => {
     const progress = await json(await call("GET", `/api/engine/jobs/${job.job_id}/progress`, { token: t.owner.token }));
     expect(job.status).toBe("failed");
     expect({ status: progress.status, pct: progress.pct }).toEqual({ status: job.status, pct: job.pct });
+  });
+});
+
+describe("deleting a project", () => {
+  it("removes every stored byte of it: R2 files, purchase history and job progress", async () => {
+    const t = await tenant();
+    const other = await tenant();
+    const { accepted, job } = await uploadAndWait(t, "orders.csv", "customer_id,order_date,amount\nA,2025-01-01,10\nB,2025-01-02,5\n");
+    const api = await ingest(t.apiKey.key, t.project.id, [{ customer_id: "C", order_date: "2025-01-03", amount: 1 }]);
+    await waitForJob(t.apiKey.key, api.job_id);
+    const kept = await uploadAndWait(other, "orders.csv", "customer_id,order_date,amount\nZ,2025-01-01,10\n");
+    const history = env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(t.project.id));
+    expect((await history.warm(t.project.id)).lines).toBe(3);
+    const progress = env.JOB_PROGRESS.get(env.JOB_PROGRESS.idFromName(job.job_id));
+    expect(await progress.latest()).not.toBeNull();
+    expect((await env.FILES.list({ prefix: `projects/${t.project.id}/` })).objects).toHaveLength(2);
+
+    expect((await call("DELETE", `/api/projects/${t.project.id}`, { token: t.owner.token })).status).toBe(204);
+
+    expect((await env.FILES.list({ prefix: `projects/${t.project.id}/` })).objects).toEqual([]);
+    expect(await progress.latest()).toBeNull();
+    expect(await env.JOB_PROGRESS.get(env.JOB_PROGRESS.idFromName(api.job_id)).latest()).toBeNull();
+    const rows = await runInDurableObject(history, (_, state) =>
+      state.storage.sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .toArray()
+        .reduce((sum, t) => sum + Number(state.storage.sql.exec(`SELECT COUNT(*) AS n FROM "${String(t.name)}"`).one().n), 0),
+    );
+    // The purchase history's tables are left empty.
+    expect(rows).toBe(0);
+    expect(await countRows("SELECT COUNT(*) AS n FROM transactions WHERE project_id = ?", t.project.id)).toBe(0);
+    expect(accepted.file_id).toBeTruthy();
+    // Another tenant's bytes stay.
+    expect((await env.FILES.list({ prefix: `projects/${other.project.id}/` })).objects).toHaveLength(1);
+    expect(kept.job.status).toBe("completed");
   });
 });
