@@ -24,7 +24,7 @@ async function uploadAndWait(t: Tenant, name: string, content: string | ArrayBuf
 
 const countRows = async (sql: string, ...bind: unknown[]) => (await env.DB.prepare(sql).bind(...bind).first<{ n: number }>())!.n;
 
-describe("the same data twice", () => {
+describe("the same data twice", { timeout: 30_000 }, () => {
   it("refuses a second upload of identical content (409 duplicate_file naming the first) unless forced", async () => {
     const t = await tenant();
     const csv = "customer_id,order_date,amount\nA,2025-01-01,10\nB,2025-01-02,5\n";
@@ -74,7 +74,7 @@ describe("the same data twice", () => {
   });
 });
 
-describe("limits while reading (permanent errors end the job at once)", () => {
+describe("limits while reading (permanent errors end the job at once)", { timeout: 30_000 }, () => {
   it("rejects a row with an oversized field or too many columns, with its row number, and keeps the rest", async () => {
     const t = await tenant();
     const manyColumns = ["C", "2025-01-01", "1", ...Array.from({ length: CSV_LIMITS.columns }, () => "x")].join(",");
@@ -144,7 +144,7 @@ describe("limits while reading (permanent errors end the job at once)", () => {
   });
 });
 
-describe("strict text", () => {
+describe("strict text", { timeout: 30_000 }, () => {
   it("rejects rows with invalid UTF-8 (with the row number) instead of merging ids into U+FFFD, and control characters in ids", async () => {
     const t = await tenant();
     const enc = new TextEncoder();
@@ -186,7 +186,7 @@ describe("strict text", () => {
   });
 });
 
-describe("profiles quota", () => {
+describe("profiles quota", { timeout: 30_000 }, () => {
   /** Customers with one stored transaction each, as an earlier file would leave them. */
   async function withCustomers(t: Tenant, n: number) {
     const ids = JSON.stringify(Array.from({ length: n }, (_, i) => `seed-${i}`));
@@ -235,7 +235,7 @@ describe("profiles quota", () => {
   });
 });
 
-describe("XLSX of any size", () => {
+describe("XLSX of any size", { timeout: 90_000 }, () => {
   it("reads a 20,000-row workbook inside workerd", async () => {
     const t = await tenant();
     const rows: unknown[][] = [["Customer ID", "Order Date", "Amount", "Channel"]];
@@ -246,7 +246,7 @@ describe("XLSX of any size", () => {
     expect(job.result).toMatchObject({ rows_total: 20_000, rows_accepted: 20_000, customers: 1500 });
     const total = await countRows("SELECT SUM(amount_cents) AS n FROM transactions WHERE project_id = ?", t.project.id);
     expect(total).toBe(rows.slice(1).reduce((sum, r) => sum + Math.round((r[2] as number) * 100), 0));
-  }, 90_000);
+  });
 
   it("refuses a zip bomb (a tiny sheet that inflates past the limit) with a clear message", async () => {
     const t = await tenant();
@@ -268,7 +268,7 @@ describe("XLSX of any size", () => {
     const { job } = await uploadAndWait(t, "bomb.xlsx", bomb, undefined, XLSX_TYPE);
     expect(job.status).toBe("failed");
     expect(job.error_message).toMatch(/not a readable XLSX workbook: xl\/worksheets\/sheet1\.xml inflates to more than \d+ bytes \(a zip bomb is refused\)/);
-  }, 60_000);
+  });
 });
 
 /** A minimal zip: stored entries, or deflated ones given with the size they inflate to (CRC left 0; the reader does not check it). */
@@ -314,7 +314,7 @@ function zip(entries: Array<{ name: string; data: Uint8Array; deflatedSize?: num
   return out;
 }
 
-describe("delimiters, mapping and job state", () => {
+describe("delimiters, mapping and job state", { timeout: 30_000 }, () => {
   it("reads a whitespace-separated file (the CDNOW master file as published)", async () => {
     const t = await tenant();
     const text = " customer_id  date number_of_cds  dollar_value\r\n 00001 19970101  1   11.77\r\n 00002 19970112  1   12.00\r\n 00002 19970112  5   77.00\r\n";
@@ -360,7 +360,7 @@ describe("delimiters, mapping and job state", () => {
   });
 });
 
-describe("deleting a project", () => {
+describe("deleting a project", { timeout: 30_000 }, () => {
   it("removes every stored byte of it: R2 files, purchase history and job progress", async () => {
     const t = await tenant();
     const other = await tenant();

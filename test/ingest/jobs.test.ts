@@ -33,7 +33,7 @@ async function readEvents(stream: ReadableStream<Uint8Array>, until: (events: Ss
   return parseSse(text);
 }
 
-describe("job status and progress", () => {
+describe("job status and progress", { timeout: 30_000 }, () => {
   it("reports the persisted record and live progress", async () => {
     const t = await tenant();
     const accepted = await ingest(t.apiKey.key, t.project.id, [{ customer_id: "a", order_date: "2025-01-01", amount: 1 }]);
