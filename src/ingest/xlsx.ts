@@ -113,12 +113,18 @@ async function* inflateText(data: ArrayBuffer, entry: ZipEntry, limit: number): 
   }
 }
 
+/**
+ * Element names without their namespace prefix (`<x:row>` → `<row>`): some writers prefix the
+ * spreadsheet namespace. A `<` in text is always escaped, so only tags match.
+ */
+const withoutPrefixes = (xml: string) => xml.replace(/<(\/?)[A-Za-z_][\w.-]*:/g, "<$1");
+
 async function readPart(data: ArrayBuffer, entries: Map<string, ZipEntry>, name: string, limit = XLSX_LIMITS.partBytes): Promise<string | null> {
   const entry = entries.get(name);
   if (!entry) return null;
   let text = "";
   for await (const piece of inflateText(data, entry, limit)) text += piece.text;
-  return text;
+  return withoutPrefixes(text);
 }
 
 const attribute = (attributes: string, name: string) => new RegExp(`(?:^|\\s)${name}="([^"]*)"`).exec(attributes)?.[1];
@@ -238,12 +244,17 @@ export async function* xlsxRecords(data: ArrayBuffer): AsyncGenerator<XlsxBatch>
     pieces.push(piece.text);
     pendingLength += piece.text.length;
     // Only whole rows are read; the rest waits for the next chunk.
-    if (!seam.includes("</row>")) {
+    if (!seam.includes("row>")) {
       if (pendingLength > MAX_PENDING_CHARS) throw new XlsxError("a row of the sheet is too large to read");
       continue;
     }
-    buffer = pieces.join("");
-    const lastClose = buffer.lastIndexOf("</row>") + "</row>".length;
+    buffer = withoutPrefixes(pieces.join(""));
+    const close = buffer.lastIndexOf("</row>");
+    if (close === -1) {
+      pieces = [buffer];
+      continue;
+    }
+    const lastClose = close + "</row>".length;
     const complete = buffer.slice(0, lastClose);
     buffer = buffer.slice(lastClose);
     pieces = [buffer];
@@ -258,7 +269,7 @@ export async function* xlsxRecords(data: ArrayBuffer): AsyncGenerator<XlsxBatch>
       }
     }
   }
-  for (const [, body] of pieces.join("").matchAll(rowPattern)) {
+  for (const [, body] of withoutPrefixes(pieces.join("")).matchAll(rowPattern)) {
     const record = body === undefined ? [] : readRowXml(body, context);
     if (!(Array.isArray(record) && record.every((value) => value === ""))) records.push(record);
   }

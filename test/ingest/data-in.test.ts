@@ -248,6 +248,47 @@ describe("XLSX of any size", { timeout: 90_000 }, () => {
     expect(total).toBe(rows.slice(1).reduce((sum, r) => sum + Math.round((r[2] as number) * 100), 0));
   });
 
+  it("reads prefixed elements, shared and rich-text strings, inline strings and custom date formats", async () => {
+    const t = await tenant();
+    const text = (xml: string) => new TextEncoder().encode(xml);
+    const ns = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
+    const workbook = zip([
+      { name: "xl/workbook.xml", data: text(`<x:workbook ${ns}><x:sheets><x:sheet name="Orders" sheetId="7" r:id="rId3"/></x:sheets></x:workbook>`) },
+      {
+        name: "xl/_rels/workbook.xml.rels",
+        data: text('<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/><Relationship Id="rId3" Target="worksheets/orders.xml"/></Relationships>'),
+      },
+      {
+        name: "xl/sharedStrings.xml",
+        data: text(`<x:sst ${ns}><x:si><x:t>Kunde</x:t></x:si><x:si><x:r><x:t>K-</x:t></x:r><x:r><x:t xml:space="preserve">1 &amp; 2</x:t></x:r><x:rPh><x:t>ignored</x:t></x:rPh></x:si></x:sst>`),
+      },
+      {
+        name: "xl/styles.xml",
+        data: text(`<x:styleSheet ${ns}><x:numFmts><x:numFmt numFmtId="170" formatCode="dd&quot;.&quot;mm&quot;.&quot;yyyy"/></x:numFmts><x:cellXfs count="2"><x:xf numFmtId="0"/><x:xf numFmtId="170"/></x:cellXfs></x:styleSheet>`),
+      },
+      {
+        name: "xl/worksheets/orders.xml",
+        data: text(
+          `<x:worksheet ${ns}><x:sheetData>` +
+            '<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c r="B1" t="inlineStr"><x:is><x:t>Datum</x:t></x:is></x:c><x:c r="C1" t="inlineStr"><x:is><x:t>Betrag</x:t></x:is></x:c></x:row>' +
+            '<x:row r="2"><x:c r="A2" t="s"><x:v>1</x:v></x:c><x:c r="B2" s="1"><x:v>45658</x:v></x:c><x:c r="C2"><x:v>12.5</x:v></x:c></x:row>' +
+            '<x:row r="3"/>' +
+            '<x:row r="4"><x:c r="A4" t="inlineStr"><x:is><x:t>K-3</x:t></x:is></x:c><x:c r="B4" s="1"><x:v>45659.5</x:v></x:c><x:c r="C4" t="str"><x:v>7</x:v></x:c></x:row>' +
+            "</x:sheetData></x:worksheet>",
+        ),
+      },
+    ]);
+    const mapping = { columns: { customer_id: "Kunde", order_date: "Datum", amount: "Betrag" } };
+    const { job } = await uploadAndWait(t, "prefixed.xlsx", workbook, mapping, XLSX_TYPE);
+    expect(job.error_message).toBeNull();
+    expect(job.result).toMatchObject({ rows_total: 2, rows_accepted: 2 });
+    const rows = await customerRows(t.project.id);
+    expect(rows.map((c) => [c.customer_id, new Date(c.first_purchase_at).toISOString(), c.monetary_cents])).toEqual([
+      ["K-1 & 2", "2025-01-01T00:00:00.000Z", 1250],
+      ["K-3", "2025-01-02T12:00:00.000Z", 700],
+    ]);
+  });
+
   it("refuses a zip bomb (a tiny sheet that inflates past the limit) with a clear message", async () => {
     const t = await tenant();
     // 60 MB of empty rows deflate to about 100 KB.
