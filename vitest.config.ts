@@ -22,6 +22,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             SEGMENTATION_DELAY_SECONDS: "0",
             METER_FLUSH_MS: "0",
             CORS_ALLOWED_ORIGINS: "https://app.example.com, http://localhost:*",
+            // SSE keep-alive comments every second, so a test can see one.
+            SSE_HEARTBEAT_SECONDS: "1",
           },
         },
       }),

@@ -4,11 +4,27 @@ import { activityCells, type ActivityCell } from "../src/crm/activity";
 import { cohortCells, type CohortCell } from "../src/crm/cohorts";
 import type { CrmCondition } from "../src/crm/conditions";
 import { lifecycleCells, type LifecycleCell } from "../src/crm/lifecycles";
-import { MAX_DIMENSIONS } from "../src/crm/limits";
+import { limitOf, MAX_DIMENSIONS, type LimitKind } from "../src/crm/limits";
 import { createLogTables, loadLog, saveDimensions, saveLog, storedDimensionKeys } from "../src/crm/log-storage";
 import type { Interval } from "../src/crm/periods";
 import { PurchaseLogBuilder, type Dimension, type PurchaseLog } from "../src/crm/purchase-log";
 import { purchasesVersion, readDimension, readPurchaseLog } from "../src/crm/read";
+
+/**
+ * An answer, or the CRM limit that stopped it. A limit is returned, not thrown: an exception leaving
+ * an RPC method is reported by workerd as an unhandled rejection even when the caller catches it.
+ */
+export type CrmAnswer<T> = { cells: T[] } | { limit: { kind: LimitKind; detail: string } };
+
+async function answer<T>(compute: () => Promise<T[]>): Promise<CrmAnswer<T>> {
+  try {
+    return { cells: await compute() };
+  } catch (error) {
+    const limit = limitOf(error);
+    if (!limit) throw error;
+    return { limit };
+  }
+}
 
 /** What a PurchaseHistory holds: the version, its lines, and where they were read from. */
 export type HistoryState = { version: number; lines: number; source: "storage" | "d1" };
@@ -34,19 +50,21 @@ export class PurchaseHistory extends DurableObject<Bindings> {
     createLogTables(ctx.storage.sql);
   }
 
-  async activity(projectId: string, version: number, interval: Interval, groupBy: string | null, conditions: CrmCondition[]): Promise<ActivityCell[]> {
-    for (let attempt = 1; ; attempt++) {
-      const log = await this.current(projectId, version);
-      const dimension = groupBy === null ? null : await this.dimension(projectId, log, groupBy);
-      if (groupBy === null || dimension) return activityCells(log, interval, dimension, conditions);
-      // The lines changed while the dimension was read: read both again.
-      if (attempt === 3) throw new Error("the purchases kept changing while being read");
-      version = log.version + 1;
-    }
+  async activity(projectId: string, version: number, interval: Interval, groupBy: string | null, conditions: CrmCondition[]): Promise<CrmAnswer<ActivityCell>> {
+    return answer(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const log = await this.current(projectId, version);
+        const dimension = groupBy === null ? null : await this.dimension(projectId, log, groupBy);
+        if (groupBy === null || dimension) return activityCells(log, interval, dimension, conditions);
+        // The lines changed while the dimension was read: read both again.
+        if (attempt === 3) throw new Error("the purchases kept changing while being read");
+        version = log.version + 1;
+      }
+    });
   }
 
-  async cohorts(projectId: string, version: number, interval: "week" | "month", userType: "new" | "active"): Promise<CohortCell[]> {
-    return cohortCells(await this.current(projectId, version), interval, userType);
+  async cohorts(projectId: string, version: number, interval: "week" | "month", userType: "new" | "active"): Promise<CrmAnswer<CohortCell>> {
+    return answer(async () => cohortCells(await this.current(projectId, version), interval, userType));
   }
 
   async lifecycles(
@@ -55,8 +73,8 @@ export class PurchaseHistory extends DurableObject<Bindings> {
     interval: "week" | "month",
     periodStarts: number[],
     thresholds: { dormantAfterDays: number; lapsedAfterDays: number },
-  ): Promise<LifecycleCell[]> {
-    return lifecycleCells(await this.current(projectId, version), interval, periodStarts, thresholds);
+  ): Promise<CrmAnswer<LifecycleCell>> {
+    return answer(async () => lifecycleCells(await this.current(projectId, version), interval, periodStarts, thresholds));
   }
 
   /**

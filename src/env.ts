@@ -20,6 +20,7 @@ export type Bindings = {
   CF_API_TOKEN?: string;
   SEGMENTATION_DELAY_SECONDS?: string;
   METER_FLUSH_MS?: string;
+  SSE_HEARTBEAT_SECONDS?: string;
   JWT_SECRET: string;
   RATE_LIMIT_MAX: string;
   RATE_LIMIT_WINDOW_SECONDS: string;
@@ -59,6 +60,7 @@ export function config(env: Bindings) {
     sessionTtlSeconds: positiveInt(env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
     segmentationDelaySeconds: nonNegativeInt(env.SEGMENTATION_DELAY_SECONDS, 5),
     meterFlushMs: nonNegativeInt(env.METER_FLUSH_MS, 1000),
+    sseHeartbeatSeconds: positiveInt(env.SSE_HEARTBEAT_SECONDS, 15),
   };
 }
 

@@ -29,6 +29,7 @@ export const errorStatus = {
   contact_sales: 409,
   already_subscribed: 409,
   nothing_to_cancel: 409,
+  duplicate_file: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   integration_test_failed: 422,

@@ -1,12 +1,32 @@
 /**
  * RFC 4180 CSV, streamed: text arrives in chunks of any size (a quoted field may span chunks and
  * lines), complete records come out. Handles a UTF-8 BOM, CRLF or LF, and `,` `;` or tab delimiters
- * (detected from the header line unless given). A stray quote inside an unquoted field is kept as
- * text (`12" vinyl`); an unterminated quoted field or text after a closing quote is an error.
+ * (detected from the header line unless given), or runs of spaces when the header has none of those
+ * (the CDNOW master file as published). A stray quote inside an unquoted field is kept as text
+ * (`12" vinyl`); an unterminated quoted field or text after a closing quote is an error.
+ *
+ * Limits are checked while reading, so a 40 MB field or a million columns never reach memory or the
+ * database: such a record comes out as an `OversizedRecord` (its text dropped) and reading goes on.
  */
-export type Delimiter = "," | ";" | "\t";
+export type Delimiter = "," | ";" | "\t" | " ";
 
 export class CsvError extends Error {}
+
+export const CSV_LIMITS = {
+  /** characters in one field */
+  fieldChars: 10_000,
+  /** fields in one record */
+  columns: 1_000,
+  /** characters in one record, delimiters included */
+  recordChars: 65_536,
+};
+
+/** A record over one of the limits: only the reason is kept. */
+export class OversizedRecord {
+  constructor(readonly reason: string) {}
+}
+
+export type CsvRecord = string[] | OversizedRecord;
 
 const enum State {
   FieldStart,
@@ -26,12 +46,14 @@ export class CsvParser {
   private started = false;
   private line = 1;
   private recordLine = 1;
+  private recordChars = 0;
+  private oversized: string | null = null;
 
   constructor(delimiter?: Delimiter) {
     this.delimiter = delimiter;
   }
 
-  push(chunk: string): string[][] {
+  push(chunk: string): CsvRecord[] {
     if (!this.started) {
       if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
       if (chunk.length === 0) return [];
@@ -39,18 +61,22 @@ export class CsvParser {
       this.delimiter ??= detectDelimiter(chunk);
     }
     const delimiter = this.delimiter!;
-    const out: string[][] = [];
+    // Runs of spaces are one separator, and leading or trailing spaces separate nothing.
+    const spaces = delimiter === " ";
+    const out: CsvRecord[] = [];
     for (let i = 0; i < chunk.length; i++) {
       const ch = chunk[i]!;
+      if (ch !== "\n" && ++this.recordChars > CSV_LIMITS.recordChars) this.oversized ??= `the row is longer than ${CSV_LIMITS.recordChars} characters`;
       switch (this.state) {
         case State.FieldStart:
         case State.Unquoted:
-          if (ch === delimiter) this.endField();
-          else if (ch === "\n") this.endRecord(out);
+          if (ch === delimiter) {
+            if (!spaces || this.state === State.Unquoted) this.endField();
+          } else if (ch === "\n") this.endRecord(out);
           else if (ch === "\r") continue;
           else if (ch === '"' && this.state === State.FieldStart) this.state = State.Quoted;
           else {
-            this.field += ch;
+            this.append(ch);
             this.state = State.Unquoted;
           }
           break;
@@ -58,12 +84,12 @@ export class CsvParser {
           if (ch === '"') this.state = State.QuoteInQuoted;
           else {
             if (ch === "\n") this.line++;
-            this.field += ch;
+            this.append(ch);
           }
           break;
         case State.QuoteInQuoted:
           if (ch === '"') {
-            this.field += '"';
+            this.append('"');
             this.state = State.Quoted;
           } else this.afterClosingQuote(ch, delimiter, out);
           break;
@@ -76,14 +102,20 @@ export class CsvParser {
   }
 
   /** Flushes the last record; throws on an unterminated quoted field. */
-  end(): string[][] {
+  end(): CsvRecord[] {
     if (this.state === State.Quoted) throw new CsvError(`unterminated quoted field starting on line ${this.recordLine}`);
-    const out: string[][] = [];
+    const out: CsvRecord[] = [];
     if (this.state !== State.FieldStart || this.record.length > 0) this.endRecord(out);
     return out;
   }
 
-  private afterClosingQuote(ch: string, delimiter: Delimiter, out: string[][]) {
+  private append(ch: string) {
+    if (this.oversized !== null) return;
+    if (this.field.length >= CSV_LIMITS.fieldChars) this.oversized = `a field is longer than ${CSV_LIMITS.fieldChars} characters`;
+    else this.field += ch;
+  }
+
+  private afterClosingQuote(ch: string, delimiter: Delimiter, out: CsvRecord[]) {
     if (ch === delimiter) this.endField();
     else if (ch === "\n") this.endRecord(out);
     else if (ch === "\r") this.state = State.ClosedCr;
@@ -91,22 +123,33 @@ export class CsvParser {
   }
 
   private endField() {
-    this.record.push(this.field);
+    if (this.record.length >= CSV_LIMITS.columns) this.oversized ??= `the row has more than ${CSV_LIMITS.columns} columns`;
+    if (this.oversized === null) this.record.push(this.field);
     this.field = "";
     this.state = State.FieldStart;
   }
 
-  private endRecord(out: string[][]) {
-    const blank = this.record.length === 0 && this.state === State.FieldStart && this.field === "";
-    this.endField();
-    if (!blank) out.push(this.record);
+  private endRecord(out: CsvRecord[]) {
+    const blank = this.record.length === 0 && this.state === State.FieldStart && this.field === "" && this.oversized === null;
+    // With space separators, spaces before the line end separate nothing.
+    const trailingSpaces = this.delimiter === " " && this.state === State.FieldStart && this.record.length > 0;
+    if (!trailingSpaces) this.endField();
+    if (this.oversized !== null) out.push(new OversizedRecord(this.oversized));
+    else if (!blank) out.push(this.record);
     this.record = [];
+    this.field = "";
+    this.state = State.FieldStart;
+    this.oversized = null;
+    this.recordChars = 0;
     this.line++;
     this.recordLine = this.line;
   }
 }
 
-/** The delimiter that splits the header line into the most fields, ignoring quoted text. */
+/**
+ * The delimiter that splits the header line into the most fields, ignoring quoted text; runs of
+ * spaces when the header has no `,` `;` or tab but spaces between words.
+ */
 export function detectDelimiter(text: string): Delimiter {
   const newline = text.indexOf("\n");
   const header = (newline === -1 ? text : text.slice(0, newline)).replace(/"[^"]*"/g, "");
@@ -116,13 +159,17 @@ export function detectDelimiter(text: string): Delimiter {
     const count = header.split(delimiter).length - 1;
     if (count > bestCount) [best, bestCount] = [delimiter, count];
   }
+  if (bestCount === 0 && /\S +\S/.test(header)) return " ";
   return best;
 }
 
-/** Parses a whole CSV text at once. */
+/** Parses a whole CSV text at once; a record over the limits is an error here. */
 export function parseCsv(text: string, delimiter?: Delimiter): string[][] {
   const parser = new CsvParser(delimiter);
-  return [...parser.push(text), ...parser.end()];
+  return [...parser.push(text), ...parser.end()].map((record) => {
+    if (record instanceof OversizedRecord) throw new CsvError(record.reason);
+    return record;
+  });
 }
 
 function escapeField(value: string): string {

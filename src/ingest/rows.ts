@@ -1,4 +1,5 @@
 import type { ColumnMapping, ResolvedColumns } from "./columns";
+import { hasInvalidUtf8 } from "./utf8";
 import { isInFuture, parseAmount, parseDate, parseFlag, toCents, ValueError } from "./values";
 
 /** An accepted row, ready to store. */
@@ -19,6 +20,9 @@ export type RowRejection = { row: number; reason: string };
 
 const MAX_ID_LENGTH = 200;
 
+/** C0 and C1 control characters (NUL included): never part of an id or a column name. */
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
 const cell = (record: readonly string[], index: number) => (index === -1 ? "" : (record[index] ?? "").trim());
 
 /**
@@ -37,9 +41,13 @@ export function readRow(
     if (record.length > headerLength && record.slice(headerLength).some((v) => v.trim() !== "")) {
       throw new ValueError(`${record.length} fields, but the header has ${headerLength}`);
     }
+    const invalid = record.findIndex(hasInvalidUtf8);
+    if (invalid !== -1) throw new ValueError(`column ${invalid + 1} holds bytes that are not valid UTF-8`);
+    if (record.some((value) => value.includes("\u0000"))) throw new ValueError("the row holds a NUL character");
     const customerId = cell(record, columns.customer_id);
     if (customerId === "") throw new ValueError("customer_id is empty");
     if (customerId.length > MAX_ID_LENGTH) throw new ValueError(`customer_id is longer than ${MAX_ID_LENGTH} characters`);
+    if (CONTROL_CHARACTER.test(customerId)) throw new ValueError("customer_id holds a control character");
 
     const rawDate = cell(record, columns.order_date);
     if (rawDate === "") throw new ValueError("order_date is empty");
@@ -63,6 +71,8 @@ export function readRow(
     if (currencyText !== "" && !/^[A-Z]{3}$/.test(currencyText)) throw new ValueError(`currency "${currencyText}" is not an ISO 4217 code`);
 
     const orderId = cell(record, columns.order_id);
+    if (orderId.length > MAX_ID_LENGTH) throw new ValueError(`order_id is longer than ${MAX_ID_LENGTH} characters`);
+    if (CONTROL_CHARACTER.test(orderId)) throw new ValueError("order_id holds a control character");
     let extra: Record<string, string | number> | null = null;
     for (const { index, name } of columns.extra) {
       const value = cell(record, index);
@@ -74,7 +84,7 @@ export function readRow(
     return {
       rowNumber,
       customerId,
-      orderId: orderId === "" ? null : orderId.slice(0, MAX_ID_LENGTH),
+      orderId: orderId === "" ? null : orderId,
       orderedAt: date.at,
       orderDay: date.day,
       amountCents: Math.abs(toCents(amount)),

@@ -46,6 +46,21 @@ export async function consumeDeadLetters<Schema extends z.ZodType>(batch: Messag
   }
 }
 
+/**
+ * Errors that retrying cannot fix: the database refuses the value or the statement itself. Anything
+ * else (network, overload, timeouts) is taken as transient.
+ */
+export function isPermanentError(error: unknown): boolean {
+  return /SQLITE_(TOOBIG|CONSTRAINT|MISMATCH|RANGE|ERROR)|string or blob too big|too many SQL variables/.test(errorText(error));
+}
+
+/**
+ * What a job shows while an attempt is retried: never the driver's words, SQL or a stack (those go
+ * to the log).
+ */
+export const publicAttemptError = (error: unknown) =>
+  isPermanentError(error) ? "an internal error that retrying cannot fix" : "a temporary error interrupted the job; it is retried with backoff";
+
 export const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 500);
 
 function safeJson(value: unknown) {

@@ -11,9 +11,9 @@ import { newId } from "../lib/ids";
 import { warmPurchaseHistory } from "../services/crm-analytics";
 import { customerScope } from "../services/customers";
 import type { Condition } from "../services/customer-filters";
-import { completeJobStatement, failJobStatement, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
+import { completeJobStatement, failJob, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
 import { consumeCounter } from "../services/usage-counters";
-import { consumeDeadLetters, consumeEach, errorText } from "./consumer";
+import { consumeDeadLetters, consumeEach, publicAttemptError } from "./consumer";
 import { SegmentationMessage } from "./messages";
 
 /**
@@ -37,7 +37,7 @@ export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env:
       // request path (a million purchase lines take seconds to read).
       ctx.waitUntil(warmPurchaseHistory(env, message.projectId));
     },
-    (message, error) => recordAttemptError(database(env.DB), message.jobId, errorText(error)),
+    (message, error) => recordAttemptError(database(env.DB), message.jobId, publicAttemptError(error)),
   );
 }
 
@@ -47,8 +47,7 @@ export async function handleSegmentationDeadLetters(batch: MessageBatch<unknown>
     const job = await db.select().from(jobs).where(eq(jobs.id, jobId)).get();
     if (!job || job.status === "completed" || job.status === "failed") return;
     const reason = `gave up after ${job.attempts} attempts: ${job.errorMessage ?? "unknown error"}`;
-    await db.batch([failJobStatement(db, jobId, reason)]);
-    await reportProgress(env, job, "failed", job.pct, reason);
+    await failJob(db, env, job, reason);
   });
 }
 
@@ -70,8 +69,7 @@ export async function runSegmentation(env: Bindings, message: SegmentationMessag
   } catch (error) {
     if (error instanceof ApiError && error.code === "quota_exceeded") {
       const reason = "the plan's model runs for this month are used up";
-      await db.batch([failJobStatement(db, job.id, reason, { quota: error.detail as Record<string, unknown> })]);
-      await reportProgress(env, job, "failed", 0, reason);
+      await failJob(db, env, job, reason, { quota: error.detail as Record<string, unknown> });
       return;
     }
     throw error;
@@ -80,8 +78,7 @@ export async function runSegmentation(env: Bindings, message: SegmentationMessag
   const { n: customerCount } = (await env.DB.prepare("SELECT COUNT(*) AS n FROM customers WHERE project_id = ?").bind(job.projectId).first<{ n: number }>())!;
   if (customerCount > MAX_CUSTOMERS_PER_RUN) {
     const reason = `the project has ${customerCount} customers; a model run takes at most ${MAX_CUSTOMERS_PER_RUN} for now`;
-    await db.batch([failJobStatement(db, job.id, reason)]);
-    await reportProgress(env, job, "failed", 0, reason);
+    await failJob(db, env, job, reason);
     return;
   }
   const customers = await loadAggregates(env.DB, job.projectId);

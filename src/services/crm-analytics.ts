@@ -4,7 +4,8 @@ import type { ActivityCell } from "../crm/activity";
 import { matchesRecord, orderComparator, type CrmCondition } from "../crm/conditions";
 import type { LifecycleCell } from "../crm/lifecycles";
 import { dayNumber, periodsBefore, periodsBetween, type Interval } from "../crm/periods";
-import { limitOf, MAX_PERIODS } from "../crm/limits";
+import { MAX_PERIODS } from "../crm/limits";
+import type { CrmAnswer } from "../../durable-objects/purchase-history";
 import type { AnalyticsScope } from "./analytics-scope";
 
 /**
@@ -36,16 +37,24 @@ export async function forgetPurchaseHistory(env: Env, projectId: string) {
 }
 
 /** Asks each project's PurchaseHistory; a limit reached in one answers 422 for the whole view. */
-function askEach<T>(env: Env, projects: Array<{ id: string; version: number }>, question: (h: ReturnType<typeof history>, p: { id: string; version: number }) => Promise<T[]>) {
-  return Promise.all(
-    projects.map((p) =>
-      question(history(env, p.id), p).catch((error: unknown) => {
-        const limit = limitOf(error);
-        if (!limit) throw error;
-        throw new ApiError(limit.kind === "crm-limit:lines" ? "project_too_large" : "result_too_large", { project_id: p.id, reason: limit.detail });
-      }),
-    ),
-  ).then((answers) => answers.flat());
+async function askEach<T>(
+  env: Env,
+  projects: Array<{ id: string; version: number }>,
+  question: (h: ReturnType<typeof history>, p: { id: string; version: number }) => Promise<CrmAnswer<T>>,
+): Promise<T[]> {
+  // Every question is awaited (allSettled), so a failure in one leaves no rejection unhandled.
+  const settled = await Promise.allSettled(projects.map((p) => question(history(env, p.id), p)));
+  const cells: T[] = [];
+  for (const [i, outcome] of settled.entries()) {
+    if (outcome.status === "rejected") throw outcome.reason;
+    const reply = outcome.value;
+    if ("limit" in reply) {
+      const { kind, detail } = reply.limit;
+      throw new ApiError(kind === "crm-limit:lines" ? "project_too_large" : "result_too_large", { project_id: projects[i]!.id, reason: detail });
+    }
+    cells.push(...(reply.cells as T[]));
+  }
+  return cells;
 }
 
 /** Reads a project's changed purchases into its PurchaseHistory ahead of the first question. */

@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, ne } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { files, jobs, type FileFormat } from "../db/schema";
 import { isUniqueViolation } from "../db/errors";
@@ -40,18 +40,22 @@ const safeName = (name: string) => name.replace(/[^\w.-]+/g, "_").slice(-120) ||
 /**
  * Stores a batch of raw transactions: the bytes in R2, a file record and its ingest job in D1 (one
  * batch), then a queue message that references them. With a `batchId` already used in the project,
- * nothing is stored and the first job is returned: API ingest is idempotent per batch id.
+ * nothing is stored and the first job is returned: API ingest is idempotent per batch id. An upload
+ * whose bytes match a live (not failed) file of the project is refused (409 duplicate_file) unless
+ * `force`: ingesting it again would double every figure.
  */
 export async function acceptFile(
   db: Database,
   env: Bindings,
   project: ProjectRecord,
-  input: { source: "upload" | "ingest"; format: FileFormat; filename: string; body: ArrayBuffer | string; batchId?: string; mapping?: ColumnMapping },
+  input: { source: "upload" | "ingest"; format: FileFormat; filename: string; body: ArrayBuffer | string; batchId?: string; mapping?: ColumnMapping; force?: boolean },
 ): Promise<{ file: FileRecord; job: JobRecord; duplicate: boolean }> {
   if (input.batchId !== undefined) {
     const existing = await fileByBatchId(db, project.id, input.batchId);
     if (existing) return { ...existing, duplicate: true };
   }
+  const contentSha256 = input.source === "upload" && !input.force ? await sha256Hex(input.body) : null;
+  if (contentSha256) await assertNewContent(db, project.id, contentSha256);
   const now = new Date();
   const id = newId();
   const sizeBytes = typeof input.body === "string" ? new TextEncoder().encode(input.body).byteLength : input.body.byteLength;
@@ -71,6 +75,7 @@ export async function acceptFile(
     batchId: input.batchId ?? null,
     mapping: input.mapping ?? null,
     errorMessage: null,
+    contentSha256,
     createdAt: now,
     updatedAt: now,
   };
@@ -89,6 +94,8 @@ export async function acceptFile(
       const existing = await fileByBatchId(db, project.id, input.batchId);
       if (existing) return { ...existing, duplicate: true };
     }
+    // Two uploads of the same content at once: the partial unique index lets one through.
+    if (contentSha256 && isUniqueViolation(error)) await assertNewContent(db, project.id, contentSha256);
     throw error;
   }
   try {
@@ -100,6 +107,27 @@ export async function acceptFile(
   }
   await env.INGEST_QUEUE.send({ kind: "ingest", jobId: job.id, fileId: id, projectId: project.id, organizationId: project.organizationId });
   return { file, job, duplicate: false };
+}
+
+async function sha256Hex(body: ArrayBuffer | string): Promise<string> {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** 409 naming the live file of the project that holds the same content, if there is one. */
+async function assertNewContent(db: Database, projectId: string, contentSha256: string) {
+  const first = await db
+    .select({ id: files.id, filename: files.filename, createdAt: files.createdAt })
+    .from(files)
+    .where(and(eq(files.projectId, projectId), eq(files.contentSha256, contentSha256), ne(files.status, "failed")))
+    .get();
+  if (first) {
+    throw new ApiError(
+      "duplicate_file",
+      { file_id: first.id, filename: first.filename, created_at: first.createdAt.toISOString() },
+      { fileId: first.id, filename: first.filename },
+    );
+  }
 }
 
 async function fileByBatchId(db: Database, projectId: string, batchId: string) {

@@ -1,4 +1,5 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { jobs, type JobStatus, type JobType } from "../db/schema";
 import type { Bindings } from "../env";
@@ -110,12 +111,26 @@ export function completeJobStatement(db: Database, jobId: string, result: Record
     .where(eq(jobs.id, jobId));
 }
 
-export function failJobStatement(db: Database, jobId: string, errorMessage: string, result: Record<string, unknown> | null = null) {
+/**
+ * Ends a job as failed, in D1 (with `alsoRun`, in one batch) and in its live progress, at the same
+ * percentage in both: the point the live progress had reached, so `/status` and `/progress` agree.
+ */
+export async function failJob(
+  db: Database,
+  env: Bindings,
+  job: JobRecord,
+  errorMessage: string,
+  result: Record<string, unknown> | null = null,
+  alsoRun: BatchItem<"sqlite">[] = [],
+) {
+  const pct = (await progressStub(env, job.id).latest())?.pct ?? job.pct;
   const now = new Date();
-  return db
+  const fail = db
     .update(jobs)
-    .set({ status: "failed", message: "Failed", errorMessage, finishedAt: now, updatedAt: now, ...(result && { result }) })
-    .where(eq(jobs.id, jobId));
+    .set({ status: "failed", pct, message: errorMessage, errorMessage, finishedAt: now, updatedAt: now, ...(result && { result }) })
+    .where(eq(jobs.id, job.id));
+  await db.batch([fail, ...alsoRun]);
+  await reportProgress(env, job, "failed", pct, errorMessage);
 }
 
 /** Notes a failed attempt that will be retried; the error stays on the job if it finally fails. */
@@ -124,4 +139,34 @@ export async function recordAttemptError(db: Database, jobId: string, errorMessa
     .update(jobs)
     .set({ errorMessage, message: "Retrying after an error", updatedAt: new Date() })
     .where(and(eq(jobs.id, jobId), eq(jobs.status, "processing")));
+}
+
+/** A project's jobs, newest first, a page at a time. */
+export async function listProjectJobs(db: Database, projectId: string, query: { page: number; limit: number; type?: JobType; status?: JobStatus }) {
+  const where = and(eq(jobs.projectId, projectId), query.type && eq(jobs.type, query.type), query.status && eq(jobs.status, query.status));
+  const [count, rows] = await db.batch([
+    db.select({ n: sql<number>`COUNT(*)` }).from(jobs).where(where),
+    db
+      .select()
+      .from(jobs)
+      .where(where)
+      .orderBy(desc(jobs.createdAt), desc(jobs.id))
+      .limit(query.limit)
+      .offset((query.page - 1) * query.limit),
+  ]);
+  const total = count[0]?.n ?? 0;
+  return {
+    data: rows.map((job) => ({
+      job_id: job.id,
+      type: job.type,
+      status: job.status,
+      file_id: job.fileId,
+      error_message: job.errorMessage,
+      created_at: job.createdAt.toISOString(),
+      finished_at: job.finishedAt?.toISOString() ?? null,
+    })),
+    total,
+    page: query.page,
+    pages: Math.ceil(total / query.limit),
+  };
 }

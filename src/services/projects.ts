@@ -1,6 +1,10 @@
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { projects, type MemberRole } from "../db/schema";
+import { jobs, projects, type MemberRole } from "../db/schema";
+import type { Bindings } from "../env";
+import { PROGRESS_RETENTION_MS } from "../../durable-objects/job-progress";
+import { forgetPurchaseHistory } from "./crm-analytics";
+import { progressStub } from "./jobs";
 import { ApiError } from "../errors";
 import { newProjectId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
@@ -72,8 +76,31 @@ export async function renameProject(db: Database, project: ProjectRecord, name: 
   return renamed;
 }
 
-export async function deleteProject(db: Database, project: ProjectRecord) {
-  // API keys and, later, everything else of the project go with it (ON DELETE CASCADE).
+/**
+ * Deletes a project and every stored byte of it. D1 first (its rows, API keys included, go by ON
+ * DELETE CASCADE), so the project is gone for every caller at once; then what lives outside D1: its
+ * R2 objects (all under `projects/<id>/`), its PurchaseHistory, and the live progress of its recent
+ * jobs (older progress has already expired). Everything derived from a project outside D1 is
+ * removed here, in one place.
+ */
+export async function deleteProject(db: Database, env: Bindings, project: ProjectRecord) {
+  const liveJobs = await db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(and(eq(jobs.projectId, project.id), or(isNull(jobs.finishedAt), gt(jobs.finishedAt, new Date(Date.now() - PROGRESS_RETENTION_MS - 60_000)))))
+    .all();
   await db.delete(projects).where(eq(projects.id, project.id));
   forgetProjectKeys(project.id);
+  await deleteR2Prefix(env.FILES, `projects/${project.id}/`);
+  await forgetPurchaseHistory(env, project.id);
+  for (const job of liveJobs) await progressStub(env, job.id).forget();
+}
+
+/** Deletes every object under a prefix, a listing page (up to 1,000 keys) per call. */
+async function deleteR2Prefix(bucket: R2Bucket, prefix: string) {
+  for (;;) {
+    const page = await bucket.list({ prefix, limit: 1000 });
+    if (page.objects.length > 0) await bucket.delete(page.objects.map((o) => o.key));
+    if (!page.truncated) return;
+  }
 }

@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { files, organizations, subscriptions } from "../db/schema";
+import { customers, files, organizations, projects, subscriptions } from "../db/schema";
 import { largerPlan, planRank, plans, planThatLifts, type PlanId, type PlanQuotas, withinQuota } from "../billing/plans";
 import { entitledPlan, isLiveStatus, usageWindow, type UsageWindow } from "../billing/entitlement";
 import { ApiError } from "../errors";
@@ -146,4 +146,47 @@ export async function assertStoredFileFits(db: Database, organizationId: string,
 /** Fails early, before a file is stored, when it cannot fit; `assertStoredFileFits` settles races. */
 export async function assertStorageQuota(db: Database, organizationId: string, addingBytes: number) {
   await assertQuota(db, organizationId, "storage", await storageUsed(db, organizationId), addingBytes);
+}
+
+/** Profiles used: the customers of all the organization's projects. */
+export async function profilesUsed(db: Database, organizationId: string): Promise<number> {
+  const row = await db
+    .select({ n: sql<number>`COUNT(*)` })
+    .from(customers)
+    .innerJoin(projects, eq(projects.id, customers.projectId))
+    .where(eq(projects.organizationId, organizationId))
+    .get();
+  return row?.n ?? 0;
+}
+
+export async function assertProfilesQuota(db: Database, organizationId: string, adding: number) {
+  if (adding === 0) return;
+  const limit = plans[await planOf(db, organizationId)].quotas.profiles;
+  if (limit === null) return;
+  const used = await profilesUsed(db, organizationId);
+  if (!withinQuota(limit, used, adding)) throw new ApiError("quota_exceeded", { quota: "profiles", limit, used, adding });
+}
+
+/** How many of these customer ids the project does not have yet. */
+export async function newCustomerCount(d1: D1Database, projectId: string, customerIds: readonly string[]): Promise<number> {
+  const row = await d1
+    .prepare(
+      `SELECT COUNT(*) AS n FROM (SELECT DISTINCT value AS customer_id FROM json_each(?2)) j
+       WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.project_id = ?1 AND c.customer_id = j.customer_id)`,
+    )
+    .bind(projectId, JSON.stringify(customerIds))
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** How many customers a stored file brings that the project does not have yet (before its aggregates are written). */
+export async function newCustomersInFile(d1: D1Database, projectId: string, fileId: string): Promise<number> {
+  const row = await d1
+    .prepare(
+      `SELECT COUNT(DISTINCT t.customer_id) AS n FROM transactions t WHERE t.file_id = ?2
+         AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.project_id = ?1 AND c.customer_id = t.customer_id)`,
+    )
+    .bind(projectId, fileId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
 }

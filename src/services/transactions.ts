@@ -1,30 +1,63 @@
 import type { TransactionRow } from "../ingest/rows";
 
-/** Rows per INSERT. They travel as one JSON parameter, so D1's 100-parameter limit does not bind. */
+/** Rows per INSERT at most. They travel as one JSON parameter, so D1's 100-parameter limit does not bind. */
 export const TRANSACTION_CHUNK = 500;
+/**
+ * Bytes of packed JSON per INSERT at most: D1 refuses a string parameter over 2 MB (SQLITE_TOOBIG),
+ * and a row may be up to the reader's record limit (64 KB), so chunks are cut by size as well.
+ */
+const CHUNK_BYTES = 1_000_000;
+
+/** An order already stored for the customer from another file: the row is not stored again. */
+export type DuplicateOrder = { row: number; order_id: string };
+
+/** Whether a row's order (customer and order id) is already stored by another file of the project. */
+const ORDER_STORED_ELSEWHERE = `EXISTS (SELECT 1 FROM transactions x
+  WHERE x.project_id = ?2 AND x.customer_id = j.value ->> 1 AND x.order_id = j.value ->> 2 AND x.file_id <> ?1)`;
 
 /**
- * Statements inserting accepted rows. `INSERT OR IGNORE` on the (file, row) key makes a redelivered
- * batch a no-op.
+ * Stores accepted rows and returns the rows skipped as duplicate orders. `INSERT OR IGNORE` on the
+ * (file, row) key makes a redelivered batch a no-op; a row whose order id the customer already has
+ * from another file is skipped (lines of one order within a file are all kept). Each chunk's check
+ * and insert run in one D1 batch, a transaction, so two files cannot both store the same order.
  */
-export function insertTransactions(db: D1Database, fileId: string, projectId: string, rows: readonly TransactionRow[]): D1PreparedStatement[] {
+export async function storeTransactions(d1: D1Database, fileId: string, projectId: string, rows: readonly TransactionRow[]): Promise<DuplicateOrder[]> {
   const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < rows.length; i += TRANSACTION_CHUNK) {
-    const packed = rows
-      .slice(i, i + TRANSACTION_CHUNK)
-      .map((r) => [r.rowNumber, r.customerId, r.orderId, r.orderedAt, r.orderDay, r.amountCents, r.currency, r.quantity, r.isReturn ? 1 : 0, r.extra ? JSON.stringify(r.extra) : null]);
+  for (const packed of packedChunks(rows)) {
     statements.push(
-      db
+      d1
+        .prepare(`SELECT j.value ->> 0 AS row, j.value ->> 2 AS order_id FROM json_each(?3) j WHERE j.value ->> 2 IS NOT NULL AND ${ORDER_STORED_ELSEWHERE}`)
+        .bind(fileId, projectId, packed),
+      d1
         .prepare(
           `INSERT OR IGNORE INTO transactions
              (file_id, row_number, project_id, customer_id, order_id, ordered_at, order_day, amount_cents, currency, quantity, is_return, extra)
-           SELECT ?1, value ->> 0, ?2, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9
-           FROM json_each(?3)`,
+           SELECT ?1, j.value ->> 0, ?2, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8, j.value ->> 9
+           FROM json_each(?3) j WHERE j.value ->> 2 IS NULL OR NOT ${ORDER_STORED_ELSEWHERE}`,
         )
-        .bind(fileId, projectId, JSON.stringify(packed)),
+        .bind(fileId, projectId, packed),
     );
   }
-  return statements;
+  if (statements.length === 0) return [];
+  const results = await d1.batch<DuplicateOrder>(statements);
+  return results.filter((_, i) => i % 2 === 0).flatMap((r) => r.results);
+}
+
+function* packedChunks(rows: readonly TransactionRow[]): Generator<string> {
+  let chunk: string[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    const packed = JSON.stringify([r.rowNumber, r.customerId, r.orderId, r.orderedAt, r.orderDay, r.amountCents, r.currency, r.quantity, r.isReturn ? 1 : 0, r.extra ? JSON.stringify(r.extra) : null]);
+    if (chunk.length > 0 && (chunk.length >= TRANSACTION_CHUNK || bytes + packed.length * 3 > CHUNK_BYTES)) {
+      yield `[${chunk.join(",")}]`;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(packed);
+    // Three bytes per UTF-16 unit is the most UTF-8 can take, so the real size never exceeds the count.
+    bytes += packed.length * 3 + 1;
+  }
+  if (chunk.length > 0) yield `[${chunk.join(",")}]`;
 }
 
 /**

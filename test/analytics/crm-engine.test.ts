@@ -263,6 +263,11 @@ describe("CRM analytics engine against the reference", () => {
     const body = await json(res);
     expect(body).toMatchObject({ code: "result_too_large", detail: { project_id: t.project.id } });
     expect(body.detail.reason).toContain("distinct values");
+    // The limit comes back from the Durable Object as a value: thrown across RPC, workerd would report
+    // an unhandled rejection even though the caller handles it.
+    const stub = env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(t.project.id));
+    const version = (await env.DB.prepare("SELECT purchases_version AS v FROM projects WHERE id = ?").bind(t.project.id).first<{ v: number }>())!.v;
+    expect(await stub.activity(t.project.id, version, "overall", "sku", [])).toMatchObject({ limit: { kind: "crm-limit:answer" } });
     // The project itself still answers.
     expect((await get(t.apiKey.key, "activity?grouping_interval=overall"))[0]).toMatchObject({ active_customers: 50, orders: 10_002 });
   }, 60_000);

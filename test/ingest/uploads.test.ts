@@ -85,7 +85,7 @@ describe("CSV uploads", () => {
       expect(file.status).toBe("failed");
     }
     expect(await customerRows(t.project.id)).toEqual([]);
-  });
+  }, 30_000);
 
   it("answers 400 for an empty file, a missing file field or a bad mapping, and 415 for other formats", async () => {
     const t = await tenant();

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, index, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { projects } from "./projects";
 
@@ -31,6 +32,8 @@ export const files = sqliteTable(
     /** JSON: explicit column mapping and date format */
     mapping: text("mapping", { mode: "json" }),
     errorMessage: text("error_message"),
+    /** hex SHA-256 of an upload's bytes: the same content twice in a project is refused; null when forced */
+    contentSha256: text("content_sha256"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
@@ -38,5 +41,6 @@ export const files = sqliteTable(
     index("files_project_idx").on(t.projectId, t.createdAt),
     index("files_org_status_idx").on(t.organizationId, t.status),
     uniqueIndex("files_project_batch_unique").on(t.projectId, t.batchId),
+    uniqueIndex("files_project_content_unique").on(t.projectId, t.contentSha256).where(sql`status <> 'failed' AND content_sha256 IS NOT NULL`),
   ],
 );

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, real, index, primaryKey } from "drizzle-orm/sqlite-core";
 import { files } from "./files";
 import { projects } from "./projects";
@@ -39,5 +40,7 @@ export const transactions = sqliteTable(
     // The purchase lines of a project in (customer, day) order with all CRM analytics read of them,
     // so the PurchaseHistory reads a million lines from the index alone (src/crm/read.ts).
     index("transactions_purchase_lines_idx").on(t.projectId, t.isReturn, t.customerId, t.orderDay, t.amountCents, t.orderId),
+    // An order already stored for a customer is not stored again from another file (src/services/transactions.ts).
+    index("transactions_order_idx").on(t.projectId, t.customerId, t.orderId).where(sql`order_id IS NOT NULL`),
   ],
 );

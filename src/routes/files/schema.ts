@@ -29,6 +29,9 @@ export const UploadForm = z
     mapping: z.string().max(10_000).optional().openapi({
       description: "JSON ColumnMapping: `{ columns: { customer_id: \"Kunde\", ... }, date_format: \"DD/MM/YYYY\", default_currency: \"EUR\" }`",
     }),
+    force: z.enum(["true", "false"]).optional().openapi({
+      description: "`true` stores the file even when the project already has a file with the same content (otherwise 409 `duplicate_file`)",
+    }),
   })
   .openapi("UploadForm");
 

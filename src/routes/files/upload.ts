@@ -19,7 +19,7 @@ const route = createRoute({
   tags: ["Files"],
   summary: "Upload a CSV or XLSX file of transactions",
   description:
-    "Multipart form with `file` and an optional `mapping`. Stored in R2 and queued: 202 with the job to follow. " +
+    "Multipart form with `file`, an optional `mapping` and an optional `force`. The same content twice in a project is refused (409) unless `force=true`. Stored in R2 and queued: 202 with the job to follow. " +
     "Columns are recognised by name (`customer_id`, `order_date`, `amount` and common aliases) unless the mapping names them.",
   ...auth.session(),
   request: {
@@ -28,6 +28,7 @@ const route = createRoute({
   },
   responses: {
     202: acceptedResponse(Accepted, "Queued"),
+    409: errorResponse("The project already has a file with the same content (`duplicate_file`, detail names it); send `force=true` to store it again"),
     415: errorResponse("Not a CSV or XLSX file (`unsupported_media_type`)"),
     ...authErrorResponses,
     429: errorResponse("Rate limited (`rate_limited`) or the plan's storage is used up (`quota_exceeded`)"),
@@ -49,7 +50,7 @@ export function registerUploadFile(app: Router) {
     async (c) => {
       const db = database(c.env.DB);
       const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
-      const { file, mapping: mappingText } = c.req.valid("form");
+      const { file, mapping: mappingText, force } = c.req.valid("form");
       if (!(file instanceof File)) {
         throw invalidField("file", "invalid_type", "expected a file in the multipart field `file`");
       }
@@ -59,7 +60,7 @@ export function registerUploadFile(app: Router) {
       const format = formatOf(file, new Uint8Array(body.slice(0, 4)));
       if (!format) throw new ApiError("unsupported_media_type", undefined, { expected: "text/csv or XLSX" });
       await assertStorageQuota(db, project.organizationId, body.byteLength);
-      const accepted = await acceptFile(db, c.env, project, { source: "upload", format, filename: file.name || `upload.${format}`, body, mapping });
+      const accepted = await acceptFile(db, c.env, project, { source: "upload", format, filename: file.name || `upload.${format}`, body, mapping, force: force === "true" });
       c.header("Location", jobStatusPath(accepted.job.id));
       return c.json({ job_id: accepted.job.id, file_id: accepted.file.id, status: "processing" as const }, 202);
     },

@@ -4,10 +4,10 @@ import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { acceptFile } from "../../services/files";
 import { projectForPrincipal } from "../../services/projects";
-import { assertRowsQuota } from "../../services/quotas";
+import { assertProfilesQuota, assertRowsQuota, newCustomerCount } from "../../services/quotas";
 import { auth, createRouter } from "../router";
 import { acceptedResponse, jobStatusPath, jsonBody } from "../schemas";
-import { recordsToCsv } from "./records-csv";
+import { assertWellFormedText, customerIdsOf, recordsToCsv } from "./records-csv";
 import { Accepted, IngestBody } from "./schema";
 
 const route = createRoute({
@@ -24,7 +24,7 @@ const route = createRoute({
   responses: {
     202: acceptedResponse(Accepted, "Queued (or, for a repeated batch_id, the first job)"),
     ...authErrorResponses,
-    429: errorResponse("Rate limited (`rate_limited`) or the plan's row quota is used up (`quota_exceeded`)"),
+    429: errorResponse("Rate limited (`rate_limited`), or the plan's rows or profiles would be exceeded (`quota_exceeded`, detail `{quota, limit, used, adding}`)"),
   },
 });
 
@@ -34,13 +34,16 @@ export function ingestRoutes() {
     const db = database(c.env.DB);
     const body = c.req.valid("json");
     const project = await projectForPrincipal(db, principalOf(c), body.project_id);
+    assertWellFormedText(body.records);
     await assertRowsQuota(db, project.organizationId, body.records.length);
+    await assertProfilesQuota(db, project.organizationId, await newCustomerCount(c.env.DB, project.id, customerIdsOf(body.records, body.mapping)));
     const { file, job } = await acceptFile(db, c.env, project, {
       source: "ingest",
       format: "csv",
       filename: `ingest-${body.batch_id ?? new Date().toISOString()}.csv`,
       body: recordsToCsv(body.records),
       batchId: body.batch_id,
+      mapping: body.mapping,
     });
     c.header("Location", jobStatusPath(job.id));
     return c.json({ job_id: job.id, file_id: file.id, status: job.status === "queued" ? "processing" : job.status }, 202);

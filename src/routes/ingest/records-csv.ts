@@ -1,22 +1,64 @@
+import { MappingError, resolveColumns, type ColumnMapping } from "../../ingest/columns";
 import { toCsv } from "../../ingest/csv";
+import { ApiError, type FieldError } from "../../errors";
 
 const LEADING = ["customer_id", "order_date", "amount"];
 
-/** API records as a CSV file: known fields first, then every other key in the order first seen. */
-export function recordsToCsv(records: ReadonlyArray<Record<string, unknown>>): string {
+/** The columns of the CSV made of API records: known fields first, then every other key in the order first seen. */
+export function recordColumns(records: ReadonlyArray<Record<string, unknown>>): string[] {
   const columns = new Set<string>();
   for (const key of LEADING) if (records.some((r) => key in r)) columns.add(key);
   for (const record of records) for (const key of Object.keys(record)) columns.add(key);
-  const header = [...columns];
+  return [...columns];
+}
+
+/** API records as a CSV file under `recordColumns`. */
+export function recordsToCsv(records: ReadonlyArray<Record<string, unknown>>): string {
+  const header = recordColumns(records);
   return toCsv(
     header,
     records.map((record) => header.map((key) => cellText(record[key]))),
   );
 }
 
-function cellText(value: unknown): string {
+export function cellText(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
   return JSON.stringify(value);
+}
+
+/**
+ * The customer ids of API records, as the ingest consumer will read them, for the profiles quota. An
+ * unrecognisable header yields none: the job then fails with the mapping error.
+ */
+export function customerIdsOf(records: ReadonlyArray<Record<string, unknown>>, mapping: ColumnMapping = {}): string[] {
+  const header = recordColumns(records);
+  let key: string;
+  try {
+    key = header[resolveColumns(header, mapping).customer_id]!;
+  } catch (error) {
+    if (error instanceof MappingError) return [];
+    throw error;
+  }
+  return records.map((record) => cellText(record[key]).trim()).filter((id) => id !== "");
+}
+
+// With the u flag a surrogate class matches only unpaired surrogates.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * JSON may carry unpaired surrogates (`"\ud800"`), which UTF-8 cannot hold: stored, they would turn
+ * into U+FFFD silently and distinct ids could collide. Such records are refused (400) with their path.
+ */
+export function assertWellFormedText(records: ReadonlyArray<Record<string, unknown>>) {
+  const errors: FieldError[] = [];
+  records.forEach((record, i) => {
+    for (const [key, value] of Object.entries(record)) {
+      if (LONE_SURROGATE.test(key) || (typeof value === "string" && LONE_SURROGATE.test(value))) {
+        errors.push({ path: `records.${i}.${key}`, code: "invalid_string", message: "holds an unpaired UTF-16 surrogate, which is not valid Unicode text" });
+      }
+    }
+  });
+  if (errors.length > 0) throw new ApiError("validation_error", errors.slice(0, 100));
 }

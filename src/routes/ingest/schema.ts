@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ColumnMapping } from "../../ingest/columns";
 
 export const MAX_INGEST_RECORDS = 10_000;
 
@@ -24,6 +25,9 @@ export const IngestBody = z
       .max(128)
       .optional()
       .openapi({ description: "Idempotency key: the same batch_id again in the same project returns the first job and ingests nothing twice", example: "may-2026-orders" }),
+    mapping: ColumnMapping.optional().openapi({
+      description: "As for uploads: which field holds which column (`columns`), `date_format` for slash dates, `default_currency`",
+    }),
   })
   .openapi("IngestRequest");
 

@@ -1,4 +1,5 @@
 import { createRouter } from "../router";
+import { registerListProjectJobs } from "./list";
 import { registerJobProgress } from "./progress";
 import { registerJobStatus } from "./status";
 import { registerJobProgressStream } from "./stream";
@@ -6,6 +7,7 @@ import { registerJobProgressStream } from "./stream";
 /** Mounted at /api/engine. */
 export function jobRoutes() {
   const app = createRouter();
+  registerListProjectJobs(app);
   registerJobStatus(app);
   registerJobProgress(app);
   registerJobProgressStream(app);

@@ -25,7 +25,9 @@ export const JobStatusRecord = z
     project_id: z.string(),
     file_id: z.string().nullable(),
     result: z.record(z.string(), z.unknown()).nullable().openapi({
-      description: "Ingest: rows_total, rows_accepted, rows_rejected, rejections (first 100: {row, reason}), customers, columns",
+      description:
+        "Ingest: rows_total, rows_accepted (stored), rows_rejected, rows_duplicate, rejections (first 100: {row, reason}), duplicates (first 100: {row, order_id, reason}), " +
+        "customers, columns, and model_run: `{job_id, queued: true}` or `{job_id: null, queued: false, reason, quota}` when the plan's model runs are used up",
     }),
     error_message: z.string().nullable(),
     attempts: z.number().int(),
@@ -35,3 +37,28 @@ export const JobStatusRecord = z
     updated_at: Timestamp,
   })
   .openapi("JobStatus");
+
+export const ProjectJobsQuery = z
+  .object({
+    page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    type: z.enum(jobTypes).optional(),
+    status: z.enum(jobStatuses).optional(),
+  })
+  .strict();
+
+export const ProjectJob = z
+  .object({
+    job_id: z.string(),
+    type: z.enum(jobTypes),
+    status: z.enum(jobStatuses),
+    file_id: z.string().nullable(),
+    error_message: z.string().nullable(),
+    created_at: Timestamp,
+    finished_at: Timestamp.nullable(),
+  })
+  .openapi("ProjectJob");
+
+export const ProjectJobPage = z
+  .object({ data: z.array(ProjectJob), total: z.number().int(), page: z.number().int(), pages: z.number().int() })
+  .openapi("ProjectJobPage");

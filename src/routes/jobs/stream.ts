@@ -21,7 +21,8 @@ const route = createRoute({
     headers: z.object({ "last-event-id": z.string().regex(/^\d{1,10}$/).optional().openapi({ description: "The id of the last event received" }) }),
   },
   responses: {
-    200: { description: "An SSE stream", content: { "text/event-stream": { schema: z.string() } } },
+    200: { description: "An SSE stream, with a `: keep-alive` comment every 15 s while the job runs", content: { "text/event-stream": { schema: z.string() } } },
+    204: { description: "A reconnect (`Last-Event-ID`) after the terminal event: nothing more will come; EventSource stops reconnecting" },
     ...authErrorResponses,
   },
 });
@@ -36,6 +37,7 @@ export function registerJobProgressStream(app: Router) {
       headers: { "Last-Event-ID": c.req.valid("header")["last-event-id"] ?? "0" },
     });
     // A fresh Response, so middleware can still add headers (rate limits, request id).
+    if (upstream.status === 204) return c.body(null, 204);
     return new Response(upstream.body, { status: 200, headers: upstream.headers });
   });
 }

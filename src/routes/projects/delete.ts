@@ -3,7 +3,6 @@ import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { MANAGERS } from "../../services/organizations";
-import { forgetPurchaseHistory } from "../../services/crm-analytics";
 import { deleteProject, projectForPrincipal } from "../../services/projects";
 import { auth, type Router } from "../router";
 import { ProjectIdParam } from "../schemas";
@@ -14,7 +13,8 @@ const route = createRoute({
   operationId: "deleteProject",
   tags: ["Projects"],
   summary: "Delete a project and everything in it",
-  description: "Owners and admins only. Its API keys stop working at once here, and within 5 s in every other edge isolate.",
+  description: "Owners and admins only. Everything of it goes: its rows, its stored files (R2), CRM history and job progress. " +
+    "Its API keys stop working at once here, and within 5 s in every other edge isolate.",
   ...auth.session(),
   request: { params: ProjectIdParam },
   responses: { 204: { description: "Deleted" }, ...authErrorResponses },
@@ -24,9 +24,7 @@ export function registerDeleteProject(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId, MANAGERS);
-    await deleteProject(db, project);
-    // What is derived from the project outside D1 goes too.
-    c.executionCtx.waitUntil(forgetPurchaseHistory(c.env, project.id));
+    await deleteProject(db, c.env, project);
     return c.body(null, 204);
   });
 }
