@@ -27,6 +27,7 @@ describe("one paging shape on every list", () => {
       [`/api/projects/${t.project.id}/api-keys`, "apiKeys"],
       [`/api/engine/projects/${t.project.id}/files`, "files"],
       [`/api/engine/projects/${t.project.id}/segments`, "segments"],
+      [`/api/engine/projects/${t.project.id}/jobs`, "jobs"],
     ];
     for (const [path, key] of lists) {
       const page = await json(await call("GET", `${path}?page=1&limit=1`, { token: t.owner.token }));

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { jobs, type JobStatus, type JobType } from "../db/schema";
@@ -7,6 +7,7 @@ import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
 import type { ProgressEvent, ProgressUpdate } from "../../durable-objects/job-progress";
 import { assertCanSee } from "./access";
+import { pageOf, type PageRequest } from "./paging";
 
 export type JobRecord = typeof jobs.$inferSelect;
 
@@ -142,21 +143,15 @@ export async function recordAttemptError(db: Database, jobId: string, errorMessa
 }
 
 /** A project's jobs, newest first, a page at a time. */
-export async function listProjectJobs(db: Database, projectId: string, query: { page: number; limit: number; type?: JobType; status?: JobStatus }) {
+export async function listProjectJobs(db: Database, projectId: string, query: PageRequest & { type?: JobType; status?: JobStatus }) {
   const where = and(eq(jobs.projectId, projectId), query.type && eq(jobs.type, query.type), query.status && eq(jobs.status, query.status));
-  const [count, rows] = await db.batch([
-    db.select({ n: sql<number>`COUNT(*)` }).from(jobs).where(where),
-    db
-      .select()
-      .from(jobs)
-      .where(where)
-      .orderBy(desc(jobs.createdAt), desc(jobs.id))
-      .limit(query.limit)
-      .offset((query.page - 1) * query.limit),
-  ]);
-  const total = count[0]?.n ?? 0;
+  const page = await pageOf(
+    query,
+    (limit, offset) => db.select().from(jobs).where(where).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(limit).offset(offset).all(),
+    () => db.$count(jobs, where),
+  );
   return {
-    data: rows.map((job) => ({
+    jobs: page.items.map((job) => ({
       job_id: job.id,
       type: job.type,
       status: job.status,
@@ -165,8 +160,8 @@ export async function listProjectJobs(db: Database, projectId: string, query: { 
       created_at: job.createdAt.toISOString(),
       finished_at: job.finishedAt?.toISOString() ?? null,
     })),
-    total,
-    page: query.page,
-    pages: Math.ceil(total / query.limit),
+    total: page.total,
+    page: page.page,
+    pages: page.pages,
   };
 }

@@ -166,11 +166,11 @@ describe("job status and progress", { timeout: 30_000 }, () => {
 
     const list = await json(await call("GET", `/api/engine/projects/${t.project.id}/jobs`, { token: t.apiKey.key }));
     expect(list).toMatchObject({ total: 2, page: 1, pages: 1 });
-    expect(list.data.map((j: { type: string; job_id: string }) => [j.type, j.job_id])).toEqual([
+    expect(list.jobs.map((j: { type: string; job_id: string }) => [j.type, j.job_id])).toEqual([
       ["segmentation", run.job_id],
       ["ingest", accepted.job_id],
     ]);
-    expect(list.data[1]).toEqual({
+    expect(list.jobs[1]).toEqual({
       job_id: accepted.job_id,
       type: "ingest",
       status: "completed",
@@ -182,7 +182,7 @@ describe("job status and progress", { timeout: 30_000 }, () => {
     const second = await json(await call("GET", `/api/engine/projects/${t.project.id}/jobs?limit=1&page=2`, { token: t.owner.token }));
     expect(second).toMatchObject({ total: 2, page: 2, pages: 2, data: [{ job_id: accepted.job_id }] });
     const ingests = await json(await call("GET", `/api/engine/projects/${t.project.id}/jobs?type=ingest`, { token: t.owner.token }));
-    expect(ingests.data.map((j: { job_id: string }) => j.job_id)).toEqual([accepted.job_id]);
+    expect(ingests.jobs.map((j: { job_id: string }) => j.job_id)).toEqual([accepted.job_id]);
 
     await expectError(await call("GET", `/api/engine/projects/${t.project.id}/jobs?sort=asc`, { token: t.owner.token }), 400, "validation_error");
     await expectError(await call("GET", `/api/engine/projects/${t.project.id}/jobs?limit=0`, { token: t.owner.token }), 400, "validation_error");
@@ -201,6 +201,6 @@ describe("job status and progress", { timeout: 30_000 }, () => {
     expect(job.status).toBe("completed");
     expect(job.result.model_run).toMatchObject({ job_id: null, queued: false, reason: expect.stringMatching(/model runs for this month are used up/), quota: { quota: "modelRuns", limit: 5, used: 5 } });
     const list = await json(await call("GET", `/api/engine/projects/${t.project.id}/jobs`, { token: t.owner.token }));
-    expect(list.data.map((j: { type: string }) => j.type)).toEqual(["ingest"]);
+    expect(list.jobs.map((j: { type: string }) => j.type)).toEqual(["ingest"]);
   });
 });

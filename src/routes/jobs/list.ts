@@ -11,6 +11,7 @@ import { ProjectJobPage, ProjectJobsQuery } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/projects/{projectId}/jobs",
+  operationId: "listProjectJobs",
   tags: ["Jobs"],
   summary: "A project's jobs, newest first",
   description:

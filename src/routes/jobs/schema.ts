@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { jobStatuses, jobTypes } from "../../db/schema";
-import { Timestamp } from "../schemas";
+import { pagedList, PageQuery, Timestamp } from "../schemas";
 
 export const JobIdParam = z.object({
   jobId: z.string().min(1).max(64).openapi({ param: { name: "jobId", in: "path" }, example: "8f1c2d3e-4a5b-6c7d-8e9f-0a1b2c3d4e5f" }),
@@ -38,14 +38,10 @@ export const JobStatusRecord = z
   })
   .openapi("JobStatus");
 
-export const ProjectJobsQuery = z
-  .object({
-    page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    type: z.enum(jobTypes).optional(),
-    status: z.enum(jobStatuses).optional(),
-  })
-  .strict();
+export const ProjectJobsQuery = PageQuery.extend({
+  type: z.enum(jobTypes).optional(),
+  status: z.enum(jobStatuses).optional(),
+}).strict();
 
 export const ProjectJob = z
   .object({
@@ -59,6 +55,4 @@ export const ProjectJob = z
   })
   .openapi("ProjectJob");
 
-export const ProjectJobPage = z
-  .object({ data: z.array(ProjectJob), total: z.number().int(), page: z.number().int(), pages: z.number().int() })
-  .openapi("ProjectJobPage");
+export const ProjectJobPage = pagedList("jobs", ProjectJob).openapi("ProjectJobPage");
