@@ -152,10 +152,11 @@ describe("storage quota under concurrent uploads", () => {
     const { upload } = await import("../ingest/helpers");
     const t = await tenant();
     const limit = 0.5 * 1024 ** 3;
-    const csv = "customer_id,order_date,amount\nA,2025-01-01,1\n";
-    const size = new TextEncoder().encode(csv).byteLength;
+    // Three files of one size and different content (identical content would be a duplicate_file 409).
+    const csvOf = (customer: string) => `customer_id,order_date,amount\n${customer},2025-01-01,1\n`;
+    const size = new TextEncoder().encode(csvOf("A")).byteLength;
     await completedFile(t, 1, limit - size - 10);
-    const results = await Promise.all(Array.from({ length: 3 }, () => upload(t.owner.token, t.project.id, "x.csv", csv)));
+    const results = await Promise.all(["A", "B", "C"].map((customer) => upload(t.owner.token, t.project.id, "x.csv", csvOf(customer))));
     expect(results.map((r) => r.status).sort()).toEqual([202, 429, 429]);
     for (const res of results.filter((r) => r.status === 429)) {
       expect((await json(res)).detail).toMatchObject({ quota: "storage", plan: "free", limit, adding: size, upgrade_to: "starter" });

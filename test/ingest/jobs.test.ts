@@ -180,7 +180,7 @@ describe("job status and progress", { timeout: 30_000 }, () => {
       finished_at: expect.any(String),
     });
     const second = await json(await call("GET", `/api/engine/projects/${t.project.id}/jobs?limit=1&page=2`, { token: t.owner.token }));
-    expect(second).toMatchObject({ total: 2, page: 2, pages: 2, data: [{ job_id: accepted.job_id }] });
+    expect(second).toMatchObject({ total: 2, page: 2, pages: 2, jobs: [{ job_id: accepted.job_id }] });
     const ingests = await json(await call("GET", `/api/engine/projects/${t.project.id}/jobs?type=ingest`, { token: t.owner.token }));
     expect(ingests.jobs.map((j: { job_id: string }) => j.job_id)).toEqual([accepted.job_id]);
 

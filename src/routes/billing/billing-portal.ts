@@ -9,6 +9,7 @@ import { PortalSession, stripeUnavailable } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/{orgId}/billing-portal",
+  operationId: "createBillingPortalSession",
   tags: ["Billing"],
   summary: "Open a Stripe Billing Portal session",
   description: "Owners and admins. Plan changes, cards and invoices, self-serve on Stripe.",

@@ -9,6 +9,7 @@ import { Subscription, stripeUnavailable } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/{orgId}/cancel-subscription",
+  operationId: "cancelSubscription",
   tags: ["Billing"],
   summary: "Cancel the paid subscription at the end of its period",
   description: "Owners and admins. The plan stays until `current_period_end` (`cancel_at_period_end`); nothing is cut off at once.",

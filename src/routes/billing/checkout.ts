@@ -9,6 +9,7 @@ import { CheckoutBody, CheckoutSession, stripeUnavailable } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/{orgId}/checkout",
+  operationId: "createCheckoutSession",
   tags: ["Billing"],
   summary: "Start a Stripe Checkout for a paid plan",
   description:

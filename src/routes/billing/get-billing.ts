@@ -9,6 +9,7 @@ import { BillingDetails } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/{orgId}/billing",
+  operationId: "getBillingDetails",
   tags: ["Billing"],
   summary: "Billing details (name, email, tax id, address)",
   description: "Owners and admins. The details as last saved (and synced to Stripe).",

@@ -9,6 +9,7 @@ import { InvoiceList, InvoicesQuery, stripeUnavailable } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/{orgId}/invoices",
+  operationId: "listInvoices",
   tags: ["Billing"],
   summary: "Stripe invoice history, newest first",
   description: "Owners and admins. Amounts in the currency's smallest unit; `hosted_invoice_url` and `invoice_pdf` link to Stripe. Page with `limit` and `starting_after` = the previous page's `next_cursor`.",

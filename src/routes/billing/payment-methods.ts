@@ -9,6 +9,7 @@ import { PaymentMethodList, stripeUnavailable } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/{orgId}/payment-methods",
+  operationId: "listPaymentMethods",
   tags: ["Billing"],
   summary: "Saved cards",
   description: "Owners and admins. Brand, last 4, expiry, and which card invoices are charged to (`default`).",

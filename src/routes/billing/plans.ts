@@ -10,6 +10,7 @@ const GB = 1024 ** 3;
 const route = createRoute({
   method: "get",
   path: "/",
+  operationId: "listPlans",
   tags: ["Billing"],
   summary: "The plans, their prices and quotas",
   description: "Public. Prices in USD cents per month (annual: per month, billed yearly); quotas per organization, -1 for unlimited.",

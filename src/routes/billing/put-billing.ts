@@ -9,6 +9,7 @@ import { BillingDetails, BillingDetailsBody, stripeUnavailable } from "./schema"
 const route = createRoute({
   method: "put",
   path: "/{orgId}/billing",
+  operationId: "updateBillingDetails",
   tags: ["Billing"],
   summary: "Replace the billing details; synced to the Stripe customer",
   description: "Owners and admins. Stripe is updated first, so a detail Stripe refuses changes nothing.",

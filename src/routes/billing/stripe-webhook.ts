@@ -10,6 +10,7 @@ import { WebhookReceipt } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/stripe",
+  operationId: "receiveStripeWebhook",
   tags: ["Billing"],
   summary: "Stripe webhook endpoint",
   description:

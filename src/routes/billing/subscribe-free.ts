@@ -9,6 +9,7 @@ import { Subscription } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/{orgId}/subscribe-free",
+  operationId: "subscribeFree",
   tags: ["Billing"],
   summary: "Choose the free plan (no Stripe checkout)",
   description: "Owners and admins. Works without Stripe configured.",

@@ -9,6 +9,7 @@ import { Subscription } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/{orgId}/subscription",
+  operationId: "getSubscription",
   tags: ["Billing"],
   summary: "The organization's subscription",
   description: "Owners and admins. Works without Stripe configured (the stored state).",

@@ -9,6 +9,7 @@ import { Subscription, stripeUnavailable } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/{orgId}/sync-subscription",
+  operationId: "syncSubscription",
   tags: ["Billing"],
   summary: "Pull the subscription from Stripe and store it",
   description: "Owners and admins. For when a webhook was missed; webhooks older than the sync change nothing after it.",

@@ -9,6 +9,7 @@ import { Usage } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/{orgId}/usage",
+  operationId: "getOrganizationUsage",
   tags: ["Billing"],
   summary: "Usage against the plan in the current billing period",
   description:
