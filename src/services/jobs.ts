@@ -42,6 +42,7 @@ export function newJob(input: { projectId: string; organizationId: string; type:
     result: null,
     errorMessage: null,
     attempts: 0,
+    checkpoint: null,
     createdAt: now,
     startedAt: null,
     finishedAt: null,
@@ -96,7 +97,7 @@ export function completeJobStatement(db: Database, jobId: string, result: Record
   const now = new Date();
   return db
     .update(jobs)
-    .set({ status: "completed", pct: 100, message, result, finishedAt: now, updatedAt: now, errorMessage: null })
+    .set({ status: "completed", pct: 100, message, result, checkpoint: null, finishedAt: now, updatedAt: now, errorMessage: null })
     .where(eq(jobs.id, jobId));
 }
 
@@ -104,7 +105,7 @@ export function failJobStatement(db: Database, jobId: string, errorMessage: stri
   const now = new Date();
   return db
     .update(jobs)
-    .set({ status: "failed", message: "Failed", errorMessage, finishedAt: now, updatedAt: now, ...(result && { result }) })
+    .set({ status: "failed", message: "Failed", errorMessage, checkpoint: null, finishedAt: now, updatedAt: now, ...(result && { result }) })
     .where(eq(jobs.id, jobId));
 }
 

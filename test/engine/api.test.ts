@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { plans } from "../../src/billing/plans";
 import { seededRandom } from "../../src/engine/random";
 import { call, expectError, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
@@ -247,9 +248,9 @@ describe("projects with little data", () => {
 });
 
 describe("model run limits", () => {
-  it("refuses a project larger than one run can hold, with a clear message", async () => {
+  it("takes the Pro plan's profiles, and refuses a larger project with a clear message", async () => {
     const { MAX_CUSTOMERS_PER_RUN, runSegmentation } = await import("../../src/queues/segmentation");
-    expect(MAX_CUSTOMERS_PER_RUN).toBeGreaterThanOrEqual(50_000);
+    expect(MAX_CUSTOMERS_PER_RUN).toBeGreaterThanOrEqual(plans.pro.quotas.profiles!);
     const t = await tenant();
     const jobId = crypto.randomUUID();
     await env.DB.prepare("INSERT INTO jobs (id, project_id, organization_id, type, status, created_at, updated_at) VALUES (?, ?, ?, 'segmentation', 'queued', 0, 0)")
@@ -265,6 +266,6 @@ describe("model run limits", () => {
     });
     await runSegmentation({ ...env, DB: hugeProjectDb }, { kind: "segmentation", jobId, projectId: t.project.id, organizationId: t.organization.id });
     const status = await json(await call("GET", `/api/engine/jobs/${jobId}/status`, { token: t.owner.token }));
-    expect(status).toMatchObject({ status: "failed", error_message: expect.stringMatching(/at most 150000/) });
+    expect(status).toMatchObject({ status: "failed", error_message: `the project has ${MAX_CUSTOMERS_PER_RUN + 1} customers; a model run takes at most ${MAX_CUSTOMERS_PER_RUN}` });
   });
 });
