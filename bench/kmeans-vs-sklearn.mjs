@@ -48,6 +48,10 @@ const TIME_TARGET = 1.5; // ours / sklearn, best of REPEATS
 const INERTIA_TARGET = 1e-6; // relative difference
 const SEGMENT_RUNS = 3;
 const GENERATED_CUSTOMERS = 50_000;
+const LARGE_CUSTOMERS = positiveInt("BENCH_LARGE_CUSTOMERS", 500_000); // the Pro plan's profiles
+const LARGE_TIME_TARGET = 60; // seconds
+const LARGE_MEMORY_TARGET_MB = 100;
+const LARGE_HEAP_CAP_MB = positiveInt("BENCH_LARGE_HEAP_CAP_MB", 64); // JavaScript heap; typed arrays come on top
 
 const execFileAsync = promisify(execFile);
 const median = (values) => {
@@ -69,7 +73,8 @@ async function loadEngine(dir) {
     stdin: {
       contents: [
         'export { kmeans, kmeansPlusPlus } from "./src/engine/kmeans";',
-        'export { segmentCustomers } from "./src/engine/segmentation";',
+        'export { CustomerScorer, fitSegmentation, segmentCustomers } from "./src/engine/segmentation";',
+        'export { CustomerColumnsBuilder } from "./src/engine/customer-columns";',
         'export { seededRandom } from "./src/engine/random";',
       ].join("\n"),
       resolveDir: root,
@@ -312,6 +317,92 @@ async function benchSegmentation(engine, name, customers) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 4. A model run at the Pro plan's 500,000 customers, as the segmentation consumer does it
+
+/**
+ * Samples a worker isolate's memory every few ms while `start` runs in it: the JavaScript heap plus
+ * the memory outside it that the isolate owns (typed arrays' buffers), which a Worker's 128 MB limit
+ * counts as well. A lower bound of the true peak (samples are some ms apart).
+ */
+async function sampleIsolateMemory(worker, start) {
+  const peak = { total: 0, heap: 0, external: 0 };
+  let samples = 0;
+  let running = false;
+  const finished = new Promise((resolve, reject) => {
+    worker.on("message", (message) => {
+      if (message.type === "started") running = true;
+      else if (message.type === "done") resolve(message);
+    });
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`worker exited with code ${code} before finishing`)));
+  });
+  let done = false;
+  finished.then(() => (done = true), () => (done = true));
+  start();
+  while (!done) {
+    try {
+      const stats = await worker.getHeapStatistics();
+      if (running) {
+        peak.total = Math.max(peak.total, stats.used_heap_size + stats.external_memory);
+        peak.heap = Math.max(peak.heap, stats.used_heap_size);
+        peak.external = Math.max(peak.external, stats.external_memory);
+        samples++;
+      }
+    } catch {
+      // not started yet, or gone: `done` says which
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  try {
+    return { ok: true, ...(await finished), peak, samples };
+  } catch (error) {
+    if (error.code === "ERR_WORKER_OUT_OF_MEMORY" || /memory/i.test(error.message)) return { ok: false, error: error.message, peak, samples };
+    throw error;
+  }
+}
+
+/** One large run in a fresh isolate, its JavaScript heap capped at `heapMb` if given. */
+async function largeRun(engine, heapMb) {
+  const resourceLimits = heapMb ? { maxOldGenerationSizeMb: heapMb - 16, maxYoungGenerationSizeMb: 16 } : undefined;
+  const worker = new Worker(join(root, "bench", "lib", "model-run-worker.mjs"), { workerData: { bundlePath: engine.path }, resourceLimits });
+  try {
+    return await sampleIsolateMemory(worker, () => worker.postMessage({ n: LARGE_CUSTOMERS, seed: 99, pageSize: 10_000 }));
+  } finally {
+    await worker.terminate();
+  }
+}
+
+async function benchLargeRun(engine) {
+  console.log(`Model run as the consumer does it: ${fmt(LARGE_CUSTOMERS)} generated customers, read in pages of 10,000 into columns,`);
+  console.log("fitted, then profiled page by page into the JSON written to D1 (D1 itself not included: see README)");
+  const run = await largeRun(engine);
+  const { times } = run;
+  const cpuOf = (t) => (t.cpu === null ? "" : `, CPU ${ms(t.cpu)}`);
+  const wall = times.read.wall + times.fit.wall + times.profiles.wall;
+  const cpu = times.read.cpu === null ? null : times.read.cpu + times.fit.cpu + times.profiles.cpu;
+  console.log(`  read          ${ms(times.read.wall)}${cpuOf(times.read)} (pages into columns; generating them took another ${ms(run.generating.wall)}, not counted)`);
+  console.log(`  fit           ${ms(times.fit.wall)}${cpuOf(times.fit)} (RFM, auto-k, K-Means on every customer, BG/NBD, ABC boundaries)`);
+  console.log(`  profiles      ${ms(times.profiles.wall)}${cpuOf(times.profiles)} (${fmt(run.bytesWritten / 1024 ** 2, 1)} MB of JSON for D1; checkpoint ${fmt(run.checkpointBytes / 1024, 1)} KB)`);
+  console.log(`  total         ${ms(wall)}${cpu === null ? " (CPU time needs Node ≥ 23.9: process.threadCpuUsage)" : `, CPU ${ms(cpu)}`}`);
+  console.log(`  k             ${run.k}: ${run.clusters.join(", ")}`);
+  const cm = run.churnModel;
+  if (cm) console.log(`  BG/NBD        r ${cm.r}, alpha ${cm.alpha}, a ${cm.a}, b ${cm.b}; converged: ${cm.converged ? "yes" : "NO"}`);
+  // Uncapped, V8 lets garbage (each page's rows and JSON) pile up before collecting: the peak then
+  // says little about what the run needs. Capped, it must collect; what it then holds is the figure.
+  console.log(`  uncapped      peak heap ${mb(run.peak.heap)} (garbage included: V8 collects lazily), typed arrays ${mb(run.peak.external)}`);
+  const capped = await largeRun(engine, LARGE_HEAP_CAP_MB);
+  console.log(
+    `  heap capped   at ${LARGE_HEAP_CAP_MB} MB: ${capped.ok ? "completes" : `FAILS (${capped.error})`}; peak heap + typed arrays ${mb(capped.peak.total)} ` +
+      `(heap ${mb(capped.peak.heap)}, typed arrays ${mb(capped.peak.external)}, ${capped.samples} samples)`,
+  );
+  const timeMet = wall < LARGE_TIME_TARGET;
+  const memoryMet = capped.ok && capped.peak.total < LARGE_MEMORY_TARGET_MB * 1024 ** 2;
+  console.log(`  target: under ${LARGE_TIME_TARGET} s ${yesNo(timeMet)}; peak under ${LARGE_MEMORY_TARGET_MB} MB ${yesNo(memoryMet)}`);
+  console.log("");
+  return { wall, cpu, peak: capped.peak.total, timeMet, memoryMet };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "segmento-bench-engine-"));
@@ -336,6 +427,7 @@ async function main() {
     if (existsSync(CDNOW_FILE)) runs.push(await benchSegmentation(engine, "CDNOW", cdnowCustomers(CDNOW_FILE)));
     else console.log(`CDNOW file not found at ${CDNOW_FILE}: section 3a skipped\n`);
     runs.push(await benchSegmentation(engine, "generated", generatedCustomers(GENERATED_CUSTOMERS, 99)));
+    const large = await benchLargeRun(engine);
 
     console.log("Summary");
     if (km) console.log(`  K-Means       ${km.ratioBest.toFixed(2)}× scikit-learn's time: within ${TIME_TARGET}× ${yesNo(km.timeMet)}; same inertia in the same iterations ${yesNo(km.inertiaMet)}`);
@@ -343,6 +435,10 @@ async function main() {
     for (const run of runs) {
       console.log(`  ${run.name.padEnd(13)} model run ${ms(run.median)} (median), within a ${WORKER_LIMIT_MB} MB heap: ${run.heapOk ? "yes" : "NO"}`);
     }
+    console.log(
+      `  ${fmt(LARGE_CUSTOMERS)}       model run ${ms(large.wall)}${large.cpu === null ? "" : ` (CPU ${ms(large.cpu)})`}: under ${LARGE_TIME_TARGET} s ${yesNo(large.timeMet)}; ` +
+        `peak memory ${mb(large.peak)}: under ${LARGE_MEMORY_TARGET_MB} MB ${yesNo(large.memoryMet)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

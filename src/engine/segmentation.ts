@@ -80,7 +80,7 @@ export type SegmentationModel = Omit<SegmentationResult, "profiles"> & {
 /**
  * Fits the model on a project's customers (columns in customer order): RFM, K-Means with automatic
  * k and stable labels, BG/NBD churn, the ABC boundaries and the embedding's standardization.
- * Deterministic for a seed. Holds about 100 bytes a customer at its peak (the columns, the feature
+ * Deterministic for a seed. Holds about 120 bytes a customer at its peak (the columns, the feature
  * matrix and K-Means' bounds), so 500,000 customers fit a Worker's 128 MB.
  */
 export function fitSegmentation(
@@ -96,6 +96,71 @@ export function fitSegmentation(
   }
   // The reference date defaults to the latest transaction in the data, so historical data sets make sense.
   const reference = referenceAt ?? columns.latestTransactionAt;
+  const { kSelection, clusters, features, centroids } = fitClusters(columns, reference, previous, seed);
+
+  // Churn: BG/NBD over (x, t_x, T) in weeks, T from the first purchase to the reference date.
+  const referenceDay = epochDay(reference);
+  const timelineOf = (i: number) =>
+    columns.firstPurchaseDay[i] === NO_PURCHASE ? null : bgnbdTimeline(columns.firstPurchaseDay[i]!, columns.lastPurchaseDay[i]!, columns.purchaseDays[i]!, referenceDay);
+  let usable = 0;
+  for (let i = 0; i < n; i++) if (columns.firstPurchaseDay[i] !== NO_PURCHASE) usable++;
+  const bgnbd = fitBgNbd(groupedTimelines(usable, n, timelineOf));
+  const churnModel: ChurnModel | null = bgnbd
+    ? { ...roundAll(bgnbd.params, 6), log_likelihood: round(bgnbd.logLikelihood, 4), time_unit: "week", customers: bgnbd.customers, converged: bgnbd.converged }
+    : null;
+  const churnNote = bgnbd
+    ? null
+    : usable < 10
+      ? "too few customers to fit the churn model (at least 10 needed)"
+      : "no customer has a repeat purchase yet, so the churn model cannot be fitted";
+
+  // Embedding: the clustering features, the churn score and numeric extra features, each standardized
+  // over all customers (a customer without the value counts as 0).
+  const churnStandardization = bgnbd
+    ? columnStandardization(n, (i) => {
+        const t = timelineOf(i);
+        return t ? 1 - probabilityAlive(bgnbd.params, t.x, t.tx, t.T) : 0;
+      })
+    : null;
+  const extras = [...columns.extras.entries()]
+    .filter(([, sums]) => sums.count >= n / 2)
+    .map(([key]) => key)
+    .sort()
+    .slice(0, MAX_EXTRA_DIMENSIONS)
+    .map((key) => {
+      const { count, sum, shift, shiftedSum, shiftedSquares } = columns.extras.get(key)!;
+      const mean = sum / n;
+      // Σ over those with the value of (v − mean)², from sums about the shift; the others add mean² each.
+      const offset = mean - shift;
+      const squares = Math.max(0, shiftedSquares - 2 * offset * shiftedSum + count * offset * offset) + (n - count) * mean * mean;
+      return { key, mean, sd: usableSd(Math.sqrt(squares / n)) };
+    });
+
+  return {
+    state: n === 1 ? "single_customer" : "ok",
+    referenceDate: new Date(reference).toISOString(),
+    referenceAt: reference,
+    kSelection,
+    clusters,
+    churnModel,
+    churnNote,
+    embeddingFeatures: [...RFM_FEATURES, ...(bgnbd ? ["churn_score"] : []), ...extras.map((e) => `extra_features.${e.key}`)],
+    features,
+    centroids,
+    churnParams: bgnbd?.params ?? null,
+    embedding: { churn: churnStandardization, extras },
+    abc: abcBoundaries(columns.monetary),
+  };
+}
+
+/**
+ * K-Means with automatic k on the standardized RFM features, and the clusters as people read them:
+ * centres in RFM units, percentile positions, labels kept from the previous run. Its own function so
+ * that the feature matrix and K-Means' bounds (the largest part of a run's memory) are garbage once
+ * it returns, before the churn model allocates its own.
+ */
+function fitClusters(columns: CustomerColumns, reference: number, previous: readonly PreviousCluster[], seed: number) {
+  const { n } = columns;
   const rfm = { recencyDays: new Float64Array(n), frequency: columns.frequency, monetary: columns.monetary, returnRate: columns.returnRate };
   for (let i = 0; i < n; i++) rfm.recencyDays[i] = recencyDays(columns.lastActivityAt[i]!, reference);
   const { points, stats } = clusteringFeatures(rfm);
@@ -142,12 +207,16 @@ export function fitSegmentation(
     position: roundAll(position),
   }));
 
-  // Churn: BG/NBD over (x, t_x, T) in weeks, T from the first purchase to the reference date.
-  const referenceDay = epochDay(reference);
-  const timelineOf = (i: number) =>
-    columns.firstPurchaseDay[i] === NO_PURCHASE ? null : bgnbdTimeline(columns.firstPurchaseDay[i]!, columns.lastPurchaseDay[i]!, columns.purchaseDays[i]!, referenceDay);
-  let usable = 0;
-  for (let i = 0; i < n; i++) if (columns.firstPurchaseDay[i] !== NO_PURCHASE) usable++;
+  return {
+    kSelection,
+    clusters,
+    features: Array.from(stats.mean, (mean, j): Standardization => ({ mean, sd: stats.sd[j]! })),
+    centroids: Array.from({ length: fit.k }, (_, j) => Array.from(fit.centroids.data.subarray(j * points.d, (j + 1) * points.d))),
+  };
+}
+
+/** The usable customers' (x, t_x, T), grouped; the ungrouped columns are garbage once it returns. */
+function groupedTimelines(usable: number, n: number, timelineOf: (i: number) => { x: number; tx: number; T: number } | null) {
   const x = new Float64Array(usable);
   const tx = new Float64Array(usable);
   const T = new Float64Array(usable);
@@ -155,53 +224,7 @@ export function fitSegmentation(
     const t = timelineOf(i);
     if (t) [x[u], tx[u], T[u++]] = [t.x, t.tx, t.T];
   }
-  const bgnbd = fitBgNbd(groupBgNbdData(x, tx, T));
-  const churnModel: ChurnModel | null = bgnbd
-    ? { ...roundAll(bgnbd.params, 6), log_likelihood: round(bgnbd.logLikelihood, 4), time_unit: "week", customers: bgnbd.customers, converged: bgnbd.converged }
-    : null;
-  const churnNote = bgnbd
-    ? null
-    : usable < 10
-      ? "too few customers to fit the churn model (at least 10 needed)"
-      : "no customer has a repeat purchase yet, so the churn model cannot be fitted";
-
-  // Embedding: the clustering features, the churn score and numeric extra features, each standardized
-  // over all customers (a customer without the value counts as 0).
-  const churnStandardization = bgnbd
-    ? columnStandardization(n, (i) => {
-        const t = timelineOf(i);
-        return t ? 1 - probabilityAlive(bgnbd.params, t.x, t.tx, t.T) : 0;
-      })
-    : null;
-  const extras = [...columns.extras.entries()]
-    .filter(([, sums]) => sums.count >= n / 2)
-    .map(([key]) => key)
-    .sort()
-    .slice(0, MAX_EXTRA_DIMENSIONS)
-    .map((key) => {
-      const { count, sum, shift, shiftedSum, shiftedSquares } = columns.extras.get(key)!;
-      const mean = sum / n;
-      // Σ over those with the value of (v − mean)², from sums about the shift; the others add mean² each.
-      const offset = mean - shift;
-      const squares = Math.max(0, shiftedSquares - 2 * offset * shiftedSum + count * offset * offset) + (n - count) * mean * mean;
-      return { key, mean, sd: usableSd(Math.sqrt(squares / n)) };
-    });
-
-  return {
-    state: n === 1 ? "single_customer" : "ok",
-    referenceDate: new Date(reference).toISOString(),
-    referenceAt: reference,
-    kSelection,
-    clusters,
-    churnModel,
-    churnNote,
-    embeddingFeatures: [...RFM_FEATURES, ...(bgnbd ? ["churn_score"] : []), ...extras.map((e) => `extra_features.${e.key}`)],
-    features: Array.from(stats.mean, (mean, j) => ({ mean, sd: stats.sd[j]! })),
-    centroids: Array.from({ length: fit.k }, (_, j) => Array.from(fit.centroids.data.subarray(j * points.d, (j + 1) * points.d))),
-    churnParams: bgnbd?.params ?? null,
-    embedding: { churn: churnStandardization, extras },
-    abc: abcBoundaries(rfm.monetary),
-  };
+  return groupBgNbdData(x, tx, T);
 }
 
 /**

@@ -24,10 +24,10 @@ import { consumeDeadLetters, consumeEach, errorText } from "./consumer";
 import { SegmentationMessage } from "./messages";
 
 /**
- * The most customers one model run takes: the fit holds about 150 bytes a customer at its peak
- * (measured by `npm run bench:engine`), so this many stay under a Worker's 128 MB with room for the
- * runtime and a page of rows. Above the Pro plan's 500,000 profiles; larger (Enterprise) projects are
- * refused with a clear message rather than crashing the isolate.
+ * The most customers one model run takes. Measured (`npm run bench:engine`, BENCH_LARGE_CUSTOMERS to
+ * vary it): heap and typed arrays peak at 90 MB for 500,000 customers and 105 MB for 600,000, which
+ * leaves a Worker's 128 MB some room for the runtime. Above the Pro plan's 500,000 profiles; larger
+ * (Enterprise) projects are refused with a clear message rather than crashing the isolate.
  */
 export const MAX_CUSTOMERS_PER_RUN = 600_000;
 
@@ -63,9 +63,10 @@ export async function handleSegmentationDeadLetters(batch: MessageBatch<unknown>
  * at a time from the model and write each page with the checkpoint moved past it. Then the rule
  * segments, today's membership snapshot, trend points, and the run is counted.
  *
- * Memory holds the columns (~44 bytes a customer) and one page, never every row: 500,000 customers
- * fit a Worker's 128 MB (`npm run bench:engine` measures it). CPU: about 10 s at 500,000 customers
- * on the benchmark machine, hence the consumer's `cpu_ms` in wrangler.toml.
+ * Memory holds the columns (~44 bytes a customer), the fit's arrays and one page, never every row:
+ * 500,000 customers fit a Worker's 128 MB. CPU: about 7 s of engine time at 500,000 customers on the
+ * benchmark machine, plus parsing D1's pages; wrangler.toml's `cpu_ms` leaves room, and a run cut
+ * short anyway resumes at its last written page.
  */
 export async function runSegmentation(env: Bindings, message: SegmentationMessage, { pageSize = CUSTOMER_PAGE } = {}) {
   const db = database(env.DB);
