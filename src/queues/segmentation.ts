@@ -109,7 +109,9 @@ export async function runSegmentation(env: Bindings, message: SegmentationMessag
   await persistProgress(db, job.id, 30, "Writing profiles");
 
   const scorer = new CustomerScorer(checkpoint.model, checkpoint.scorer);
-  for (;;) {
+  // A model of no customers has nothing to profile with (customers who arrived since wait for the run
+  // their ingest queued).
+  for (let more = checkpoint.model.state !== "empty"; more; ) {
     const customers = await readCustomerPage(env.DB, job.projectId, checkpoint.after, pageSize);
     if (customers.length === 0) break;
     const page = customers.map((c) => ({ customerId: c.customerId, profile: scorer.score(c) }));
@@ -117,7 +119,7 @@ export async function runSegmentation(env: Bindings, message: SegmentationMessag
     await saveProfilePage(env.DB, job, checkpoint, page);
     const pct = 30 + Math.floor((55 * Math.min(checkpoint.written, checkpoint.customers)) / Math.max(1, checkpoint.customers));
     await reportProgress(env, job, "processing", pct, `Profiled ${checkpoint.written} of ${checkpoint.customers} customers`);
-    if (customers.length < pageSize) break;
+    more = customers.length === pageSize;
   }
 
   await reportProgress(env, job, "processing", 85, "Updating segments");
