@@ -7,11 +7,19 @@
 //   3. The full model run, segmentCustomers (RFM, auto-k with silhouette, K-Means, BG/NBD, ABC,
 //      embeddings), on the 23,570 CDNOW customers and on 50,000 generated ones: time (median of 3),
 //      the chosen k, the BG/NBD fit, and the heap it needs (against the 128 MB of a Worker).
+//   4. A model run at the Pro plan's 500,000 customers as the segmentation consumer does it, in a
+//      worker isolate: pages of 10,000 generated customers into columns, fitSegmentation, then every
+//      customer profiled page by page into the JSON written to D1 (D1 itself is not part of it). Wall
+//      and CPU time per phase, and peak memory: JavaScript heap plus typed arrays (which a Worker's
+//      128 MB counts too), sampled with the heap capped at 64 MB so that V8 must collect garbage.
+//      Targets: under 60 s, peak under 100 MB.
 //
 //   PYTHON=/usr/bin/python3   the python with numpy, scikit-learn and threadpoolctl
 //   CDNOW_FILE=…              default ../shared/data/cdnow/CDNOW_master.txt (section 3a is skipped if absent)
 //   BENCH_REPEATS=5           timed K-Means repetitions per side
 //   BENCH_HEAP_LIMIT_MB=128   heap cap of the worker isolate in the memory check
+//   BENCH_LARGE_CUSTOMERS=500000   customers in section 4
+//   BENCH_LARGE_HEAP_CAP_MB=64     heap cap in section 4's memory figure
 //
 // Exits non-zero if the run itself fails (python fails, results disagree in shape), not if a target
 // is missed.
@@ -25,6 +33,7 @@ import { promisify } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { build } from "esbuild";
+import { cdnowCustomers, gaussian, generatedCustomers } from "./lib/customers.mjs";
 import { fmt, positiveInt, printMachine, root } from "./lib/server.mjs";
 
 // The worker that measures memory needs gc() to take a clean baseline; V8 flags set now apply to the
@@ -47,7 +56,10 @@ const TIME_TARGET = 1.5; // ours / sklearn, best of REPEATS
 const INERTIA_TARGET = 1e-6; // relative difference
 const SEGMENT_RUNS = 3;
 const GENERATED_CUSTOMERS = 50_000;
-const DAY_MS = 86_400_000;
+const LARGE_CUSTOMERS = positiveInt("BENCH_LARGE_CUSTOMERS", 500_000); // the Pro plan's profiles
+const LARGE_TIME_TARGET = 60; // seconds
+const LARGE_MEMORY_TARGET_MB = 100;
+const LARGE_HEAP_CAP_MB = positiveInt("BENCH_LARGE_HEAP_CAP_MB", 64); // JavaScript heap; typed arrays come on top
 
 const execFileAsync = promisify(execFile);
 const median = (values) => {
@@ -69,7 +81,8 @@ async function loadEngine(dir) {
     stdin: {
       contents: [
         'export { kmeans, kmeansPlusPlus } from "./src/engine/kmeans";',
-        'export { segmentCustomers } from "./src/engine/segmentation";',
+        'export { CustomerScorer, fitSegmentation, segmentCustomers } from "./src/engine/segmentation";',
+        'export { CustomerColumnsBuilder } from "./src/engine/customer-columns";',
         'export { seededRandom } from "./src/engine/random";',
       ].join("\n"),
       resolveDir: root,
@@ -83,23 +96,6 @@ async function loadEngine(dir) {
     logLevel: "warning",
   });
   return { path: outfile, ...(await import(pathToFileURL(outfile).href)) };
-}
-
-/** Standard normal draws from a uniform source (Box–Muller, both values used). */
-function gaussian(random) {
-  let spare = null;
-  return () => {
-    if (spare !== null) {
-      const value = spare;
-      spare = null;
-      return value;
-    }
-    const u = 1 - random(); // (0, 1]: log(0) never happens
-    const v = random();
-    const radius = Math.sqrt(-2 * Math.log(u));
-    spare = radius * Math.sin(2 * Math.PI * v);
-    return radius * Math.cos(2 * Math.PI * v);
-  };
 }
 
 /** A .npy file (format 1.0, little-endian, C order) that numpy.load reads without any copy logic. */
@@ -243,101 +239,11 @@ async function benchKmeans(engine, dir) {
 // ---------------------------------------------------------------------------------------------
 // 3. The full model run
 
-/** CDNOW_master.txt → one aggregate per customer, as ingest would store it (orders = rows). */
-function cdnowCustomers(file) {
-  const byCustomer = new Map();
-  const lines = readFileSync(file, "utf8").split("\n");
-  for (const line of lines.slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 4) continue; // blank line at the end
-    const [id, date, , dollars] = fields;
-    const at = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(4, 6)) - 1, Number(date.slice(6, 8)));
-    if (!Number.isFinite(at) || !Number.isFinite(Number(dollars))) throw new Error(`bad CDNOW line: ${line}`);
-    let c = byCustomer.get(id);
-    if (!c) byCustomer.set(id, (c = { first: at, last: at, orders: 0, days: new Set(), dollars: 0 }));
-    c.first = Math.min(c.first, at);
-    c.last = Math.max(c.last, at);
-    c.orders++;
-    c.days.add(at);
-    c.dollars += Number(dollars);
-  }
-  return [...byCustomer].map(([customerId, c]) => ({
-    customerId,
-    firstPurchaseAt: c.first,
-    lastPurchaseAt: c.last,
-    lastTransactionAt: c.last,
-    frequency: c.orders,
-    purchaseDays: c.days.size,
-    monetaryCents: Math.round(c.dollars * 100),
-    returnRate: 0,
-    extraFeatures: null,
-  }));
-}
-
-/**
- * n customers over three years with varied behaviour: one-time buyers, regulars, big spenders, lapsed
- * customers, some returns (a few customers with returns only), and a numeric extra feature (plus a
- * string one the engine must ignore). Deterministic for the seed.
- */
-function generatedCustomers(engine, n, seed) {
-  const random = engine.seededRandom(seed);
-  const normal = gaussian(random);
-  const reference = Date.UTC(2025, 5, 30);
-  const historyDays = 3 * 365;
-  const int = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));
-  const customers = [];
-  for (let i = 0; i < n; i++) {
-    const customerId = `gen-${String(i).padStart(6, "0")}`;
-    const extraFeatures = random() < 0.9 ? { age: int(18, 80), loyalty_points: Math.round(Math.exp(4 + 1.5 * normal())), channel: random() < 0.5 ? "web" : "app" } : null;
-    if (random() < 0.004) {
-      // returns only: no purchase recorded in the data, so no first/last purchase
-      const at = reference - int(0, historyDays) * DAY_MS;
-      customers.push({ customerId, firstPurchaseAt: null, lastPurchaseAt: null, lastTransactionAt: at, frequency: 0, purchaseDays: 0, monetaryCents: -int(500, 20_000), returnRate: 1, extraFeatures });
-      continue;
-    }
-    const kind = random();
-    let orders, firstAgo, lastAgo, basket;
-    if (kind < 0.4) {
-      orders = 1; // one-time buyer
-      firstAgo = lastAgo = int(0, historyDays);
-      basket = Math.exp(3.3 + 0.7 * normal());
-    } else if (kind < 0.75) {
-      orders = 2 + Math.floor(-Math.log(1 - random()) * 4); // regular: geometric-ish, mean ~6
-      firstAgo = int(60, historyDays);
-      lastAgo = int(0, Math.min(120, firstAgo - orders));
-      basket = Math.exp(3.6 + 0.6 * normal());
-    } else if (kind < 0.83) {
-      orders = int(12, 80); // big spender
-      firstAgo = int(300, historyDays);
-      lastAgo = int(0, 45);
-      basket = Math.exp(4.6 + 0.5 * normal());
-    } else {
-      orders = int(2, 6); // lapsed
-      firstAgo = int(400, historyDays);
-      lastAgo = int(200, firstAgo - orders);
-      basket = Math.exp(3.4 + 0.7 * normal());
-    }
-    lastAgo = Math.max(0, Math.min(lastAgo, firstAgo));
-    // distinct purchase days: at most one per day of the span, and a few orders share a day
-    const purchaseDays = Math.max(1, Math.min(firstAgo - lastAgo + 1, orders - Math.floor(orders * 0.1 * random())));
-    const returnCount = random() < 0.15 ? int(1, Math.max(1, Math.ceil(orders / 3))) : 0;
-    const purchasesCents = Math.round(orders * basket * (0.8 + 0.4 * random()) * 100);
-    const returnsCents = Math.round((purchasesCents * returnCount * (0.5 + random())) / (orders + returnCount));
-    const firstPurchaseAt = reference - firstAgo * DAY_MS;
-    const lastPurchaseAt = reference - lastAgo * DAY_MS;
-    customers.push({
-      customerId,
-      firstPurchaseAt,
-      lastPurchaseAt,
-      lastTransactionAt: returnCount > 0 ? Math.min(reference, lastPurchaseAt + int(1, 30) * DAY_MS) : lastPurchaseAt,
-      frequency: orders,
-      purchaseDays,
-      monetaryCents: purchasesCents - returnsCents,
-      returnRate: Math.min(1, returnCount / orders),
-      extraFeatures,
-    });
-  }
-  return customers;
+/** A worker's resourceLimits for a heap cap (V8 splits its heap into a young and an old generation: the cap is their sum). */
+function heapLimits(limitMb) {
+  if (!limitMb) return undefined;
+  const young = Math.min(16, Math.floor(limitMb / 4));
+  return { maxOldGenerationSizeMb: limitMb - young, maxYoungGenerationSizeMb: young };
 }
 
 /**
@@ -347,45 +253,11 @@ function generatedCustomers(engine, n, seed) {
  * the answer is whether the run completes within it.
  */
 async function measureHeap(engine, customers, limitMb) {
-  let resourceLimits;
-  if (limitMb) {
-    // V8 splits its heap into a young and an old generation: the cap is their sum.
-    const young = Math.min(16, Math.floor(limitMb / 4));
-    resourceLimits = { maxOldGenerationSizeMb: limitMb - young, maxYoungGenerationSizeMb: young };
-  }
-  const worker = new Worker(join(root, "bench", "lib", "segment-worker.mjs"), { workerData: { bundlePath: engine.path }, resourceLimits });
-  let peak = 0;
-  let samples = 0;
-  let running = false;
-  const finished = new Promise((resolve, reject) => {
-    worker.on("message", (message) => {
-      if (message.type === "started") running = true;
-      else if (message.type === "done") resolve(message);
-    });
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`worker exited with code ${code} before finishing`)));
-  });
-  let done = false;
-  finished.then(() => (done = true), () => (done = true)); // also keeps an early rejection "handled"
-  worker.postMessage({ customers });
-  while (!done) {
-    try {
-      const stats = await worker.getHeapStatistics();
-      if (running) {
-        peak = Math.max(peak, stats.used_heap_size);
-        samples++;
-      }
-    } catch {
-      // not started yet, or gone (finished, out of memory): `done` says which
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  const worker = new Worker(join(root, "bench", "lib", "segment-worker.mjs"), { workerData: { bundlePath: engine.path }, resourceLimits: heapLimits(limitMb) });
   try {
-    const message = await finished;
-    return { ok: true, ...message, peak: Math.max(peak, message.end), samples };
-  } catch (error) {
-    if (limitMb && (error.code === "ERR_WORKER_OUT_OF_MEMORY" || /memory/i.test(error.message))) return { ok: false, error: error.message };
-    throw error;
+    const run = await sampleIsolateMemory(worker, () => worker.postMessage({ customers }));
+    if (!run.ok && !limitMb) throw new Error(run.error);
+    return run.ok ? { ...run, peak: Math.max(run.peak.heap, run.end) } : run;
   } finally {
     await worker.terminate();
   }
@@ -425,6 +297,96 @@ async function benchSegmentation(engine, name, customers) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 4. A model run at the Pro plan's 500,000 customers, as the segmentation consumer does it
+
+/**
+ * Samples a worker isolate's memory every few ms while `start` runs in it: the JavaScript heap, and
+ * with it the memory outside it that the isolate owns (typed arrays' buffers), which a Worker's 128 MB
+ * limit counts as well. A lower bound of the true peak (samples are some ms apart). `ok: false` when
+ * the isolate ran out of memory.
+ */
+async function sampleIsolateMemory(worker, start) {
+  const peak = { total: 0, heap: 0, external: 0 };
+  let samples = 0;
+  let running = false;
+  const finished = new Promise((resolve, reject) => {
+    worker.on("message", (message) => {
+      if (message.type === "started") running = true;
+      else if (message.type === "done") resolve(message);
+    });
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`worker exited with code ${code} before finishing`)));
+  });
+  let done = false;
+  finished.then(() => (done = true), () => (done = true));
+  start();
+  while (!done) {
+    try {
+      const stats = await worker.getHeapStatistics();
+      if (running) {
+        peak.total = Math.max(peak.total, stats.used_heap_size + stats.external_memory);
+        peak.heap = Math.max(peak.heap, stats.used_heap_size);
+        peak.external = Math.max(peak.external, stats.external_memory);
+        samples++;
+      }
+    } catch {
+      // not started yet, or gone: `done` says which
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  try {
+    return { ok: true, ...(await finished), peak, samples };
+  } catch (error) {
+    if (error.code === "ERR_WORKER_OUT_OF_MEMORY" || /memory/i.test(error.message)) return { ok: false, error: error.message, peak, samples };
+    throw error;
+  }
+}
+
+/** One large run in a fresh isolate, its JavaScript heap capped at `heapMb` if given. */
+async function largeRun(engine, heapMb) {
+  const worker = new Worker(join(root, "bench", "lib", "model-run-worker.mjs"), { workerData: { bundlePath: engine.path }, resourceLimits: heapLimits(heapMb) });
+  try {
+    const run = await sampleIsolateMemory(worker, () => worker.postMessage({ n: LARGE_CUSTOMERS, seed: 99, pageSize: 10_000 }));
+    if (!run.ok && !heapMb) throw new Error(run.error);
+    return run;
+  } finally {
+    await worker.terminate();
+  }
+}
+
+async function benchLargeRun(engine) {
+  console.log(`Model run as the consumer does it: ${fmt(LARGE_CUSTOMERS)} generated customers, read in pages of 10,000 into columns,`);
+  console.log("fitted, then profiled page by page into the JSON written to D1 (D1 itself not included: see README)");
+  const run = await largeRun(engine);
+  const { times } = run;
+  const cpuOf = (t) => (t.cpu === null ? "" : `, CPU ${ms(t.cpu)}`);
+  const wall = times.read.wall + times.fit.wall + times.profiles.wall;
+  const cpu = times.read.cpu === null ? null : times.read.cpu + times.fit.cpu + times.profiles.cpu;
+  console.log(`  read          ${ms(times.read.wall)}${cpuOf(times.read)} (pages into columns; generating them took another ${ms(run.generating.wall)}, not counted)`);
+  console.log(`  fit           ${ms(times.fit.wall)}${cpuOf(times.fit)} (RFM, auto-k, K-Means on every customer, BG/NBD, ABC boundaries)`);
+  console.log(`  profiles      ${ms(times.profiles.wall)}${cpuOf(times.profiles)} (${fmt(run.bytesWritten / 1024 ** 2, 1)} MB of JSON for D1; checkpoint ${fmt(run.checkpointBytes / 1024, 1)} KB)`);
+  console.log(`  total         ${ms(wall)}${cpu === null ? " (CPU time needs Node ≥ 23.9: process.threadCpuUsage)" : `, CPU ${ms(cpu)}`}`);
+  console.log(`  k             ${run.k}: ${run.clusters.join(", ")}`);
+  const cm = run.churnModel;
+  if (cm) console.log(`  BG/NBD        r ${cm.r}, alpha ${cm.alpha}, a ${cm.a}, b ${cm.b}; converged: ${cm.converged ? "yes" : "NO"}`);
+  // Uncapped, V8 lets garbage (each page's rows and JSON) pile up before collecting: the peak then
+  // says little about what the run needs. Capped, it must collect; what it then holds is the figure.
+  // Still an overstatement: freed typed arrays are released on a background thread, and counted
+  // until then.
+  console.log(`  uncapped      peak heap ${mb(run.peak.heap)} (garbage included: V8 collects lazily), typed arrays ${mb(run.peak.external)}`);
+  const capped = await largeRun(engine, LARGE_HEAP_CAP_MB);
+  console.log(
+    `  heap capped   at ${LARGE_HEAP_CAP_MB} MB: ${capped.ok ? "completes" : `FAILS (${capped.error})`}; peak heap + typed arrays ${mb(capped.peak.total)} ` +
+      `(heap ${mb(capped.peak.heap)}, typed arrays ${mb(capped.peak.external)}, ${capped.samples} samples)`,
+  );
+  const timeMet = wall < LARGE_TIME_TARGET;
+  const memoryMet = capped.ok && capped.peak.total < LARGE_MEMORY_TARGET_MB * 1024 ** 2;
+  console.log(`  target: under ${LARGE_TIME_TARGET} s ${yesNo(timeMet)}; peak under ${LARGE_MEMORY_TARGET_MB} MB ${yesNo(memoryMet)}`);
+  console.log("");
+  return { wall, cpu, peak: capped.peak.total, timeMet, memoryMet };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "segmento-bench-engine-"));
@@ -448,7 +410,8 @@ async function main() {
     const runs = [];
     if (existsSync(CDNOW_FILE)) runs.push(await benchSegmentation(engine, "CDNOW", cdnowCustomers(CDNOW_FILE)));
     else console.log(`CDNOW file not found at ${CDNOW_FILE}: section 3a skipped\n`);
-    runs.push(await benchSegmentation(engine, "generated", generatedCustomers(engine, GENERATED_CUSTOMERS, 99)));
+    runs.push(await benchSegmentation(engine, "generated", generatedCustomers(GENERATED_CUSTOMERS, 99)));
+    const large = await benchLargeRun(engine);
 
     console.log("Summary");
     if (km) console.log(`  K-Means       ${km.ratioBest.toFixed(2)}× scikit-learn's time: within ${TIME_TARGET}× ${yesNo(km.timeMet)}; same inertia in the same iterations ${yesNo(km.inertiaMet)}`);
@@ -456,6 +419,10 @@ async function main() {
     for (const run of runs) {
       console.log(`  ${run.name.padEnd(13)} model run ${ms(run.median)} (median), within a ${WORKER_LIMIT_MB} MB heap: ${run.heapOk ? "yes" : "NO"}`);
     }
+    console.log(
+      `  ${fmt(LARGE_CUSTOMERS)}       model run ${ms(large.wall)}${large.cpu === null ? "" : ` (CPU ${ms(large.cpu)})`}: under ${LARGE_TIME_TARGET} s ${yesNo(large.timeMet)}; ` +
+        `peak memory ${mb(large.peak)}: under ${LARGE_MEMORY_TARGET_MB} MB ${yesNo(large.memoryMet)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

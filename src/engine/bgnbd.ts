@@ -12,28 +12,69 @@ import { digamma, lgamma, logAddExp } from "./special";
 export type BgNbdParams = { r: number; alpha: number; a: number; b: number };
 export type BgNbdFit = { params: BgNbdParams; logLikelihood: number; iterations: number; converged: boolean; customers: number };
 
-/** Customers with identical (x, t_x, T) collapse into one weighted row: the likelihood is a sum over rows. */
-export type BgNbdData = { x: Float64Array; tx: Float64Array; T: Float64Array; weight: Float64Array };
+/**
+ * Customers with identical (x, t_x, T) collapse into one weighted row: the likelihood is a sum over
+ * rows. Rows keep the order of their first customer, so the sum is added up in the same order however
+ * the data arrived. The terms that depend on x alone (ln Γ, ψ) are computed once per distinct x
+ * (`xIndex` into `distinctX`): a project has a few dozen x but can have 300,000 rows.
+ */
+export type BgNbdData = { x: Float64Array; tx: Float64Array; T: Float64Array; weight: Float64Array; xIndex: Int32Array; distinctX: Float64Array };
 
+/**
+ * Groups customers by (x, t_x, T) in an open-addressing hash table on typed arrays: about 40 bytes a
+ * customer at most, where a Map keyed by strings took 400 (124 MB for 500,000 customers).
+ */
 export function groupBgNbdData(x: ArrayLike<number>, tx: ArrayLike<number>, T: ArrayLike<number>): BgNbdData {
-  const groups = new Map<string, number>();
-  const keys: Array<[number, number, number]> = [];
-  const weights: number[] = [];
-  for (let i = 0; i < x.length; i++) {
-    const key = `${x[i]}|${tx[i]}|${T[i]}`;
-    const index = groups.get(key);
-    if (index === undefined) {
-      groups.set(key, keys.length);
-      keys.push([x[i]!, tx[i]!, T[i]!]);
-      weights.push(1);
-    } else weights[index]! += 1;
+  const n = x.length;
+  let capacity = 16;
+  while (capacity < 2 * n) capacity *= 2;
+  const mask = capacity - 1;
+  const slots = new Int32Array(capacity).fill(-1);
+  const gx = new Float64Array(n);
+  const gtx = new Float64Array(n);
+  const gT = new Float64Array(n);
+  const weight = new Float64Array(n);
+  let groups = 0;
+  for (let i = 0; i < n; i++) {
+    // + 0 turns −0 into 0, so both land in one group (as equal numbers should).
+    const [a, b, c] = [x[i]! + 0, tx[i]! + 0, T[i]! + 0];
+    let slot = hashTriple(a, b, c) & mask;
+    for (;;) {
+      const g = slots[slot]!;
+      if (g === -1) {
+        slots[slot] = groups;
+        [gx[groups], gtx[groups], gT[groups], weight[groups]] = [a, b, c, 1];
+        groups++;
+        break;
+      }
+      if (gx[g] === a && gtx[g] === b && gT[g] === c) {
+        weight[g]! += 1;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
   }
-  return {
-    x: Float64Array.from(keys, (k) => k[0]),
-    tx: Float64Array.from(keys, (k) => k[1]),
-    T: Float64Array.from(keys, (k) => k[2]),
-    weight: Float64Array.from(weights),
-  };
+  const distinct = new Map<number, number>();
+  const xIndex = new Int32Array(groups);
+  for (let g = 0; g < groups; g++) {
+    let index = distinct.get(gx[g]!);
+    if (index === undefined) distinct.set(gx[g]!, (index = distinct.size));
+    xIndex[g] = index;
+  }
+  return { x: gx.slice(0, groups), tx: gtx.slice(0, groups), T: gT.slice(0, groups), weight: weight.slice(0, groups), xIndex, distinctX: Float64Array.from(distinct.keys()) };
+}
+
+const hashScratch = new Float64Array(1);
+const hashWords = new Int32Array(hashScratch.buffer);
+/** A 32-bit hash of three doubles' bits (FNV-style mixing). */
+function hashTriple(a: number, b: number, c: number): number {
+  let h = 0x811c9dc5;
+  for (const v of [a, b, c]) {
+    hashScratch[0] = v;
+    h = Math.imul(h ^ hashWords[0]!, 0x01000193);
+    h = Math.imul(h ^ hashWords[1]!, 0x01000193);
+  }
+  return (h ^ (h >>> 15)) >>> 0;
 }
 
 /** Total log-likelihood, and its gradient with respect to (ln r, ln alpha, ln a, ln b). */
@@ -47,6 +88,28 @@ export function logLikelihood(params: BgNbdParams, data: BgNbdData, gradient?: F
   const psiB = digamma(b);
   const lnAlpha = Math.log(alpha);
   const lnA = Math.log(a);
+  // Per distinct x: the parts of each row's terms that depend on x alone, each the very value a row
+  // would compute (the same operations in the same order), so the sums are unchanged by the caching.
+  const m = data.distinctX.length;
+  const lnA12 = new Float64Array(m); // lnA1 + lnA2
+  const lnA4x = new Float64Array(m); // ln a − ln(b + x − 1)
+  const dr0 = new Float64Array(m);
+  const da0 = new Float64Array(m);
+  const db0 = new Float64Array(m);
+  for (let j = 0; j < m; j++) {
+    const x = data.distinctX[j]!;
+    const rx = r + x;
+    const lnA1 = lgamma(rx) - lgR + r * lnAlpha;
+    const lnA2 = lgAB + lgamma(b + x) - lgB - lgamma(a + b + x);
+    lnA12[j] = lnA1 + lnA2;
+    lnA4x[j] = lnA - Math.log(b + x - 1);
+    if (gradient) {
+      const psiABX = digamma(a + b + x);
+      dr0[j] = digamma(rx) - psiR + lnAlpha;
+      da0[j] = psiAB - psiABX;
+      db0[j] = psiAB + digamma(b + x) - psiB - psiABX;
+    }
+  }
   let total = 0;
   let dr = 0;
   let dalpha = 0;
@@ -57,24 +120,21 @@ export function logLikelihood(params: BgNbdParams, data: BgNbdData, gradient?: F
     const tx = data.tx[i]!;
     const T = data.T[i]!;
     const w = data.weight[i]!;
+    const j = data.xIndex[i]!;
     const rx = r + x;
-    const lnA1 = lgamma(rx) - lgR + r * lnAlpha;
-    const lnA2 = lgAB + lgamma(b + x) - lgB - lgamma(a + b + x);
     const lnAlphaT = Math.log(alpha + T);
     const lnA3 = -rx * lnAlphaT;
     const lnAlphaTx = Math.log(alpha + tx);
-    const lnA4 = x > 0 ? lnA - Math.log(b + x - 1) - rx * lnAlphaTx : -Infinity;
+    const lnA4 = x > 0 ? lnA4x[j]! - rx * lnAlphaTx : -Infinity;
     const mix = logAddExp(lnA3, lnA4);
-    total += w * (lnA1 + lnA2 + mix);
+    total += w * (lnA12[j]! + mix);
     if (gradient) {
       const w3 = Math.exp(lnA3 - mix);
       const w4 = x > 0 ? Math.exp(lnA4 - mix) : 0;
-      const psiRX = digamma(rx);
-      const psiABX = digamma(a + b + x);
-      dr += w * (psiRX - psiR + lnAlpha - w3 * lnAlphaT - w4 * lnAlphaTx);
+      dr += w * (dr0[j]! - w3 * lnAlphaT - w4 * lnAlphaTx);
       dalpha += w * (r / alpha - w3 * rx / (alpha + T) - w4 * rx / (alpha + tx));
-      da += w * (psiAB - psiABX + (x > 0 ? w4 / a : 0));
-      db += w * (psiAB + digamma(b + x) - psiB - psiABX - (x > 0 ? w4 / (b + x - 1) : 0));
+      da += w * (da0[j]! + (x > 0 ? w4 / a : 0));
+      db += w * (db0[j]! - (x > 0 ? w4 / (b + x - 1) : 0));
     }
   }
   if (gradient) {

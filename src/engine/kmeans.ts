@@ -26,11 +26,14 @@ export function kmeans(points: Matrix, k: number, options: KMeansOptions = {}): 
   // Tolerance 0 (stop only when no centre moves) needs no pass over the data for the variance.
   const scaledTolerance = tolerance === 0 ? 0 : tolerance * meanVariance(points);
   const pointNorms = squaredRowNorms(points.data, points.n, points.d); // shared by the restarts
-  if (initialCentroids) return lloyd(points, cloneMatrix(initialCentroids), maxIterations, scaledTolerance, pointNorms);
+  // So are the per-point working arrays: at 500,000 points a restart would otherwise leave 24 MB of
+  // garbage behind, which the isolate still counts until a collection.
+  const scratch = workingArrays(points.n);
+  if (initialCentroids) return lloyd(points, cloneMatrix(initialCentroids), maxIterations, scaledTolerance, pointNorms, scratch);
   const random = seededRandom(seed);
   let best: KMeansResult | undefined;
   for (let run = 0; run < restarts; run++) {
-    const result = lloyd(points, kmeansPlusPlus(points, k, random), maxIterations, scaledTolerance, pointNorms);
+    const result = lloyd(points, kmeansPlusPlus(points, k, random, scratch), maxIterations, scaledTolerance, pointNorms, scratch);
     if (!best || result.inertia < best.inertia) best = result;
   }
   return best!;
@@ -51,7 +54,7 @@ export function kmeans(points: Matrix, k: number, options: KMeansOptions = {}): 
  * come from sums kept up to date point by point rather than re-added in point order, so they can
  * differ from plain Lloyd's in the last bits (about 1e-15 relative), far too little to move a label.
  */
-function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, tolerance: number, pointNorms: Float64Array): KMeansResult {
+function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, tolerance: number, pointNorms: Float64Array, scratch = workingArrays(points.n)): KMeansResult {
   const { n, d, data } = points;
   const k = centroids.n;
   const c = centroids.data;
@@ -67,9 +70,9 @@ function lloyd(points: Matrix, centroids: Matrix, maxIterations: number, toleran
   // Per point, in real (not squared) distances, and relative to the drifts so that a point that keeps
   // its label needs no write: its distance to its centre is at most upper + drift[label], to every
   // other centre at least lower − othersDrift[label]. No information before the first assignment.
-  const upper = new Float64Array(n).fill(Infinity);
-  const lower = new Float64Array(n).fill(-Infinity);
-  const pending = new Int32Array(n); // points whose bounds no longer prove their label
+  const upper = scratch.upper.fill(Infinity);
+  const lower = scratch.lower.fill(-Infinity);
+  const pending = scratch.pending; // points whose bounds no longer prove their label
   const scores = new Float64Array(Math.max(2, k)); // scratch for `nearest`
   const pointRadius = Math.sqrt(maxOf(pointNorms));
   let radius = 0; // ≥ ||x|| + ||c|| for every point and every centre so far
@@ -327,18 +330,27 @@ export function inertiaOf(points: Matrix, centroids: Matrix, labels: Int32Array)
   return total;
 }
 
+/** Per-point working arrays of one k-means run, reused by the next (each fully rewritten before use). */
+type WorkingArrays = ReturnType<typeof workingArrays>;
+const workingArrays = (n: number) => ({
+  upper: new Float64Array(n),
+  lower: new Float64Array(n),
+  pending: new Int32Array(n),
+  closest: new Float64Array(n),
+  candidateDistances: new Float64Array(n),
+  bestDistances: new Float64Array(n),
+});
+
 /** Greedy k-means++: each new centre is the best (lowest potential) of 2 + ln k candidates drawn ∝ D². */
-export function kmeansPlusPlus(points: Matrix, k: number, random: () => number): Matrix {
+export function kmeansPlusPlus(points: Matrix, k: number, random: () => number, scratch: WorkingArrays = workingArrays(points.n)): Matrix {
   const { n, d, data } = points;
   const centroids = matrix(k, d);
   const trials = 2 + Math.floor(Math.log(k));
   const first = Math.floor(random() * n);
   centroids.data.set(data.subarray(first * d, first * d + d), 0);
-  const closest = new Float64Array(n);
+  const { closest, candidateDistances, bestDistances } = scratch;
   for (let i = 0; i < n; i++) closest[i] = distanceTo(data, i, centroids.data, 0, d);
   let potential = closest.reduce((s, v) => s + v, 0);
-  const candidateDistances = new Float64Array(n);
-  const bestDistances = new Float64Array(n);
   for (let c = 1; c < k; c++) {
     let bestCandidate = -1;
     let bestPotential = Infinity;

@@ -24,21 +24,10 @@ export type Rfm = {
 };
 
 /**
- * RFM relative to the reference time: recency in whole days since the last purchase (or the last
- * transaction, for a customer with only returns), frequency in orders, monetary net of returns.
+ * Whole days from a customer's last purchase (or last transaction, for a customer with only returns)
+ * to the reference time.
  */
-export function computeRfm(customers: readonly CustomerAggregate[], referenceAt: number): Rfm {
-  const n = customers.length;
-  const rfm: Rfm = { recencyDays: new Float64Array(n), frequency: new Float64Array(n), monetary: new Float64Array(n), returnRate: new Float64Array(n) };
-  customers.forEach((c, i) => {
-    const last = c.lastPurchaseAt ?? c.lastTransactionAt;
-    rfm.recencyDays[i] = Math.max(0, Math.floor((referenceAt - last) / DAY_MS));
-    rfm.frequency[i] = c.frequency;
-    rfm.monetary[i] = c.monetaryCents / 100;
-    rfm.returnRate[i] = c.returnRate;
-  });
-  return rfm;
-}
+export const recencyDays = (lastActivityAt: number, referenceAt: number) => Math.max(0, Math.floor((referenceAt - lastActivityAt) / DAY_MS));
 
 export const RFM_FEATURES = ["log_recency_days", "log_frequency", "log_monetary", "return_rate"] as const;
 
@@ -49,12 +38,7 @@ export const RFM_FEATURES = ["log_recency_days", "log_frequency", "log_monetary"
 export function clusteringFeatures(rfm: Rfm): { points: Matrix; stats: ReturnType<typeof columnStats> } {
   const n = rfm.recencyDays.length;
   const points = matrix(n, RFM_FEATURES.length);
-  for (let i = 0; i < n; i++) {
-    points.data[i * 4] = Math.log1p(rfm.recencyDays[i]!);
-    points.data[i * 4 + 1] = Math.log1p(rfm.frequency[i]!);
-    points.data[i * 4 + 2] = Math.log1p(Math.max(0, rfm.monetary[i]!));
-    points.data[i * 4 + 3] = rfm.returnRate[i]!;
-  }
+  for (let i = 0; i < n; i++) rawFeatures(rfm.recencyDays[i]!, rfm.frequency[i]!, rfm.monetary[i]!, rfm.returnRate[i]!, points.data, i * 4);
   const stats = columnStats(points);
   return { points: standardize(points, stats), stats };
 }
@@ -72,4 +56,12 @@ export function percentileRank(sorted: Float64Array, v: number): number {
   while (upper < sorted.length && sorted[upper] === v) upper++;
   // Ties count half, so a constant column ranks every value at 0.5.
   return sorted.length === 0 ? 0.5 : (lo + (upper - lo) / 2) / sorted.length;
+}
+
+/** One customer's clustering features before standardization, written to out[offset..offset + 4). */
+export function rawFeatures(recencyDays: number, frequency: number, monetary: number, returnRate: number, out: Float64Array, offset = 0) {
+  out[offset] = Math.log1p(recencyDays);
+  out[offset + 1] = Math.log1p(frequency);
+  out[offset + 2] = Math.log1p(Math.max(0, monetary));
+  out[offset + 3] = returnRate;
 }

@@ -1,10 +1,11 @@
-import { abcCategories, type AbcCategory } from "./abc";
+import { AbcCategorizer, abcBoundaries, type AbcBoundaries, type AbcCategory } from "./abc";
 import { chooseK, type KSelection } from "./auto-k";
 import { expectedPurchases, fitBgNbd, groupBgNbdData, probabilityAlive, type BgNbdParams } from "./bgnbd";
+import { customerColumns, isFeatureNumber, NO_PURCHASE, type CustomerColumns } from "./customer-columns";
 import { kmeans } from "./kmeans";
 import { labelClusters, matchToPrevious, segmentPrototypes, type RfmPosition } from "./labels";
-import { columnStats } from "./matrix";
-import { clusteringFeatures, computeRfm, percentileRank, type CustomerAggregate } from "./rfm";
+import { squaredDistance } from "./matrix";
+import { clusteringFeatures, percentileRank, rawFeatures, recencyDays, RFM_FEATURES, type CustomerAggregate } from "./rfm";
 import { bgnbdTimeline, epochDay, WEEK_DAYS } from "./timeline";
 
 /** churn_risk from churn_score: low below 0.3, medium below 0.7, high from 0.7. */
@@ -54,31 +55,121 @@ export type SegmentationResult = {
   embeddingFeatures: string[];
 };
 
+
+/** A column's mean and standard deviation, as an embedding dimension is standardized with. */
+export type Standardization = { mean: number; sd: number };
+
 /**
- * The whole model run over a project's customer aggregates, without I/O: RFM, K-Means with automatic k
- * and stable labels, BG/NBD churn, ABC and embeddings. Deterministic for a seed.
+ * What a model run learns from all of a project's customers, without any customer's row: enough to
+ * profile each customer on its own (`CustomerScorer`), a page at a time. Plain JSON, so a run can
+ * store it and resume writing profiles after a crash.
  */
-export function segmentCustomers(
-  customers: readonly CustomerAggregate[],
+export type SegmentationModel = Omit<SegmentationResult, "profiles"> & {
+  referenceAt: number | null;
+  /** standardization of the clustering features (RFM_FEATURES order) */
+  features: Standardization[];
+  /** cluster centres in standardized feature space, one row per cluster */
+  centroids: number[][];
+  /** the BG/NBD parameters unrounded (churnModel has them rounded for people) */
+  churnParams: BgNbdParams | null;
+  /** the embedding's dimensions after the clustering features: the churn score, then extra features */
+  embedding: { churn: Standardization | null; extras: Array<Standardization & { key: string }> };
+  abc: AbcBoundaries;
+};
+
+/**
+ * Fits the model on a project's customers (columns in customer order): RFM, K-Means with automatic
+ * k and stable labels, BG/NBD churn, the ABC boundaries and the embedding's standardization.
+ * Deterministic for a seed. Holds about 120 bytes a customer at its peak (the columns, the feature
+ * matrix and K-Means' bounds), so 500,000 customers fit a Worker's 128 MB.
+ */
+export function fitSegmentation(
+  columns: CustomerColumns,
   { referenceAt, previous = [], seed = 42 }: { referenceAt?: number; previous?: readonly PreviousCluster[]; seed?: number } = {},
-): SegmentationResult {
-  const n = customers.length;
+): SegmentationModel {
+  const { n } = columns;
   if (n === 0) {
-    return { state: "empty", referenceDate: null, kSelection: null, clusters: [], profiles: [], churnModel: null, churnNote: "no customers yet", embeddingFeatures: [] };
+    return {
+      state: "empty", referenceDate: null, referenceAt: null, kSelection: null, clusters: [], churnModel: null, churnNote: "no customers yet", embeddingFeatures: [],
+      features: [], centroids: [], churnParams: null, embedding: { churn: null, extras: [] }, abc: { a: null, b: null },
+    };
   }
   // The reference date defaults to the latest transaction in the data, so historical data sets make sense.
-  const reference = referenceAt ?? Math.max(...customers.map((c) => c.lastTransactionAt));
-  const rfm = computeRfm(customers, reference);
-  const { points } = clusteringFeatures(rfm);
+  const reference = referenceAt ?? columns.latestTransactionAt;
+  const { kSelection, clusters, features, centroids } = fitClusters(columns, reference, previous, seed);
+
+  // Churn: BG/NBD over (x, t_x, T) in weeks, T from the first purchase to the reference date.
+  const referenceDay = epochDay(reference);
+  const timelineOf = (i: number) =>
+    columns.firstPurchaseDay[i] === NO_PURCHASE ? null : bgnbdTimeline(columns.firstPurchaseDay[i]!, columns.lastPurchaseDay[i]!, columns.purchaseDays[i]!, referenceDay);
+  let usable = 0;
+  for (let i = 0; i < n; i++) if (columns.firstPurchaseDay[i] !== NO_PURCHASE) usable++;
+  const bgnbd = fitBgNbd(groupedTimelines(usable, n, timelineOf));
+  const churnModel: ChurnModel | null = bgnbd
+    ? { ...roundAll(bgnbd.params, 6), log_likelihood: round(bgnbd.logLikelihood, 4), time_unit: "week", customers: bgnbd.customers, converged: bgnbd.converged }
+    : null;
+  const churnNote = bgnbd
+    ? null
+    : usable < 10
+      ? "too few customers to fit the churn model (at least 10 needed)"
+      : "no customer has a repeat purchase yet, so the churn model cannot be fitted";
+
+  // Embedding: the clustering features, the churn score and numeric extra features, each standardized
+  // over all customers (a customer without the value counts as 0).
+  const churnStandardization = bgnbd
+    ? columnStandardization(n, (i) => {
+        const t = timelineOf(i);
+        return t ? 1 - probabilityAlive(bgnbd.params, t.x, t.tx, t.T) : 0;
+      })
+    : null;
+  const extras = [...columns.extras.entries()]
+    .filter(([, sums]) => sums.count >= n / 2)
+    .map(([key]) => key)
+    .sort()
+    .slice(0, MAX_EXTRA_DIMENSIONS)
+    .map((key) => {
+      const { count, sum, shift, shiftedSum, shiftedSquares } = columns.extras.get(key)!;
+      const mean = sum / n;
+      // Σ over those with the value of (v − mean)², from sums about the shift; the others add mean² each.
+      const offset = mean - shift;
+      const squares = Math.max(0, shiftedSquares - 2 * offset * shiftedSum + count * offset * offset) + (n - count) * mean * mean;
+      return { key, mean, sd: usableSd(Math.sqrt(squares / n)) };
+    });
+
+  return {
+    state: n === 1 ? "single_customer" : "ok",
+    referenceDate: new Date(reference).toISOString(),
+    referenceAt: reference,
+    kSelection,
+    clusters,
+    churnModel,
+    churnNote,
+    embeddingFeatures: [...RFM_FEATURES, ...(bgnbd ? ["churn_score"] : []), ...extras.map((e) => `extra_features.${e.key}`)],
+    features,
+    centroids,
+    churnParams: bgnbd?.params ?? null,
+    embedding: { churn: churnStandardization, extras },
+    abc: abcBoundaries(columns.monetary),
+  };
+}
+
+/**
+ * K-Means with automatic k on the standardized RFM features, and the clusters as people read them:
+ * centres in RFM units, percentile positions, labels kept from the previous run. Its own function so
+ * that the feature matrix and K-Means' bounds (the largest part of a run's memory) are garbage once
+ * it returns, before the churn model allocates its own.
+ */
+function fitClusters(columns: CustomerColumns, reference: number, previous: readonly PreviousCluster[], seed: number) {
+  const { n } = columns;
+  const rfm = { recencyDays: new Float64Array(n), frequency: columns.frequency, monetary: columns.monetary, returnRate: columns.returnRate };
+  for (let i = 0; i < n; i++) rfm.recencyDays[i] = recencyDays(columns.lastActivityAt[i]!, reference);
+  const { points, stats } = clusteringFeatures(rfm);
 
   const kSelection = n >= 3 ? chooseK(points, { seed }) : null;
   const k = kSelection?.k ?? 1;
   const fit = kmeans(points, k, { seed, restarts: 4 });
 
   // Cluster centres in the units people read, and their percentile positions for naming.
-  const sortedRecency = Float64Array.from(rfm.recencyDays).sort();
-  const sortedFrequency = Float64Array.from(rfm.frequency).sort();
-  const sortedMonetary = Float64Array.from(rfm.monetary).sort();
   const sums = Array.from({ length: fit.k }, () => ({ size: 0, recency: 0, frequency: 0, monetary: 0, returnRate: 0 }));
   for (let i = 0; i < n; i++) {
     const s = sums[fit.labels[i]!]!;
@@ -92,11 +183,15 @@ export function segmentCustomers(
     const size = Math.max(1, s.size);
     return { recency_days: s.recency / size, frequency: s.frequency / size, monetary: s.monetary / size, return_rate: s.returnRate / size };
   });
-  const positions: RfmPosition[] = centroids.map((c) => ({
-    r: 1 - percentileRank(sortedRecency, c.recency_days),
-    f: percentileRank(sortedFrequency, c.frequency),
-    m: percentileRank(sortedMonetary, c.monetary),
-  }));
+  // One sorted copy at a time: each is as large as a column.
+  const ranks = (values: Float64Array, pick: (c: (typeof centroids)[number]) => number) => {
+    const sorted = Float64Array.from(values).sort();
+    return centroids.map((c) => percentileRank(sorted, pick(c)));
+  };
+  const recencyRanks = ranks(rfm.recencyDays, (c) => c.recency_days);
+  const frequencyRanks = ranks(rfm.frequency, (c) => c.frequency);
+  const monetaryRanks = ranks(rfm.monetary, (c) => c.monetary);
+  const positions: RfmPosition[] = centroids.map((_, j) => ({ r: 1 - recencyRanks[j]!, f: frequencyRanks[j]!, m: monetaryRanks[j]! }));
   const matched = matchToPrevious(positions, previous);
   const previousLabel = new Map(previous.map((p) => [p.id, p.label]));
   const keptLabels = new Set([...matched.values()].map((id) => previousLabel.get(id)!));
@@ -112,100 +207,125 @@ export function segmentCustomers(
     position: roundAll(position),
   }));
 
-  // Churn: BG/NBD over (x, t_x, T) in weeks, T from the first purchase to the reference date.
-  const referenceDay = epochDay(reference);
-  const timelines = customers.map((c) =>
-    c.firstPurchaseAt === null || c.lastPurchaseAt === null
-      ? null
-      : bgnbdTimeline(epochDay(c.firstPurchaseAt), epochDay(c.lastPurchaseAt), c.purchaseDays, referenceDay),
-  );
-  const usable = timelines.filter((t): t is NonNullable<typeof t> => t !== null);
-  const bgnbd = fitBgNbd(groupBgNbdData(usable.map((t) => t.x), usable.map((t) => t.tx), usable.map((t) => t.T)));
-  const churnModel: ChurnModel | null = bgnbd
-    ? { ...roundAll(bgnbd.params, 6), log_likelihood: round(bgnbd.logLikelihood, 4), time_unit: "week", customers: bgnbd.customers, converged: bgnbd.converged }
-    : null;
-  const churnNote = bgnbd
-    ? null
-    : usable.length < 10
-      ? "too few customers to fit the churn model (at least 10 needed)"
-      : "no customer has a repeat purchase yet, so the churn model cannot be fitted";
-
-  const abc = abcCategories(rfm.monetary);
-  const churnScores = timelines.map((t) => (bgnbd && t ? 1 - probabilityAlive(bgnbd.params, t.x, t.tx, t.T) : null));
-
-  // Embedding: the clustering features, the churn score and numeric extra features, each standardized.
-  const extraKeys = numericExtraKeys(customers);
-  const embeddingFeatures = ["log_recency_days", "log_frequency", "log_monetary", "return_rate", ...(bgnbd ? ["churn_score"] : []), ...extraKeys.map((k) => `extra_features.${k}`)];
-  const extras = standardizedExtras(customers, extraKeys, bgnbd ? churnScores : null);
-
-  const profiles: CustomerProfile[] = customers.map((_, i) => {
-    const score = churnScores[i]!;
-    const t = timelines[i];
-    const embedding: number[] = [];
-    for (let j = 0; j < points.d; j++) embedding.push(round(points.data[i * points.d + j]!, 4));
-    for (const value of extras[i]!) embedding.push(round(value, 4));
-    return {
-      recencyDays: rfm.recencyDays[i]!,
-      churnScore: score === null ? null : round(score, 6),
-      churnRisk: score === null ? null : churnRisk(score),
-      expectedPurchases90d: bgnbd && t ? round(expectedPurchases(bgnbd.params, EXPECTED_PURCHASES_WEEKS, t.x, t.tx, t.T), 4) : null,
-      abcCategory: abc[i]!,
-      cluster: fit.labels[i]!,
-      embedding,
-    };
-  });
-
   return {
-    state: n === 1 ? "single_customer" : "ok",
-    referenceDate: new Date(reference).toISOString(),
     kSelection,
     clusters,
-    profiles,
-    churnModel,
-    churnNote,
-    embeddingFeatures,
+    features: Array.from(stats.mean, (mean, j): Standardization => ({ mean, sd: stats.sd[j]! })),
+    centroids: Array.from({ length: fit.k }, (_, j) => Array.from(fit.centroids.data.subarray(j * points.d, (j + 1) * points.d))),
   };
 }
 
-/** Extra-feature keys whose values are numbers for at least half the customers. */
-function numericExtraKeys(customers: readonly CustomerAggregate[]): string[] {
-  const counts = new Map<string, number>();
-  for (const c of customers) {
-    for (const [key, value] of Object.entries(c.extraFeatures ?? {})) if (typeof value === "number" && Number.isFinite(value)) counts.set(key, (counts.get(key) ?? 0) + 1);
+/** The usable customers' (x, t_x, T), grouped; the ungrouped columns are garbage once it returns. */
+function groupedTimelines(usable: number, n: number, timelineOf: (i: number) => { x: number; tx: number; T: number } | null) {
+  const x = new Float64Array(usable);
+  const tx = new Float64Array(usable);
+  const T = new Float64Array(usable);
+  for (let i = 0, u = 0; i < n; i++) {
+    const t = timelineOf(i);
+    if (t) [x[u], tx[u], T[u++]] = [t.x, t.tx, t.T];
   }
-  return [...counts.entries()]
-    .filter(([, count]) => count >= customers.length / 2)
-    .map(([key]) => key)
-    .sort()
-    .slice(0, MAX_EXTRA_DIMENSIONS);
+  return groupBgNbdData(x, tx, T);
 }
 
-/** Per customer: [churn score?, ...extras], z-scored per column; a missing value becomes the mean (0). */
-function standardizedExtras(customers: readonly CustomerAggregate[], keys: string[], churnScores: Array<number | null> | null): number[][] {
-  const columns = (churnScores ? 1 : 0) + keys.length;
-  const n = customers.length;
-  const values = new Float64Array(n * columns);
-  const present = new Uint8Array(n * columns);
-  customers.forEach((c, i) => {
-    let j = 0;
-    if (churnScores) {
-      const s = churnScores[i];
-      if (s !== null && s !== undefined) [values[i * columns], present[i * columns]] = [s, 1];
-      j = 1;
+/**
+ * Profiles customers one at a time with a fitted model: the same recency, cluster (the nearest
+ * centre, as K-Means' final assignment), churn, ABC and embedding the whole run would give. Feed
+ * customers in customer order: ABC ties are ranked by it; `progress` lets a resumed run continue.
+ */
+export class CustomerScorer {
+  private readonly abc: AbcCategorizer;
+  private readonly centroids: Float64Array;
+  private readonly features = new Float64Array(RFM_FEATURES.length);
+
+  constructor(
+    private readonly model: SegmentationModel,
+    progress?: CustomerScorer["progress"],
+  ) {
+    this.abc = new AbcCategorizer(model.abc, progress?.abcTies);
+    this.centroids = Float64Array.from(model.centroids.flat());
+  }
+
+  get progress() {
+    return { abcTies: this.abc.progress };
+  }
+
+  score(c: CustomerAggregate): CustomerProfile {
+    const { model, features } = this;
+    const recency = recencyDays(c.lastPurchaseAt ?? c.lastTransactionAt, model.referenceAt!);
+    const monetary = c.monetaryCents / 100;
+    rawFeatures(recency, c.frequency, monetary, c.returnRate, features);
+    for (let j = 0; j < features.length; j++) features[j] = (features[j]! - model.features[j]!.mean) / model.features[j]!.sd;
+    const cluster = this.nearestCentroid();
+
+    const t =
+      c.firstPurchaseAt === null || c.lastPurchaseAt === null
+        ? null
+        : bgnbdTimeline(epochDay(c.firstPurchaseAt), epochDay(c.lastPurchaseAt), c.purchaseDays, epochDay(model.referenceAt!));
+    const params = model.churnParams;
+    const score = params && t ? 1 - probabilityAlive(params, t.x, t.tx, t.T) : null;
+
+    const embedding = Array.from(features, (v) => round(v, 4));
+    const { churn, extras } = model.embedding;
+    if (churn) embedding.push(round(score === null ? 0 : (score - churn.mean) / churn.sd, 4));
+    for (const extra of extras) {
+      const v = c.extraFeatures?.[extra.key];
+      embedding.push(round(isFeatureNumber(v) ? (v - extra.mean) / extra.sd : 0, 4));
     }
-    for (const key of keys) {
-      const v = c.extraFeatures?.[key];
-      if (typeof v === "number" && Number.isFinite(v)) [values[i * columns + j], present[i * columns + j]] = [v, 1];
-      j++;
+    return {
+      recencyDays: recency,
+      churnScore: score === null ? null : round(score, 6),
+      churnRisk: score === null ? null : churnRisk(score),
+      expectedPurchases90d: params && t ? round(expectedPurchases(params, EXPECTED_PURCHASES_WEEKS, t.x, t.tx, t.T), 4) : null,
+      abcCategory: this.abc.next(monetary),
+      cluster,
+      embedding,
+    };
+  }
+
+  /** The nearest centre by squared distance, the first on ties (as K-Means' final assignment). */
+  private nearestCentroid(): number {
+    const d = this.features.length;
+    let best = 0;
+    let bestDistance = Infinity;
+    for (let j = 0; j < this.centroids.length / d; j++) {
+      const distance = squaredDistance(this.features, 0, this.centroids, j, d);
+      if (distance < bestDistance) [best, bestDistance] = [j, distance];
     }
-  });
-  const stats = columnStats({ data: values, n, d: columns });
-  return customers.map((_, i) => {
-    const row: number[] = [];
-    for (let j = 0; j < columns; j++) row.push(present[i * columns + j] ? (values[i * columns + j]! - stats.mean[j]!) / stats.sd[j]! : 0);
-    return row;
-  });
+    return best;
+  }
 }
+
+/** The whole model run over customers held in memory: fit, then profile every customer. */
+export function segmentCustomers(
+  customers: readonly CustomerAggregate[],
+  options: { referenceAt?: number; previous?: readonly PreviousCluster[]; seed?: number } = {},
+): SegmentationResult {
+  const model = fitSegmentation(customerColumns(customers), options);
+  const scorer = new CustomerScorer(model);
+  return { ...publicResult(model), profiles: customers.map((c) => scorer.score(c)) };
+}
+
+/** The parts of a model a run reports (its job result and the overview read them). */
+export function publicResult(model: SegmentationModel): Omit<SegmentationResult, "profiles"> {
+  const { state, referenceDate, kSelection, clusters, churnModel, churnNote, embeddingFeatures } = model;
+  return { state, referenceDate, kSelection, clusters, churnModel, churnNote, embeddingFeatures };
+}
+
+/** Mean and standard deviation (population) of n values given by index, in two passes, as `columnStats`. */
+function columnStandardization(n: number, valueAt: (i: number) => number): Standardization {
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += valueAt(i);
+  mean /= n;
+  let squares = 0;
+  for (let i = 0; i < n; i++) {
+    const diff = valueAt(i) - mean;
+    squares += diff * diff;
+  }
+  return { mean, sd: usableSd(Math.sqrt(squares / n)) };
+}
+
+/** A constant column gets sd 1, so it maps to 0 (as `columnStats`). */
+const usableSd = (sd: number) => (sd > 1e-12 ? sd : 1);
 
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
 function roundAll<T extends Record<string, number>>(values: T, digits = 4): T {

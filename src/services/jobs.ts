@@ -44,6 +44,7 @@ export function newJob(input: { projectId: string; organizationId: string; type:
     result: null,
     errorMessage: null,
     attempts: 0,
+    checkpoint: null,
     createdAt: now,
     startedAt: null,
     finishedAt: null,
@@ -108,7 +109,7 @@ export function completeJobStatement(db: Database, jobId: string, result: Record
   const now = new Date();
   return db
     .update(jobs)
-    .set({ status: "completed", pct: 100, message, result, finishedAt: now, updatedAt: now, errorMessage: null })
+    .set({ status: "completed", pct: 100, message, result, checkpoint: null, finishedAt: now, updatedAt: now, errorMessage: null })
     .where(eq(jobs.id, jobId));
 }
 
@@ -128,7 +129,7 @@ export async function failJob(
   const now = new Date();
   const fail = db
     .update(jobs)
-    .set({ status: "failed", pct, message: errorMessage, errorMessage, finishedAt: now, updatedAt: now, ...(result && { result }) })
+    .set({ status: "failed", pct, message: errorMessage, errorMessage, checkpoint: null, finishedAt: now, updatedAt: now, ...(result && { result }) })
     .where(eq(jobs.id, job.id));
   await db.batch([fail, ...alsoRun]);
   await reportProgress(env, job, "failed", pct, errorMessage);

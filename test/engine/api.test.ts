@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { plans } from "../../src/billing/plans";
 import { seededRandom } from "../../src/engine/random";
 import { call, expectError, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
@@ -247,9 +248,9 @@ describe("projects with little data", () => {
 });
 
 describe("model run limits", () => {
-  it("refuses a project larger than one run can hold, with a clear message", async () => {
+  it("takes the Pro plan's profiles, and refuses a larger project with a clear message", async () => {
     const { MAX_CUSTOMERS_PER_RUN, runSegmentation } = await import("../../src/queues/segmentation");
-    expect(MAX_CUSTOMERS_PER_RUN).toBeGreaterThanOrEqual(50_000);
+    expect(MAX_CUSTOMERS_PER_RUN).toBeGreaterThanOrEqual(plans.pro.quotas.profiles!);
     const t = await tenant();
     const jobId = crypto.randomUUID();
     await env.DB.prepare("INSERT INTO jobs (id, project_id, organization_id, type, status, created_at, updated_at) VALUES (?, ?, ?, 'segmentation', 'queued', 0, 0)")
@@ -265,6 +266,70 @@ describe("model run limits", () => {
     });
     await runSegmentation({ ...env, DB: hugeProjectDb }, { kind: "segmentation", jobId, projectId: t.project.id, organizationId: t.organization.id });
     const status = await json(await call("GET", `/api/engine/jobs/${jobId}/status`, { token: t.owner.token }));
-    expect(status).toMatchObject({ status: "failed", error_message: expect.stringMatching(/at most 150000/) });
+    expect(status).toMatchObject({ status: "failed", error_message: `the project has ${MAX_CUSTOMERS_PER_RUN + 1} customers; a model run takes at most ${MAX_CUSTOMERS_PER_RUN}` });
   });
+});
+
+describe("a model run in pages", () => {
+  it("resumes from its checkpoint after a crash and writes what a run in one page writes", async () => {
+    const { runSegmentation } = await import("../../src/queues/segmentation");
+    const t = await tenant();
+    const accepted = await ingest(t.apiKey.key, t.project.id, shopHistory(240, 9));
+    await waitForJob(t.apiKey.key, accepted.job_id);
+    await waitForSegmentation(t); // the run after ingest: all 240 customers in one page
+    const profiles = async () =>
+      (
+        await env.DB.prepare(
+          "SELECT customer_id, rfm_recency_days, churn_score, churn_risk, expected_purchases_90d, abc_category, segment_id, segment_label, embedding FROM customers WHERE project_id = ? ORDER BY customer_id",
+        )
+          .bind(t.project.id)
+          .all()
+      ).results;
+    const inOnePage = await profiles();
+    await env.DB.prepare("UPDATE customers SET churn_score = NULL, abc_category = NULL, segment_id = NULL, segment_label = NULL, embedding = NULL WHERE project_id = ?").bind(t.project.id).run();
+
+    const jobId = crypto.randomUUID();
+    await env.DB.prepare("INSERT INTO jobs (id, project_id, organization_id, type, status, created_at, updated_at) VALUES (?, ?, ?, 'segmentation', 'queued', 0, 0)")
+      .bind(jobId, t.project.id, t.organization.id)
+      .run();
+    const message = { kind: "segmentation" as const, jobId, projectId: t.project.id, organizationId: t.organization.id };
+    // D1 that counts page reads and, when asked, fails the fourth batch: the fit's cluster segments,
+    // two pages of 50 profiles, then the third page's write.
+    const instrumented = (failBatch?: number) => {
+      const counts = { pageReads: 0, batches: 0 };
+      const d1 = new Proxy(env.DB, {
+        get(target, prop, receiver) {
+          if (prop === "prepare") {
+            return (query: string) => {
+              if (query.includes("ORDER BY customer_id LIMIT")) counts.pageReads++;
+              return target.prepare(query);
+            };
+          }
+          if (prop === "batch") {
+            return (statements: D1PreparedStatement[]) => {
+              if (++counts.batches === failBatch) return Promise.reject(new Error("D1 went away"));
+              return target.batch(statements);
+            };
+          }
+          return Reflect.get(target, prop, receiver);
+        },
+      });
+      return { d1, counts };
+    };
+    const crashing = instrumented(4);
+    await expect(runSegmentation({ ...env, DB: crashing.d1 }, message, { pageSize: 50 })).rejects.toThrow("D1 went away");
+    const stopped = await env.DB.prepare("SELECT status, checkpoint FROM jobs WHERE id = ?").bind(jobId).first<{ status: string; checkpoint: string }>();
+    expect(stopped!.status).toBe("processing");
+    expect(JSON.parse(stopped!.checkpoint)).toMatchObject({ customers: 240, written: 100, after: inOnePage[99]!.customer_id });
+
+    const resumed = instrumented();
+    await runSegmentation({ ...env, DB: resumed.d1 }, message, { pageSize: 50 });
+    // Only the pages after the checkpoint were read (100..149, 150..199, 200..239): no second fit.
+    expect(resumed.counts.pageReads).toBe(3);
+    expect(await profiles()).toEqual(inOnePage);
+    const job = await json(await call("GET", `/api/engine/jobs/${jobId}/status`, { token: t.owner.token }));
+    expect(job).toMatchObject({ status: "completed", attempts: 2, result: { customers: 240 } });
+    const finished = await env.DB.prepare("SELECT checkpoint FROM jobs WHERE id = ?").bind(jobId).first<{ checkpoint: string | null }>();
+    expect(finished!.checkpoint).toBeNull();
+  }, 60_000);
 });

@@ -24,6 +24,8 @@ export const jobs = sqliteTable(
     result: text("result", { mode: "json" }),
     errorMessage: text("error_message"),
     attempts: integer("attempts").notNull().default(0),
+    /** a segmentation run's resumable state (the fitted model and how far it has written); null otherwise */
+    checkpoint: text("checkpoint", { mode: "json" }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     startedAt: integer("started_at", { mode: "timestamp_ms" }),
     finishedAt: integer("finished_at", { mode: "timestamp_ms" }),

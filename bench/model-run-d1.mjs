@@ -1,0 +1,147 @@
+// `npm run bench:model-run`: one model run end to end on the local `wrangler dev` (workerd, local D1):
+// a project of BENCH_CUSTOMERS (500,000: the Pro plan's profiles) generated customers, their
+// aggregates written straight into the local D1 (SQL files of 500-row INSERTs through `wrangler d1
+// execute --local --file`), then a segmentation run requested through the API and timed from the
+// request to the job's `completed` (which includes SEGMENTATION_DELAY_SECONDS, 5 s, of coalescing),
+// with the job's phases as its progress reports them. What
+// `npm run bench:engine` leaves out: D1's pages read and written, the checkpoints, the membership
+// snapshot. Local workerd enforces neither the 128 MB nor the CPU limit: memory and CPU are what
+// bench:engine measures.
+//
+//   BENCH_CUSTOMERS=500000    customers of the generated project
+//   BENCH_JOB_TIMEOUT=1800    seconds to wait for the run
+//
+// A project seeded completely by an earlier run (found by name) is reused. Exits non-zero if the run
+// fails, not if it is slow.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { setUpLocal } from "../scripts/local-setup.mjs";
+import { apiClient } from "./lib/api.mjs";
+import { generatedCustomerPages } from "./lib/customers.mjs";
+import { fmt, positiveInt, printMachine, root, sleep, startWrangler, stopWrangler, wrangler } from "./lib/server.mjs";
+
+const CUSTOMERS = positiveInt("BENCH_CUSTOMERS", 500_000);
+const JOB_TIMEOUT_MS = positiveInt("BENCH_JOB_TIMEOUT", 1800) * 1000;
+const ROWS_PER_INSERT = 500;
+const ROWS_PER_FILE = 100_000;
+const PROJECT_NAME = `bench model run ${CUSTOMERS} customers`;
+const tmpDir = join(root, ".wrangler", "tmp", "bench-model-run");
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const sqlString = (value) => (value === null || value === undefined ? "NULL" : `'${String(value).replaceAll("'", "''")}'`);
+
+let server;
+const { call, signIn } = apiClient(() => server.baseUrl, 300_000);
+
+async function d1(args) {
+  const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
+  const { stdout } = await promisify(execFile)(wrangler, ["d1", "execute", "DB", "--local", ...args], { cwd: root, env, timeout: 1_800_000, maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+const d1Rows = async (sql) => JSON.parse(await d1(["--json", "--command", sql]))[0].results;
+
+/** The project row and its customers' aggregates (as ingest would have left them). Server stopped. */
+async function seed(organizationId) {
+  const started = Date.now();
+  const projectId = `proj_BENCH${randomBytes(11).toString("hex").toUpperCase().slice(0, 21)}`;
+  const now = Date.now();
+  mkdirSync(tmpDir, { recursive: true });
+  const head = join(tmpDir, "project.sql");
+  writeFileSync(head, `INSERT INTO projects (id, organization_id, name, created_at, updated_at) VALUES (${sqlString(projectId)}, ${sqlString(organizationId)}, ${sqlString(`${PROJECT_NAME} (seeding)`)}, ${now}, ${now});\n`);
+  await d1(["--file", head]);
+  let rows = [];
+  let statements = [];
+  let written = 0;
+  const flushInsert = () => {
+    if (!rows.length) return;
+    statements.push(
+      `INSERT INTO customers (project_id, customer_id, first_purchase_at, last_purchase_at, last_transaction_at, frequency, purchase_days, purchases_cents, returns_cents, return_count, monetary_cents, return_rate, extra_features, updated_at) VALUES\n${rows.join(",\n")};`,
+    );
+    rows = [];
+  };
+  const flushFile = async () => {
+    flushInsert();
+    if (!statements.length) return;
+    const path = join(tmpDir, `customers-${written}.sql`);
+    writeFileSync(path, statements.join("\n"));
+    statements = [];
+    await d1(["--file", path]);
+    rmSync(path);
+  };
+  for (const page of generatedCustomerPages(CUSTOMERS, 99)) {
+    for (const c of page) {
+      const returns = Math.round(c.returnRate * c.frequency);
+      rows.push(
+        `(${sqlString(projectId)}, ${sqlString(c.customerId)}, ${c.firstPurchaseAt ?? "NULL"}, ${c.lastPurchaseAt ?? "NULL"}, ${c.lastTransactionAt}, ${c.frequency}, ${c.purchaseDays}, ` +
+          `${Math.max(0, c.monetaryCents)}, ${Math.max(0, -c.monetaryCents)}, ${returns}, ${c.monetaryCents}, ${c.returnRate}, ${sqlString(c.extraFeatures && JSON.stringify(c.extraFeatures))}, ${now})`,
+      );
+      if (rows.length === ROWS_PER_INSERT) flushInsert();
+      if (++written % ROWS_PER_FILE === 0) await flushFile();
+    }
+  }
+  await flushFile();
+  await d1(["--command", `UPDATE projects SET name = ${sqlString(PROJECT_NAME)} WHERE id = ${sqlString(projectId)}`]);
+  console.log(`  seeded      ${fmt(written)} customers in ${secs(Date.now() - started)}`);
+  return projectId;
+}
+
+async function main() {
+  printMachine();
+  console.log("Preparing local D1 (migrate + seed demo data)...");
+  const credentials = setUpLocal({ quiet: true });
+  let projectId = null;
+  for (const p of await d1Rows(`SELECT id, name FROM projects WHERE organization_id = ${sqlString(credentials.organizationId)} AND name LIKE ${sqlString(`${PROJECT_NAME}%`)}`)) {
+    const [{ n }] = await d1Rows(`SELECT COUNT(*) AS n FROM customers WHERE project_id = ${sqlString(p.id)}`);
+    if (!projectId && p.name === PROJECT_NAME && n === CUSTOMERS) {
+      projectId = p.id;
+      console.log(`Reusing bench project ${p.id} (${fmt(n)} customers) from an earlier run`);
+      continue;
+    }
+    console.log(`Dropping incomplete bench project ${p.id}`);
+    await d1(["--command", ["customers", "segments", "jobs", "segment_membership_snapshots", "segment_daily_sizes", "segment_overlaps"].map((t) => `DELETE FROM ${t} WHERE project_id = ${sqlString(p.id)};`).join(" ") + ` DELETE FROM projects WHERE id = ${sqlString(p.id)};`]);
+  }
+  if (!projectId) {
+    console.log(`Seeding a project of ${fmt(CUSTOMERS)} customers:`);
+    projectId = await seed(credentials.organizationId);
+  }
+
+  try {
+    server = await startWrangler();
+    const session = await signIn(credentials);
+    console.log(`Model run on ${fmt(CUSTOMERS)} customers through the API:`);
+    const started = Date.now();
+    const accepted = await call("POST", `/api/engine/projects/${projectId}/segmentation`, { token: session, expected: 202 });
+    let status;
+    let last = "";
+    let lastAt = started;
+    for (;;) {
+      // The live progress (the job's Durable Object): D1's job row is written at milestones only.
+      status = await call("GET", `/api/engine/jobs/${accepted.job_id}/progress`, { token: session });
+      const phase = `${status.status} ${status.pct}% ${status.message}`;
+      if (phase.replace(/\d[\d,]*/g, "#") !== last.replace(/\d[\d,]*/g, "#")) {
+        console.log(`  ${secs(Date.now() - started).padStart(8)}  ${phase}`);
+        lastAt = Date.now();
+      }
+      last = phase;
+      if (status.status === "completed" || status.status === "failed") break;
+      if (Date.now() - started > JOB_TIMEOUT_MS) throw new Error(`job ${accepted.job_id} still ${phase} after ${JOB_TIMEOUT_MS / 1000} s`);
+      await sleep(500);
+    }
+    const total = Date.now() - started;
+    status = await call("GET", `/api/engine/jobs/${accepted.job_id}/status`, { token: session });
+    if (status.status !== "completed") throw new Error(`the run failed: ${status.error_message}`);
+    const r = status.result;
+    console.log(`  ${secs(total).padStart(8)}  completed (last phase change ${secs(lastAt - started)})`);
+    console.log(`  k ${r.k}: ${r.segments.map((s) => `${s.label} ${fmt(s.size)}`).join(", ")}; BG/NBD r ${r.churn_model?.r}, alpha ${r.churn_model?.alpha}, a ${r.churn_model?.a}, b ${r.churn_model?.b}`);
+    console.log(`Summary: a model run of ${fmt(r.customers)} customers took ${secs(total)} from request to completed on the local wrangler dev (D1 included)`);
+  } finally {
+    await stopWrangler();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
