@@ -20,7 +20,7 @@ export function publicProject(project: ProjectRecord) {
 
 export async function createProject(db: Database, organizationId: string, name: string) {
   const now = new Date();
-  const project: ProjectRecord = { id: newProjectId(), organizationId, name: name.trim(), createdAt: now, updatedAt: now, purchasesVersion: 0 };
+  const project: ProjectRecord = { id: newProjectId(), organizationId, name: name.trim(), createdAt: now, updatedAt: now, purchasesVersion: 0, customersVersion: 0, segmentsVersion: 0 };
   await db.insert(projects).values(project);
   return project;
 }

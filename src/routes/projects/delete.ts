@@ -4,6 +4,7 @@ import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { MANAGERS } from "../../services/organizations";
 import { forgetPurchaseHistory } from "../../services/crm-analytics";
+import { refreshWarehouse } from "../../services/sql-query";
 import { deleteProject, projectForPrincipal } from "../../services/projects";
 import { auth, type Router } from "../router";
 import { ProjectIdParam } from "../schemas";
@@ -26,6 +27,7 @@ export function registerDeleteProject(app: Router) {
     await deleteProject(db, project);
     // What is derived from the project outside D1 goes too.
     c.executionCtx.waitUntil(forgetPurchaseHistory(c.env, project.id));
+    c.executionCtx.waitUntil(refreshWarehouse(c.env, project.organizationId));
     return c.body(null, 204);
   });
 }
