@@ -195,7 +195,20 @@ describe("AnalyticsWarehouse: the SQL API runs in the organization's own Durable
     expect(await rowsOf(await sql(fresh.apiKey.key, "SELECT COUNT(*) FROM fact_segment_membership"))).toEqual([[String(inD1!.n)]]);
   }, 60_000);
 
-  it("a deleted project leaves the warehouse; the copy survives the object's memory and is not read again", async () => {
+  it("a file failed by the dead-letter cleanup loses its rows here too", async () => {
+    const fresh = await tenant();
+    const accepted = await ingest(fresh.apiKey.key, fresh.project.id, records("d", 9));
+    await waitForJob(fresh.apiKey.key, accepted.job_id);
+    expect(await rowsOf(await sql(fresh.apiKey.key, "SELECT COUNT(*) FROM fact_transaction"))).toEqual([["9"]]);
+    // What the dead-letter consumer does to D1: the rows go, the file is marked failed.
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM transactions WHERE file_id = ?").bind(accepted.file_id),
+      env.DB.prepare("UPDATE files SET status = 'failed' WHERE id = ?").bind(accepted.file_id),
+    ]);
+    expect(await rowsOf(await sql(fresh.apiKey.key, "SELECT COUNT(*), (SELECT COUNT(*) FROM fact_daily_sales) FROM fact_transaction"))).toEqual([["0", "0"]]);
+  });
+
+  it("a deleted project leaves the warehouse; what is held is not read again", async () => {
     const gone = await createProject(t.owner.token, t.organization.id, "Gone");
     const key = await createApiKey(t.owner.token, gone.id);
     await waitForJob(key.key, (await ingest(key.key, gone.id, records("z", 12))).job_id);
