@@ -162,7 +162,7 @@ describe("AnalyticsWarehouse: the SQL API runs in the organization's own Durable
     expect(answers.wide.rows.length * 2000).toBeLessThanOrEqual(SIZE_CAP_BYTES);
   });
 
-  it("catches up with ingest, file deletion and a model run before answering; concurrent queries see whole updates", async () => {
+  it("catches up with ingest, file deletion, a model run, a new rule segment and a rerun before answering; concurrent queries see whole updates", async () => {
     const fresh = await tenant();
     const count = "SELECT COUNT(*) FROM fact_transaction";
     expect(await rowsOf(await sql(fresh.apiKey.key, count))).toEqual([["0"]]);
@@ -189,8 +189,17 @@ describe("AnalyticsWarehouse: the SQL API runs in the organization's own Durable
       },
       { timeout: 30_000, interval: 300 },
     );
-    const inWarehouse = await rowsOf(await sql(fresh.apiKey.key, "SELECT c.customer_id, c.segment_id, s.name FROM dim_customer c JOIN dim_segment s ON s.segment_id = c.segment_id ORDER BY 1"));
-    expect(inWarehouse).toEqual(await profiled());
+    const profiles = "SELECT c.customer_id, c.segment_id, s.name FROM dim_customer c JOIN dim_segment s ON s.segment_id = c.segment_id ORDER BY 1";
+    expect(await rowsOf(await sql(fresh.apiKey.key, profiles))).toEqual(await profiled());
+    // A rerun replaces the project's profiles and segments; a rule segment added in between shows too.
+    const rule = await call("POST", `/api/engine/projects/${fresh.project.id}/segments`, { token: fresh.owner.token, body: { name: "Frequent", rules: [{ field: "rfm_frequency", op: "gte", value: 1 }] } });
+    expect(rule.status, await rule.clone().text()).toBe(201);
+    const rerun = await call("POST", `/api/engine/projects/${fresh.project.id}/segmentation`, { token: fresh.owner.token });
+    expect(rerun.status).toBe(202);
+    await waitForJob(fresh.owner.token, (await json(rerun)).job_id, 30_000);
+    expect(await rowsOf(await sql(fresh.apiKey.key, profiles))).toEqual(await profiled());
+    const segmentsInD1 = await env.DB.prepare("SELECT id, name, size FROM segments WHERE project_id = ? ORDER BY id").bind(fresh.project.id).raw();
+    expect(await rowsOf(await sql(fresh.apiKey.key, "SELECT segment_id, name, CAST(size AS REAL) FROM dim_segment ORDER BY segment_id"))).toEqual(segmentsInD1);
     const inD1 = await env.DB.prepare("SELECT COUNT(*) AS n FROM segment_membership_snapshots WHERE project_id = ?").bind(fresh.project.id).first<{ n: number }>();
     expect(await rowsOf(await sql(fresh.apiKey.key, "SELECT COUNT(*) FROM fact_segment_membership"))).toEqual([[String(inD1!.n)]]);
   }, 60_000);
