@@ -25,8 +25,10 @@ export class AnalyticsWarehouse extends DurableObject<Bindings> {
   async query(organizationId: string, guarded: GuardedQuery): Promise<{ answer: WarehouseAnswer; catchUpMs: number }> {
     return this.exclusive(async () => {
       const started = Date.now();
-      await catchUp(this.ctx.storage, this.env.DB, organizationId);
+      const report = await catchUp(this.ctx.storage, this.env.DB, organizationId);
       const catchUpMs = Date.now() - started;
+      // A long catch-up (a backfill, a model run's profiles) is the one slow path of the SQL API.
+      if (catchUpMs > 1_000) console.log(JSON.stringify({ level: "info", message: "warehouse catch-up", organizationId, ms: catchUpMs, ...report }));
       return { answer: runWarehouseQuery(this.ctx.storage.sql, guarded), catchUpMs };
     });
   }

@@ -100,7 +100,7 @@ async function syncTransactions(storage: DurableObjectStorage, d1: D1Database, p
   storage.transactionSync(() => {
     for (const fileId of held.keys()) {
       if (current.has(fileId)) continue;
-      for (const table of ["fact_transaction", "daily_sales_by_file", "sync_files"]) sql.exec(`DELETE FROM ${table} WHERE file_id = ?`, fileId);
+      for (const table of ["fact_transaction", "daily_sales_by_file", "sync_files"]) sql.exec(`DELETE FROM ${table} WHERE project_id = ? AND file_id = ?`, projectId, fileId);
       held.delete(fileId);
       removedFiles++;
     }
@@ -144,7 +144,7 @@ async function syncTransactions(storage: DurableObjectStorage, d1: D1Database, p
         .bind(file.id)
         .first<{ rows: string }>();
       storage.transactionSync(() => {
-        sql.exec("DELETE FROM daily_sales_by_file WHERE file_id = ?", file.id);
+        sql.exec("DELETE FROM daily_sales_by_file WHERE project_id = ? AND file_id = ?", projectId, file.id);
         sql.exec(
           `INSERT INTO daily_sales_by_file (file_id, project_id, day, orders, purchase_lines, revenue_cents, return_lines, returns_cents, quantity)
            SELECT ?1, ?2, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each(?3)`,
