@@ -15,7 +15,11 @@ CREATE TABLE IF NOT EXISTS dim_customer (
   monetary_cents INTEGER, return_rate REAL, rfm_recency_days INTEGER, churn_score REAL, churn_risk TEXT,
   expected_purchases_90d REAL, abc_category TEXT, uplift_score REAL, segment_id TEXT, segment_label TEXT, extra_features TEXT,
   PRIMARY KEY (project_id, customer_id)
-) WITHOUT ROWID;
+);
+-- The usual questions of a project's customers (top spenders, counts per segment and risk) read an index, not 100,000 wide rows.
+CREATE INDEX IF NOT EXISTS dim_customer_monetary_idx ON dim_customer (project_id, monetary_cents);
+CREATE INDEX IF NOT EXISTS dim_customer_segment_idx ON dim_customer (project_id, segment_id);
+CREATE INDEX IF NOT EXISTS dim_customer_label_risk_idx ON dim_customer (project_id, segment_label, churn_risk);
 CREATE TABLE IF NOT EXISTS dim_segment (
   segment_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT, kind TEXT, size INTEGER, last_computed_at INTEGER, created_at INTEGER
 );
