@@ -819,11 +819,12 @@ async function main() {
   }
   else console.log("  seeding and segmentation: reused from an earlier run");
   console.log(`  floor: GET /health p50 ${floor.p50.toFixed(1)} ms, p95 ${floor.p95.toFixed(1)} ms`);
-  console.log(`  ${measured.length - missed.length} of ${measured.length} analytics endpoints/queries meet p95 < ${TARGET_MS} ms`);
+  console.log(`  ${measured.length - missed.length} of ${measured.length} analytics endpoints/queries meet their p95 target (${TARGET_MS} ms; SQL queries ${SQL_TARGET_MS} ms)`);
   for (const r of results.filter((x) => x.endpoint.scale)) console.log(`  for scale, outside the target: ${r.endpoint.label} p95 ${r.p95.toFixed(0)} ms`);
   if (missed.length) {
     console.log(`  missed (p95):`);
-    for (const r of [...missed].sort((a, b) => b.p95 - a.p95)) console.log(`    ${r.endpoint.label}  ${r.p95.toFixed(0)} ms (${(r.p95 / TARGET_MS).toFixed(1)}x the target)`);
+    const targetOf = (r) => (r.endpoint.sql ? SQL_TARGET_MS : TARGET_MS);
+    for (const r of [...missed].sort((a, b) => b.p95 / targetOf(b) - a.p95 / targetOf(a))) console.log(`    ${r.endpoint.label}  ${r.p95.toFixed(0)} ms (${(r.p95 / targetOf(r)).toFixed(1)}x its target of ${targetOf(r)} ms)`);
   }
   const verdict = (ms, target) => `${ms < target ? "MET" : "MISSED"} (target < ${secs(target)})`;
   console.log(`  warehouse backfill of ${fmt(TRANSACTIONS)} transactions (and the organization's profiles, segments, usage): ${secs(warehouse.backfill.catchUpMs)} ${verdict(warehouse.backfill.catchUpMs, BACKFILL_TARGET_MS)}; storage ${(warehouse.bytes / 1024 ** 2).toFixed(0)} MiB on disk`);
