@@ -9,6 +9,7 @@ import type { RfmPosition } from "../engine/labels";
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
 import { warmPurchaseHistory } from "../services/crm-analytics";
+import { refreshWarehouse } from "../services/sql-query";
 import { customerScope } from "../services/customers";
 import type { Condition } from "../services/customer-filters";
 import { completeJobStatement, failJobStatement, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
@@ -36,6 +37,8 @@ export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env:
       // A run follows every burst of ingest: the moment to bring CRM analytics up to date, off the
       // request path (a million purchase lines take seconds to read).
       ctx.waitUntil(warmPurchaseHistory(env, message.projectId));
+      // The same for the SQL API: the run rewrote the project's profiles, which its warehouse copies now rather than on the next query.
+      ctx.waitUntil(refreshWarehouse(env, message.organizationId));
     },
     (message, error) => recordAttemptError(database(env.DB), message.jobId, errorText(error)),
   );
