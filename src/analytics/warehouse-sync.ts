@@ -168,13 +168,17 @@ function saveFile(sql: Sql, fileId: string, projectId: string, hwm: number, rows
 const CUSTOMER_COLUMNS = `customer_id, id, first_purchase_at, last_purchase_at, last_transaction_at, frequency, purchase_days, monetary_cents, return_rate,
   rfm_recency_days, churn_score, churn_risk, expected_purchases_90d, abc_category, uplift_score, segment_id, segment_label, extra_features`;
 
-/** Upserts the customers written since `since` (all when 0); copies all again when some were deleted in D1. */
+/**
+ * Upserts the customers written since `since` (all when 0); copies all again when some were deleted in
+ * D1. Whoever writes customers stamps updated_at (ingest) or profiled_at (a model run).
+ */
 async function syncCustomers(storage: DurableObjectStorage, d1: D1Database, projectId: string, since: number): Promise<number> {
   const sql = storage.sql;
   let copied = await copyCustomers(storage, d1, projectId, since === 0 ? 0 : since - CLOCK_MARGIN_MS);
   const d1Count = (await d1.prepare("SELECT COUNT(*) AS n FROM customers WHERE project_id = ?").bind(projectId).first<{ n: number }>())?.n ?? 0;
   const heldCount = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM dim_customer WHERE project_id = ?", projectId).one().n;
-  if (heldCount !== d1Count) {
+  // Rows deleted in D1, or a change that stamped neither time (nothing came back): copy them all.
+  if (heldCount !== d1Count || (copied === 0 && since !== 0)) {
     sql.exec("DELETE FROM dim_customer WHERE project_id = ?", projectId);
     copied = await copyCustomers(storage, d1, projectId, 0);
   }
