@@ -1,6 +1,7 @@
 import type { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
 import type { JobProgress } from "../durable-objects/job-progress";
 import type { PurchaseHistory } from "../durable-objects/purchase-history";
+import type { AnalyticsWarehouse } from "../durable-objects/analytics-warehouse";
 import type { IngestMessage, SegmentationMessage } from "./queues/messages";
 import type { AiBinding } from "./copilot/workers-ai";
 
@@ -10,6 +11,7 @@ export type Bindings = {
   RATE_LIMIT_BUCKET: DurableObjectNamespace<RateLimitBucket>;
   JOB_PROGRESS: DurableObjectNamespace<JobProgress>;
   PURCHASE_HISTORY: DurableObjectNamespace<PurchaseHistory>;
+  ANALYTICS_WAREHOUSE: DurableObjectNamespace<AnalyticsWarehouse>;
   FILES: R2Bucket;
   INGEST_QUEUE: Queue<IngestMessage>;
   SEGMENTATION_QUEUE: Queue<SegmentationMessage>;

@@ -6,6 +6,7 @@ import { handleQueue } from "./queues";
 export { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
 export { JobProgress } from "../durable-objects/job-progress";
 export { PurchaseHistory } from "../durable-objects/purchase-history";
+export { AnalyticsWarehouse } from "../durable-objects/analytics-warehouse";
 
 const app = createApp();
 

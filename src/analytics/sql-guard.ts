@@ -2,14 +2,20 @@ import { parse } from "sql-parser-cst";
 import type { AnalyticsScope } from "../services/analytics-scope";
 import { derivedKeys, joinEqualities, outerReferences, outputNames, sourcesWithin, type ColumnRef } from "./sql-shape";
 import { starShape, starTableNames, starTables, starView } from "./star-schema";
+import { WAREHOUSE_TABLE_NAMES } from "./warehouse-tables";
 
 /**
  * The SQL API's gatekeeper. A query is parsed (SQLite dialect) into a syntax tree and accepted only if
  * it is one SELECT (or WITH … SELECT, UNIONs included) that reads star tables or its own CTEs, calls
- * only allow-listed functions, and cannot run away: no recursive CTEs, no correlated subqueries
- * (they run once per outer row), and every JOIN matches at most one row of one side, because its ON
- * equates a key of that side (a star table's key, or the GROUP BY columns of a CTE or subquery), so a
- * join never multiplies rows. Every star-table reference is then replaced by its view filtered to the caller's scope,
+ * only allow-listed functions, and cannot run away: no recursion (RECURSIVE, or a CTE name reused,
+ * which SQLite reads as a CTE reading itself), no correlated subqueries (they run once per outer row),
+ * no function that manufactures a large value from a small one inside another, and every JOIN
+ * matches at most one row of one side, because its ON equates a key of that side with a column of
+ * another source (a star table's key, or the GROUP BY columns of a CTE or subquery, as SQLite
+ * resolves the names), so a join never multiplies rows. The query then runs in the organization's
+ * own warehouse, never on D1 (durable-objects/analytics-warehouse.ts): what the guard misses can
+ * reach only that organization's rows, and its time is bounded there by the object's CPU limit.
+ * Every star-table reference is replaced by its view filtered to the caller's scope,
  * with the scope's ids as bound parameters: the query text never carries a tenant value, and no table
  * outside the views is reachable.
  */
@@ -22,6 +28,13 @@ export class QueryRejected extends Error {
   }
 }
 
+/**
+ * Functions whose answer can be much larger than their arguments: one may not stand inside another
+ * (hex(hex(hex(x))) doubles three times), and printf/format take a literal format with small widths.
+ */
+const growingFunctions = new Set(["hex", "replace", "printf", "format", "group_concat", "string_agg", "json_quote"]);
+const MAX_FORMAT_WIDTH = 100;
+
 /** Functions a query may call (lower case). Anything else, e.g. load_extension or randomblob, is refused. */
 const allowedFunctions = new Set([
   "count", "sum", "total", "avg", "min", "max", "group_concat", "string_agg",
@@ -33,9 +46,11 @@ const allowedFunctions = new Set([
   "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead", "first_value", "last_value", "nth_value",
 ]);
 
-/** Names a CTE may not take: the star tables and the tables under them. */
+/** Names a CTE may not take: the star tables, the warehouse's tables under them, D1's tables, and the runner's own name. */
 const reservedNames = new Set([
   ...starTableNames,
+  ...WAREHOUSE_TABLE_NAMES,
+  "__answer",
   "projects", "customers", "segments", "transactions", "segment_membership_snapshots", "segment_daily_sizes", "segment_overlaps",
   "usage_events", "usage_counters", "users", "sessions", "organizations", "members", "api_keys", "files", "jobs", "contact_messages",
   "sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_sequence", "d1_migrations",
@@ -81,6 +96,8 @@ class Guard {
   /** the columns and keys of each CTE, by name, for joins and subqueries that read it */
   private readonly cteShapes = new Map<string, { columns: string[] | null; keys: string[][] }>();
   private references = 0;
+  /** how many growing functions the expression being walked stands inside */
+  private growing = 0;
 
   constructor(
     private readonly source: string,
@@ -106,10 +123,13 @@ class Guard {
           const name = identifierName(cte.table as Node);
           if (!name) throw this.reject("a CTE needs a plain name", cte);
           if (reservedNames.has(name)) throw this.reject(`a CTE may not be named ${name}`, cte.table as Node);
+          // SQLite resolves a reused name inside the new CTE's body to the new CTE itself: recursion.
+          if (this.cteShapes.has(name)) throw this.reject(`the CTE name ${name} is used twice; give each CTE its own name`, cte.table as Node);
+          if (cte.columns) throw this.reject("name a CTE's columns with aliases in its SELECT, not in a list after its name", cte.table as Node);
           // A CTE sees only the CTEs before it (no recursion).
           this.query(cte.expr as Node, visible);
           const body = cte.expr as Node;
-          this.cteShapes.set(name, { columns: body.type === "select_stmt" ? outputNames(body) : null, keys: derivedKeys(body) });
+          this.cteShapes.set(name, { columns: outputNames(body, this.columnsOf), keys: derivedKeys(body, this.columnsOf) });
           visible.push(name);
         }
       } else if (clause.type === "from_clause") {
@@ -136,7 +156,7 @@ class Guard {
         if (inner.type === "paren_expr") {
           this.query(inner.expr as Node, ctes);
           const body = inner.expr as Node;
-          return [{ name: alias, columns: body.type === "select_stmt" ? outputNames(body) : null, keys: derivedKeys(body) }];
+          return [{ name: alias, columns: outputNames(body, this.columnsOf), keys: derivedKeys(body, this.columnsOf) }];
         }
         throw this.reject("only star tables, CTEs and subqueries can be read", inner);
       }
@@ -144,7 +164,7 @@ class Guard {
         const inner = node.expr as Node;
         if (inner.type === "join_expr") return this.tableExpression(inner, ctes);
         this.query(inner, ctes);
-        return [{ name: "", columns: inner.type === "select_stmt" ? outputNames(inner) : null, keys: derivedKeys(inner) }];
+        return [{ name: "", columns: outputNames(inner, this.columnsOf), keys: derivedKeys(inner, this.columnsOf) }];
       }
       case "join_expr":
         return this.join(node, ctes);
@@ -153,9 +173,12 @@ class Guard {
     }
   }
 
+  /** A star table's or CTE's columns, by name. */
+  private readonly columnsOf = (table: string) => this.sourceOf(table, table).columns;
+
   /** A star table or CTE read under `name`. */
   private sourceOf(name: string, table: string): Source {
-    if (starTableNames.has(table)) return { name, ...starShape(table) };
+    if (starTableNames.has(table)) return { name, ...starShape(table, this.scope) };
     // A CTE, or a name the guard refuses when it reaches it.
     return { name, ...(this.cteShapes.get(table) ?? { columns: null, keys: [] }) };
   }
@@ -172,7 +195,7 @@ class Guard {
     const left = this.tableExpression(node.left as Node, ctes);
     const right = this.tableExpression(node.right as Node, ctes);
     this.expression(specification, ctes);
-    const equalities = joinEqualities(specification);
+    const equalities = resolvedEqualities(specification, left, right);
     // The key may be on the right, or on the left when the left is one source: a key of one source
     // among several joined ones still lets the rows of the others multiply.
     if (!(right.length === 1 && keyCovered(right[0]!, equalities)) && !(left.length === 1 && keyCovered(left[0]!, equalities))) {
@@ -189,10 +212,12 @@ class Guard {
    * subquery once per outer row, which over a fact table is a full scan per row.
    */
   private refuseCorrelated(subquery: Node) {
-    const { names, columns } = sourcesWithin(subquery, (table) => this.sourceOf(table, table).columns);
-    const outer = outerReferences(subquery, names, columns);
+    const { names, columns } = sourcesWithin(subquery, this.columnsOf);
+    // Where a source's columns are not known, any unqualified name might be the outer query's.
+    const outer = outerReferences(subquery, names, columns ?? new Set());
     if (outer.length) {
-      throw this.reject(`correlated subqueries are not allowed (${outer[0]} refers to the query around it; they run once per row): use a JOIN on a key or a CTE`, subquery);
+      const why = columns ? `${outer[0]} refers to the query around it` : `${outer[0]} may refer to the query around it: name the columns of what the subquery reads`;
+      throw this.reject(`correlated subqueries are not allowed (${why}; they run once per row): use a JOIN on a key or a CTE`, subquery);
     }
   }
 
@@ -227,7 +252,18 @@ class Guard {
       case "func_call": {
         const name = identifierName(n.name as Node);
         if (!name || !allowedFunctions.has(name)) throw this.reject(`function ${(n.name as Node)?.text ?? "?"} is not allowed`, n);
-        break;
+        if (!growingFunctions.has(name)) break;
+        if (this.growing > 0) throw this.reject(`${name}() may not stand inside another function that grows its value (hex, replace, printf, format, group_concat, string_agg, json_quote)`, n);
+        // A running group_concat over a window is the whole column so far on every row: quadratic.
+        if (n.over && (name === "group_concat" || name === "string_agg")) throw this.reject(`${name}() cannot be used as a window function`, n);
+        if (name === "printf" || name === "format") this.checkFormat(n);
+        this.growing++;
+        try {
+          for (const [key, child] of Object.entries(n)) if (key !== "range") this.expression(child, ctes);
+        } finally {
+          this.growing--;
+        }
+        return;
       }
       case "member_expr":
         if ((n.object as Node)?.type === "member_expr") throw this.reject("schema-qualified names are not allowed", n);
@@ -246,6 +282,19 @@ class Guard {
         return;
     }
     for (const [key, child] of Object.entries(n)) if (key !== "range") this.expression(child, ctes);
+  }
+
+  /** printf/format: a literal format whose widths and precisions are small numbers (not `*`). */
+  private checkFormat(call: Node) {
+    const args = (((call.args as Node | undefined)?.expr as Node | undefined)?.args as Node | undefined)?.items as Node[] | undefined;
+    const format = args?.[0];
+    if (!format || format.type !== "string_literal") throw this.reject("printf/format need a literal format string", call);
+    for (const spec of String(format.value).matchAll(/%[-+ 0#,!]*(\*|\d+)?(?:\.(\*|\d+))?/g)) {
+      for (const size of [spec[1], spec[2]]) {
+        if (size === "*") throw this.reject("printf/format widths must be written in the format, not passed as *", format);
+        if (size !== undefined && Number(size) > MAX_FORMAT_WIDTH) throw this.reject(`printf/format widths and precisions are at most ${MAX_FORMAT_WIDTH}`, format);
+      }
+    }
   }
 
   rewrite(): GuardedQuery {
@@ -272,9 +321,39 @@ function identifierName(node: Node | undefined): string | null {
   return String(node.name ?? node.text).toLowerCase();
 }
 
-/** Whether the equalities cover a key of `source` (its columns qualified with its name, or unqualified). */
-function keyCovered(source: Source, equalities: Array<[ColumnRef, ColumnRef]>): boolean {
-  const equated = new Set(equalities.flat().filter((ref) => ref.qualifier === null || ref.qualifier === source.name).map((ref) => ref.column));
+/** A column of a JOIN's equality with the source SQLite reads it from (null: not known, or ambiguous). */
+type Side = { source: Source | null; column: string };
+
+/**
+ * The `x = y` pairs of a JOIN's ON (or USING), each side resolved to its source as SQLite resolves
+ * names: a qualifier names its source; an unqualified name is the one source that has that column.
+ */
+function resolvedEqualities(specification: Node, left: Source[], right: Source[]): Array<[Side, Side]> {
+  const all = [...left, ...right];
+  const resolveIn = (sources: Source[], ref: ColumnRef): Side => {
+    if (ref.qualifier !== null) {
+      const named = sources.filter((s) => s.name === ref.qualifier);
+      return { source: named.length === 1 && named[0]!.columns?.includes(ref.column) ? named[0]! : null, column: ref.column };
+    }
+    if (sources.some((s) => s.columns === null)) return { source: null, column: ref.column };
+    const having = sources.filter((s) => s.columns!.includes(ref.column));
+    return { source: having.length === 1 ? having[0]! : null, column: ref.column };
+  };
+  if (specification.type === "join_using_specification") {
+    // USING (c) equates c of the left with c of the right.
+    return joinEqualities(specification).map(([a]) => [resolveIn(left, a), resolveIn(right, a)]);
+  }
+  return joinEqualities(specification).map(([a, b]) => [resolveIn(all, a), resolveIn(all, b)]);
+}
+
+/** Whether the equalities equate every column of a key of `source` with a column of another source. */
+function keyCovered(source: Source, equalities: Array<[Side, Side]>): boolean {
+  const equated = new Set<string>();
+  for (const [a, b] of equalities) {
+    if (!a.source || !b.source || a.source === b.source) continue;
+    if (a.source === source) equated.add(a.column);
+    if (b.source === source) equated.add(b.column);
+  }
   return source.keys.some((key) => key.every((column) => equated.has(column)));
 }
 

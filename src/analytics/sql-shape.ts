@@ -20,43 +20,122 @@ function itemName(item: Node): string | null {
   return null;
 }
 
-/** A SELECT's output column names, or null when it selects `*` (the names are not known here). */
-export function outputNames(select: Node): string[] | null {
+/** Gives a star table's or CTE's columns by name (null when not known). */
+export type ColumnsOf = (table: string) => string[] | null;
+
+/**
+ * A SELECT's output column names, `*` expanded from its FROM when the columns there are known;
+ * null when they are not. A VALUES list puts out column1, column2, … as SQLite names them.
+ */
+export function outputNames(select: Node, columnsOf: ColumnsOf): string[] | null {
+  if (select.type === "paren_expr") return outputNames(select.expr as Node, columnsOf);
   if (select.type !== "select_stmt") return null;
-  const items = ((clause(select, "select_clause")?.columns as Node | undefined)?.items as Node[] | undefined) ?? [];
-  if (items.some((item) => item.type === "all_columns" || (item.type === "member_expr" && (item.property as Node)?.type === "all_columns"))) return null;
-  return items.map(itemName).filter((name): name is string => name !== null);
+  const values = clause(select, "values_clause");
+  if (values) {
+    const first = ((values.values as Node).items as Node[])[0];
+    const width = first?.type === "paren_expr" ? (((first.expr as Node).items as Node[] | undefined)?.length ?? 1) : 1;
+    return Array.from({ length: width }, (_, i) => `column${i + 1}`);
+  }
+  const names: string[] = [];
+  for (const item of selectItems(select)) {
+    if (item.type === "all_columns") {
+      const from = fromColumns(select, columnsOf);
+      if (!from) return null;
+      names.push(...from);
+    } else if (item.type === "member_expr" && (item.property as Node)?.type === "all_columns") {
+      const columns = sourceColumns(select, lower(item.object as Node), columnsOf);
+      if (!columns) return null;
+      names.push(...columns);
+    } else {
+      const name = itemName(item);
+      if (name !== null) names.push(name);
+    }
+  }
+  return names;
+}
+
+function selectItems(select: Node): Node[] {
+  return ((clause(select, "select_clause")?.columns as Node | undefined)?.items as Node[] | undefined) ?? [];
+}
+
+/** The sources a SELECT's own FROM reads, by the name each goes by, with their columns. */
+export function fromSources(select: Node, columnsOf: ColumnsOf): Array<{ name: string; columns: string[] | null }> {
+  const from = clause(select, "from_clause");
+  const found: Array<{ name: string; columns: string[] | null }> = [];
+  const walk = (node: Node): void => {
+    if (node.type === "join_expr") return (walk(node.left as Node), walk(node.right as Node));
+    if (node.type === "identifier") return void found.push({ name: lower(node)!, columns: columnsOf(lower(node)!) });
+    if (node.type === "alias") {
+      const inner = node.expr as Node;
+      const columns = inner.type === "identifier" ? columnsOf(lower(inner)!) : inner.type === "paren_expr" ? outputNames(inner.expr as Node, columnsOf) : null;
+      return void found.push({ name: lower(node.alias as Node) ?? "", columns });
+    }
+    if (node.type === "paren_expr") {
+      const inner = node.expr as Node;
+      if (inner.type === "join_expr") return walk(inner);
+      return void found.push({ name: "", columns: outputNames(inner, columnsOf) });
+    }
+    found.push({ name: "", columns: null });
+  };
+  if (from) walk(from.expr as Node);
+  return found;
+}
+
+/** All columns a SELECT's FROM brings, in order; null when some are not known. */
+function fromColumns(select: Node, columnsOf: ColumnsOf): string[] | null {
+  const columns: string[] = [];
+  for (const source of fromSources(select, columnsOf)) {
+    if (!source.columns) return null;
+    columns.push(...source.columns);
+  }
+  return columns;
+}
+
+function sourceColumns(select: Node, name: string | null, columnsOf: ColumnsOf): string[] | null {
+  const matching = fromSources(select, columnsOf).filter((s) => s.name === name);
+  return matching.length === 1 ? matching[0]!.columns : null;
 }
 
 /** Aliases given in a SELECT list (ORDER BY and HAVING may use them). */
 export function selectAliases(select: Node): string[] {
-  const items = ((clause(select, "select_clause")?.columns as Node | undefined)?.items as Node[] | undefined) ?? [];
-  return items.filter((item) => item.type === "alias").map((item) => lower(item.alias as Node)!).filter(Boolean);
+  return selectItems(select).filter((item) => item.type === "alias").map((item) => lower(item.alias as Node)!).filter(Boolean);
 }
 
 /**
  * Column sets naming at most one row of a SELECT's result: its GROUP BY columns, or all its columns
- * under DISTINCT, when they are among the columns it puts out.
+ * under DISTINCT, each as SQLite resolves it. SQLite reads a GROUP BY name as a column of the FROM
+ * first and as an output alias only failing that, so a name counts only when both readings agree:
+ * the output column is that very column (`x`, `t.x`), or an alias no source column shares. Output
+ * names must be unique (a duplicated alias would make one name stand for two columns).
  */
-export function derivedKeys(select: Node): string[][] {
-  if (select.type === "paren_expr") return derivedKeys(select.expr as Node);
+export function derivedKeys(select: Node, columnsOf: ColumnsOf): string[][] {
+  if (select.type === "paren_expr") return derivedKeys(select.expr as Node, columnsOf);
   if (select.type !== "select_stmt") return [];
-  const names = outputNames(select);
-  if (!names) return [];
-  const items = ((clause(select, "select_clause")?.columns as Node).items as Node[]) ?? [];
+  const names = outputNames(select, columnsOf);
+  const items = selectItems(select);
+  if (!names || names.length !== items.length || new Set(names).size !== names.length) return [];
   const groupBy = clause(select, "group_by_clause");
   if (groupBy) {
+    const inputs = fromColumns(select, columnsOf);
     const key: string[] = [];
     for (const expr of ((groupBy.columns as Node).items as Node[]) ?? []) {
-      // GROUP BY 2 names the second output column.
-      const name = expr.type === "number_literal" ? (items[Number(expr.value) - 1] ? itemName(items[Number(expr.value) - 1]!) : null) : itemName(expr);
-      if (!name || !names.includes(name)) return [];
-      key.push(name);
+      const index = expr.type === "number_literal" ? Number(expr.value) - 1 : items.findIndex((item) => sameColumn(item, expr) || (expr.type === "identifier" && itemName(item) === lower(expr) && item.type === "alias" && inputs !== null && !inputs.includes(lower(expr)!)));
+      if (index < 0 || index >= items.length || !Number.isInteger(index)) return [];
+      key.push(names[index]!);
     }
     return [key];
   }
   const modifiers = (clause(select, "select_clause")?.modifiers as Node[] | undefined) ?? [];
-  return modifiers.some((m) => m.type === "select_distinct") && names.length === items.length ? [names] : [];
+  return modifiers.some((m) => m.type === "select_distinct") ? [names] : [];
+}
+
+/** Whether an output item is the column `expr` names, unchanged (`x`, `t.x`, `t.x AS x`). */
+function sameColumn(item: Node, expr: Node): boolean {
+  const inner = item.type === "alias" ? (item.expr as Node) : item;
+  const a = columnRef(inner);
+  const b = columnRef(expr);
+  if (!a || !b || a.column !== b.column || itemName(item) !== a.column) return false;
+  return a.qualifier === b.qualifier || b.qualifier === null || a.qualifier === null;
 }
 
 function columnRef(node: Node): ColumnRef | null {
@@ -97,7 +176,7 @@ export function joinEqualities(specification: Node): Array<[ColumnRef, ColumnRef
  * SELECT aliases); columns are null when some source's are not known (a CTE selecting `*`).
  * `columnsOf` gives a star table's or CTE's columns by name.
  */
-export function sourcesWithin(subquery: Node, columnsOf: (table: string) => string[] | null) {
+export function sourcesWithin(subquery: Node, columnsOf: ColumnsOf) {
   const names = new Set<string>();
   const columns = new Set<string>();
   let known = true;
@@ -114,7 +193,7 @@ export function sourcesWithin(subquery: Node, columnsOf: (table: string) => stri
       const name = n.type === "alias" ? lower(n.alias as Node) : lower(n);
       if (name) names.add(name);
       const subselect = read.type === "paren_expr" ? (read.expr as Node) : null;
-      const brought = read.type === "identifier" ? columnsOf(lower(read)!) : subselect?.type === "select_stmt" ? outputNames(subselect) : null;
+      const brought = read.type === "identifier" ? columnsOf(lower(read)!) : subselect ? outputNames(subselect, columnsOf) : null;
       if (brought) for (const c of brought) columns.add(c);
       else known = false;
       if (subselect) collect(subselect, false);

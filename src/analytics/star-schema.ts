@@ -1,41 +1,42 @@
 import type { AnalyticsScope } from "../services/analytics-scope";
 
 /**
- * The star schema the SQL API exposes: each table is a view over the tenant's rows, its columns and
- * types documented here once. The SQL guard replaces every reference to one of these names with its
- * view, filtered to the caller's scope by bound parameters. Times are UTC milliseconds; money is in
- * integer cents.
+ * The star schema the SQL API exposes. Its rows live in the organization's AnalyticsWarehouse (a
+ * Durable Object's SQLite, durable-objects/analytics-warehouse.ts), one table per star table (`from`)
+ * holding every project of the organization; the SQL guard replaces each reference with its view,
+ * narrowed to the caller's project by a bound parameter. Columns and types are documented here once.
+ * Times are UTC milliseconds; money is in integer cents.
  */
 type Column = { name: string; type: "int64" | "float64" | "string" | "json"; description: string; source?: string };
 /**
- * `keys`: column sets naming at most one row (of a project): the SQL guard lets a JOIN through only
- * when its ON equates one of them on one side, so a join never multiplies rows (see sql-guard.ts).
+ * `keys`: column sets naming at most one row of the organization: the SQL guard lets a JOIN through
+ * only when its ON equates one of them on one side, so a join never multiplies rows (see
+ * sql-guard.ts). Ids the tenant chose (customer_id, a day) are unique only within a project, so their
+ * keys include project_id; a project-scoped caller sees one project and may leave it out.
  */
-type Table = { name: string; description: string; from: string; scope: "project" | "organization"; columns: Column[]; groupBy?: string; keys: string[][] };
+type Table = { name: string; description: string; from: string; columns: Column[]; groupBy?: string; keys: string[][] };
 
 export const starTables: Table[] = [
   {
     name: "dim_project",
     keys: [["project_id"]],
     description: "Projects (datasets) of the organization.",
-    from: "projects",
-    scope: "organization",
+    from: "dim_project",
     columns: [
-      { name: "project_id", type: "string", description: "Project id", source: "id" },
+      { name: "project_id", type: "string", description: "Project id" },
       { name: "name", type: "string", description: "Project name" },
       { name: "created_at", type: "int64", description: "Creation time, UTC ms" },
     ],
   },
   {
     name: "dim_customer",
-    keys: [["customer_key"], ["customer_id"]],
+    keys: [["customer_key"], ["project_id", "customer_id"]],
     description: "Customer profiles: aggregates from transactions and the engine's scores.",
-    from: "customers",
-    scope: "project",
+    from: "dim_customer",
     columns: [
-      { name: "customer_key", type: "string", description: "The API's customer id", source: "id" },
+      { name: "customer_key", type: "string", description: "The API's customer id (unique across projects)" },
       { name: "project_id", type: "string", description: "Project" },
-      { name: "customer_id", type: "string", description: "Your customer id" },
+      { name: "customer_id", type: "string", description: "Your customer id (unique within a project)" },
       { name: "first_purchase_at", type: "int64", description: "First purchase, UTC ms" },
       { name: "last_purchase_at", type: "int64", description: "Last purchase, UTC ms" },
       { name: "last_transaction_at", type: "int64", description: "Last transaction (purchase or return), UTC ms" },
@@ -58,10 +59,9 @@ export const starTables: Table[] = [
     name: "dim_segment",
     keys: [["segment_id"]],
     description: "Segments: clusters, rule and hybrid segments.",
-    from: "segments",
-    scope: "project",
+    from: "dim_segment",
     columns: [
-      { name: "segment_id", type: "string", description: "Segment id", source: "id" },
+      { name: "segment_id", type: "string", description: "Segment id" },
       { name: "project_id", type: "string", description: "Project" },
       { name: "name", type: "string", description: "Name" },
       { name: "kind", type: "string", description: "cluster | rule | hybrid" },
@@ -74,8 +74,7 @@ export const starTables: Table[] = [
     name: "fact_transaction",
     keys: [],
     description: "Accepted transaction rows.",
-    from: "transactions",
-    scope: "project",
+    from: "fact_transaction",
     columns: [
       { name: "project_id", type: "string", description: "Project" },
       { name: "customer_id", type: "string", description: "Your customer id (joins dim_customer.customer_id within a project)" },
@@ -91,12 +90,11 @@ export const starTables: Table[] = [
   },
   {
     name: "fact_daily_sales",
-    keys: [["day"]],
+    keys: [["project_id", "day"]],
     description:
       "Sales per project and day, kept up to date at ingest: the fast source for time series (a month of a million transactions is read from a few rows). " +
       "Orders are counted per file and day: an order whose lines arrive in two uploads counts in both.",
-    from: "daily_sales",
-    scope: "project",
+    from: "daily_sales_by_file",
     groupBy: "project_id, day",
     columns: [
       { name: "project_id", type: "string", description: "Project" },
@@ -113,8 +111,7 @@ export const starTables: Table[] = [
     name: "fact_segment_membership",
     keys: [["snapshot_date", "segment_id", "customer_id"]],
     description: "Who was in which segment on a day (the last 35 days are kept).",
-    from: "segment_membership_snapshots",
-    scope: "project",
+    from: "fact_segment_membership",
     columns: [
       { name: "project_id", type: "string", description: "Project" },
       { name: "snapshot_date", type: "string", description: "YYYY-MM-DD (UTC)" },
@@ -126,8 +123,7 @@ export const starTables: Table[] = [
     name: "fact_segment_size",
     keys: [["segment_id", "day"]],
     description: "Each segment's size per day.",
-    from: "segment_daily_sizes",
-    scope: "project",
+    from: "fact_segment_size",
     columns: [
       { name: "project_id", type: "string", description: "Project" },
       { name: "segment_id", type: "string", description: "Segment" },
@@ -139,8 +135,7 @@ export const starTables: Table[] = [
     name: "fact_usage",
     keys: [],
     description: "Usage events: rows ingested, API requests, model runs, GenAI operations, segment sizes.",
-    from: "usage_events",
-    scope: "organization",
+    from: "fact_usage",
     columns: [
       { name: "project_id", type: "string", description: "Project, when the event has one" },
       { name: "type", type: "string", description: "rows_ingested | api_request | model_run | genai_op | segment_size" },
@@ -154,28 +149,25 @@ export const starTables: Table[] = [
 
 export const starTableNames = new Set(starTables.map((t) => t.name));
 
-/** A star table's column names and keys (for the SQL guard's checks of joins and subqueries). */
-export function starShape(name: string): { columns: string[]; keys: string[][] } {
+/**
+ * A star table's column names and keys as the caller sees them (for the SQL guard's checks of joins
+ * and subqueries): within one project, project_id drops out of the keys.
+ */
+export function starShape(name: string, scope: AnalyticsScope): { columns: string[]; keys: string[][] } {
   const table = starTables.find((t) => t.name === name)!;
-  return { columns: table.columns.map((c) => c.name), keys: table.keys };
+  const keys = scope.projectId ? table.keys.map((key) => (key.length > 1 ? key.filter((c) => c !== "project_id") : key)) : table.keys;
+  return { columns: table.columns.map((c) => c.name), keys };
 }
 
-/** The scoped view of a star table: SQL with `?` placeholders and their values, in order. */
+/**
+ * The scoped view of a star table over the warehouse's tables: SQL with `?` placeholders and their
+ * values, in order. The warehouse holds one organization, so only a project scope filters.
+ */
 export function starView(name: string, scope: AnalyticsScope): { sql: string; params: unknown[] } {
   const table = starTables.find((t) => t.name === name)!;
   const columns = table.columns.map((c) => (c.source ? `${c.source} AS ${c.name}` : c.name)).join(", ");
-  if (table.name === "dim_project") {
-    return scope.projectId
-      ? { sql: `SELECT ${columns} FROM projects WHERE organization_id = ? AND id = ?`, params: [scope.organizationId, scope.projectId] }
-      : { sql: `SELECT ${columns} FROM projects WHERE organization_id = ?`, params: [scope.organizationId] };
-  }
-  if (table.scope === "organization") {
-    return scope.projectId
-      ? { sql: `SELECT ${columns} FROM ${table.from} WHERE organization_id = ? AND project_id = ?`, params: [scope.organizationId, scope.projectId] }
-      : { sql: `SELECT ${columns} FROM ${table.from} WHERE organization_id = ?`, params: [scope.organizationId] };
-  }
   const groupBy = table.groupBy ? ` GROUP BY ${table.groupBy}` : "";
   return scope.projectId
     ? { sql: `SELECT ${columns} FROM ${table.from} WHERE project_id = ?${groupBy}`, params: [scope.projectId] }
-    : { sql: `SELECT ${columns} FROM ${table.from} WHERE project_id IN (SELECT id FROM projects WHERE organization_id = ?)${groupBy}`, params: [scope.organizationId] };
+    : { sql: `SELECT ${columns} FROM ${table.from}${groupBy}`, params: [] };
 }

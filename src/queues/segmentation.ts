@@ -19,6 +19,7 @@ import {
   saveProfilePage,
   type ModelRunCheckpoint,
 } from "../services/model-runs";
+import { refreshWarehouse } from "../services/sql-query";
 import { consumeCounter } from "../services/usage-counters";
 import { consumeDeadLetters, consumeEach, publicAttemptError } from "./consumer";
 import { SegmentationMessage } from "./messages";
@@ -40,6 +41,8 @@ export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env:
       // A run follows every burst of ingest: the moment to bring CRM analytics up to date, off the
       // request path (a million purchase lines take seconds to read).
       ctx.waitUntil(warmPurchaseHistory(env, message.projectId));
+      // The same for the SQL API: the run rewrote the project's profiles, which its warehouse copies now rather than on the next query.
+      ctx.waitUntil(refreshWarehouse(env, message.organizationId));
     },
     (message, error) => recordAttemptError(database(env.DB), message.jobId, publicAttemptError(error)),
   );

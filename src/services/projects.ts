@@ -10,6 +10,7 @@ import { newProjectId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
 import { forgetProjectKeys } from "./api-keys";
 import { requireMembership } from "./organizations";
+import { refreshWarehouse } from "./sql-query";
 import { pageOf, type PageRequest } from "./paging";
 
 export type ProjectRecord = typeof projects.$inferSelect;
@@ -26,7 +27,7 @@ export function publicProject(project: ProjectRecord) {
 
 export async function createProject(db: Database, organizationId: string, name: string) {
   const now = new Date();
-  const project: ProjectRecord = { id: newProjectId(), organizationId, name: name.trim(), createdAt: now, updatedAt: now, purchasesVersion: 0 };
+  const project: ProjectRecord = { id: newProjectId(), organizationId, name: name.trim(), createdAt: now, updatedAt: now, purchasesVersion: 0, customersVersion: 0, segmentsVersion: 0 };
   await db.insert(projects).values(project);
   return project;
 }
@@ -79,8 +80,8 @@ export async function renameProject(db: Database, project: ProjectRecord, name: 
 /**
  * Deletes a project and every stored byte of it. D1 first (its rows, API keys included, go by ON
  * DELETE CASCADE), so the project is gone for every caller at once; then what lives outside D1: its
- * R2 objects (all under `projects/<id>/`), its PurchaseHistory, and the live progress of its recent
- * jobs (older progress has already expired). Everything derived from a project outside D1 is
+ * R2 objects (all under `projects/<id>/`), its PurchaseHistory, its rows in the organization's
+ * AnalyticsWarehouse, and the live progress of its recent jobs (older progress has already expired). Everything derived from a project outside D1 is
  * removed here, in one place.
  */
 export async function deleteProject(db: Database, env: Bindings, project: ProjectRecord) {
@@ -94,6 +95,11 @@ export async function deleteProject(db: Database, env: Bindings, project: Projec
   await deleteR2Prefix(env.FILES, `projects/${project.id}/`);
   await forgetPurchaseHistory(env, project.id);
   for (const job of liveJobs) await progressStub(env, job.id).forget();
+  // The organization's warehouse drops the project's rows now rather than at its next query (which
+  // would notice the project is gone in D1 and drop them then, so a failure here loses nothing).
+  await refreshWarehouse(env, project.organizationId).catch((error: unknown) =>
+    console.error(JSON.stringify({ level: "error", at: "deleteProject", projectId: project.id, message: String(error) })),
+  );
 }
 
 /** Deletes every object under a prefix, a listing page (up to 1,000 keys) per call. */

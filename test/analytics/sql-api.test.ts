@@ -180,13 +180,13 @@ describe("SQL query API", () => {
       }),
       { numRuns: 150, seed: 20261122 },
     );
-  });
+  }, 60_000);
 
   it("documents the schema and the JSON paths of extra_features", async () => {
     const schema = await json(await call("GET", "/api/analytics/schema", { token: a.apiKey.key }));
     expect(schema.dialect).toBe("sqlite");
     expect(schema.tables.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(["dim_customer", "dim_segment", "dim_project", "fact_transaction", "fact_segment_membership", "fact_usage"]));
-    expect(schema.tables.find((t: { name: string }) => t.name === "dim_customer").keys).toEqual([["customer_key"], ["customer_id"]]);
+    expect(schema.tables.find((t: { name: string }) => t.name === "dim_customer").keys).toEqual([["customer_key"], ["project_id", "customer_id"]]);
     const signals = await json(await call("GET", "/api/analytics/signals/metadata", { token: a.owner.token }));
     expect(signals.data).toEqual([{ project_id: a.project.id, path: "$.country", types: [{ type: "text", customers: 10 }] }]);
     // Kept for the purchases version, computed again once the data moves.

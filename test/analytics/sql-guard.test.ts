@@ -70,4 +70,45 @@ describe("SQL guard: joins and subqueries that cannot run away", () => {
       accepts(query);
     }
   });
+
+  it("resolves join keys as SQLite does: never a column equated with itself, never an alias SQLite reads elsewhere", () => {
+    refuses("SELECT COUNT(*) FROM fact_transaction t JOIN dim_customer c ON c.customer_id = c.customer_id", /at most one row of one side/);
+    refuses("SELECT COUNT(*) FROM fact_transaction t JOIN dim_customer c ON customer_key = customer_key", /at most one row of one side/);
+    // GROUP BY customer_id groups by the input column; the output column of that name is amount_cents.
+    refuses(
+      "WITH g AS (SELECT amount_cents AS customer_id FROM fact_transaction GROUP BY customer_id) SELECT COUNT(*) FROM fact_transaction t JOIN g ON g.customer_id = t.customer_id",
+      /at most one row of one side/,
+    );
+    refuses("WITH d AS (SELECT DISTINCT customer_id AS x, order_day AS x FROM fact_transaction) SELECT COUNT(*) FROM fact_transaction t JOIN d ON d.x = t.customer_id", /at most one row of one side/);
+    accepts("WITH g AS (SELECT customer_id AS who, COUNT(*) AS n FROM fact_transaction GROUP BY who) SELECT COUNT(*) FROM dim_customer c JOIN g ON g.who = c.customer_id");
+    accepts("WITH g AS (SELECT t.customer_id, COUNT(*) AS n FROM fact_transaction t GROUP BY customer_id) SELECT COUNT(*) FROM dim_customer c JOIN g ON g.customer_id = c.customer_id");
+  });
+
+  it("needs project_id in organization-wide joins on keys unique only within a project", () => {
+    const organization = { organizationId: "org_1", projectId: null };
+    const join = "SELECT COUNT(*) FROM fact_transaction t JOIN dim_customer c ON c.customer_id = t.customer_id";
+    expect(() => guardQuery(join, organization)).toThrow(/project_id \+ customer_id/);
+    expect(() => guardQuery(`${join} AND c.project_id = t.project_id`, organization)).not.toThrow();
+    expect(() => guardQuery("SELECT COUNT(*) FROM fact_transaction JOIN dim_customer USING (project_id, customer_id)", organization)).not.toThrow();
+    accepts(join);
+  });
+
+  it("refuses recursion however it is spelled, and functions that manufacture large values", () => {
+    refuses("WITH a AS (SELECT 1 AS n) SELECT * FROM (WITH a AS (SELECT n FROM a) SELECT * FROM a)", /used twice/);
+    refuses("WITH a(n) AS (SELECT 1) SELECT * FROM a", /aliases/);
+    refuses("WITH a AS (SELECT n FROM a) SELECT * FROM a", /unknown table a/);
+    refuses("SELECT hex(hex(customer_id)) FROM fact_transaction", /inside another function/);
+    refuses("SELECT replace(customer_id, 'a', printf('%5d', 1)) FROM fact_transaction", /inside another function/);
+    refuses("SELECT printf('%.*c', 100000, 'x')", /not passed as \*/);
+    refuses("SELECT printf('%101d', 1)", /at most 100/);
+    refuses("SELECT group_concat(customer_id) OVER () FROM fact_transaction", /window function/);
+    accepts("SELECT printf('%08.2f', amount_cents / 100.0), hex(customer_id), group_concat(order_day) FROM fact_transaction GROUP BY customer_id");
+  });
+
+  it("refuses subqueries whose sources' columns are unknown when a name may be the outer query's", () => {
+    refuses("WITH s AS (SELECT * FROM (SELECT 1 AS a UNION SELECT 2)) SELECT (SELECT COUNT(*) FROM s WHERE a = amount_cents) FROM fact_transaction", /may refer to the query around it/);
+    refuses("WITH s AS (SELECT * FROM dim_segment) SELECT (SELECT COUNT(*) FROM s WHERE size = monetary_cents) FROM dim_customer", /monetary_cents refers to the query around it/);
+    accepts("WITH s AS (SELECT * FROM dim_segment) SELECT customer_id FROM dim_customer WHERE segment_id IN (SELECT segment_id FROM s WHERE size > 10)");
+    accepts("SELECT * FROM (VALUES (1, 2)) v JOIN (SELECT DISTINCT 1 AS column1) w USING (column1)");
+  });
 });

@@ -16,6 +16,12 @@ export const projects = sqliteTable(
      * derived from them (the PurchaseHistory object of CRM analytics) know when they are stale.
      */
     purchasesVersion: integer("purchases_version").notNull().default(0),
+    /**
+     * Bumped by triggers on customers (and on segments and their daily sizes), migration 0009, so the
+     * organization's AnalyticsWarehouse knows which projects' profiles to copy again.
+     */
+    customersVersion: integer("customers_version").notNull().default(0),
+    segmentsVersion: integer("segments_version").notNull().default(0),
   },
   (t) => [index("projects_org_idx").on(t.organizationId)],
 );

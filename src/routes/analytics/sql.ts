@@ -5,7 +5,8 @@ import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { analyticsScope } from "../../services/analytics-scope";
-import { ROW_CAP, runAnalyticsQuery } from "../../services/sql-query";
+import { ApiError } from "../../errors";
+import { ROW_CAP, runAnalyticsQuery, SIZE_CAP_BYTES } from "../../services/sql-query";
 import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse } from "../schemas";
 import { ScopeQuery } from "./schema";
@@ -13,7 +14,7 @@ import { ScopeQuery } from "./schema";
 const QueryBody = z
   .object({
     query: z.string().min(1).max(20_000).openapi({ example: "SELECT segment_label, COUNT(*) AS customers, SUM(monetary_cents) AS revenue_cents FROM dim_customer GROUP BY 1 ORDER BY 3 DESC" }),
-    project_id: z.string().min(1).max(64).optional().openapi({ description: "Narrow a session's organization-wide view to one project" }),
+    project_id: z.string().min(1).max(64).optional().openapi({ description: "Narrow a session's organization-wide view to one project (or ?project_id=; both must agree)" }),
   })
   .strict()
   .openapi("AnalyticsQueryRequest");
@@ -22,7 +23,14 @@ const QueryResult = z
   .object({
     columns: z.array(z.object({ name: z.string(), type: z.enum(["int64", "float64", "string", "bytes", "null"]) })),
     rows: z.array(z.array(z.unknown())).openapi({ description: "In column order; int64 values are strings" }),
-    meta: z.object({ rows: z.number().int(), elapsed_ms: z.number(), truncated: z.boolean(), tables: z.array(z.string()) }),
+    meta: z.object({
+      rows: z.number().int(),
+      elapsed_ms: z.number().openapi({ description: "Running the query in the warehouse" }),
+      catch_up_ms: z.number().openapi({ description: "Bringing the warehouse up to date with D1 first" }),
+      truncated: z.boolean(),
+      truncated_by: z.enum(["rows", "size"]).nullable().openapi({ description: `rows: more than the row cap; size: more than ${SIZE_CAP_BYTES / 1_000_000} MB of values` }),
+      tables: z.array(z.string()),
+    }),
   })
   .openapi("AnalyticsQueryResult");
 
@@ -60,12 +68,13 @@ const query = createRoute({
   tags: ["Analytics SQL"],
   summary: "Run one read-only SQL query over your star schema",
   description:
-    "SQLite dialect (it runs on D1). One SELECT or WITH … SELECT (UNION allowed) over the tables of GET /api/analytics/schema, " +
-    "automatically limited to your organization (or your API key's project). Allow-listed functions only; no recursive CTEs, " +
-    `and joins need ON with a column equality. At most ${ROW_CAP.toLocaleString("en")} rows (meta.truncated). Money is in integer cents; ` +
+    "SQLite dialect. It runs in your organization's own warehouse (a copy of your star tables, brought up to date with every change " +
+    "before the query runs), never on the shared database. One SELECT or WITH … SELECT (UNION allowed) over the tables of GET /api/analytics/schema, " +
+    "limited to your organization (or your API key's project, or `project_id`). Allow-listed functions only; no recursive CTEs, " +
+    `and each join must equate a key of one side. At most ${ROW_CAP.toLocaleString("en")} rows and ${SIZE_CAP_BYTES / 1_000_000} MB (meta.truncated). Money is in integer cents; ` +
     "times are UTC milliseconds; 64-bit integers come back as strings. Refusals and SQL errors: 400 `invalid_query` with the position.",
   ...auth.sessionOrApiKey(),
-  request: { body: jsonBody(QueryBody) },
+  request: { query: ScopeQuery, body: jsonBody(QueryBody) },
   responses: { 200: jsonResponse(QueryResult, "Typed columns and rows"), ...authErrorResponses },
 });
 
@@ -93,8 +102,12 @@ const signals = createRoute({
 export function registerSqlApi(app: Router) {
   app.openapi(query, async (c) => {
     const body = c.req.valid("json");
-    const scope = await analyticsScope(database(c.env.DB), principalOf(c), body.project_id);
-    return c.json(await runAnalyticsQuery(c.env.DB, scope, body.query), 200);
+    const fromQuery = c.req.valid("query").project_id;
+    if (fromQuery && body.project_id && fromQuery !== body.project_id) {
+      throw new ApiError("validation_error", [{ path: "project_id", code: "conflict", message: "project_id in the query string and in the body differ" }]);
+    }
+    const scope = await analyticsScope(database(c.env.DB), principalOf(c), body.project_id ?? fromQuery);
+    return c.json(await runAnalyticsQuery(c.env, scope, body.query), 200);
   });
   app.openapi(schema, (c) =>
     c.json(
