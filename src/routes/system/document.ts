@@ -43,6 +43,9 @@ const tagDescriptions: Record<string, string> = {
   "Analytics SQL": "Read-only SQL over the organization's star schema",
   "CRM analytics": "Activity, cohorts and lifecycles from the purchase history",
   Support: "Contact",
+  Billing: "Plans, subscriptions on Stripe, invoices, payment methods and usage against the plan",
+  Connectors: "Email, SMS, chat and webhook destinations of a project",
+  Automations: "Segments bound to connectors: runs, holdout, delivery and sync logs",
 };
 
 const methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
