@@ -22,6 +22,7 @@ import { overviewRoutes } from "./routes/overview";
 import { segmentationRoutes } from "./routes/segmentation";
 import { analyticsRoutes, organizationAnalyticsRoutes } from "./routes/analytics";
 import { crmRoutes } from "./routes/crm";
+import { connectorRoutes } from "./routes/connectors";
 import { registerSystemRoutes } from "./routes/system";
 import { methodNotAllowed } from "./routes/method-not-allowed";
 
@@ -48,6 +49,7 @@ export function createApp() {
   app.route("/api/analytics", analyticsRoutes());
   app.route("/api/organizations", organizationAnalyticsRoutes());
   app.route("/api/crm/analytics", crmRoutes());
+  app.route("/api", connectorRoutes());
   registerSystemRoutes(app);
 
   const allowedMethods = methodNotAllowed(app);

@@ -25,6 +25,10 @@ export type Bindings = {
   CONTACT_RATE_LIMIT_MAX: string;
   CONTACT_RATE_LIMIT_WINDOW_SECONDS: string;
   SESSION_TTL_SECONDS: string;
+  /** Keys that seal connector secrets: `version:hex` pairs, comma separated; the first seals, all open. */
+  CONNECTOR_ENCRYPTION_KEYS?: string;
+  /** "true" lets local runs and benchmarks deliver to loopback over http; must stay "false" in production. */
+  OUTBOUND_ALLOW_LOOPBACK?: string;
 };
 
 /** Numeric configuration read from vars, with the documented defaults when a var is absent. */
@@ -41,6 +45,7 @@ export function config(env: Bindings) {
     sessionTtlSeconds: positiveInt(env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
     segmentationDelaySeconds: nonNegativeInt(env.SEGMENTATION_DELAY_SECONDS, 5),
     meterFlushMs: nonNegativeInt(env.METER_FLUSH_MS, 1000),
+    outboundAllowLoopback: env.OUTBOUND_ALLOW_LOOPBACK === "true",
   };
 }
 

@@ -22,8 +22,11 @@ async function tenant() {
   const rule = await json(
     await call("POST", `/api/engine/projects/${t.project.id}/segments`, { token: t.owner.token, body: { name: "All", rules: [{ field: "rfm_frequency", op: "gte", value: 0 }] } }),
   );
-  return { ...t, fileId: accepted.file_id, jobId: accepted.job_id, customerId, segmentId: rule.id as string };
+  const connector = await json(await call("POST", `/api/projects/${t.project.id}/connectors`, { token: t.owner.token, body: slackConnector }));
+  return { ...t, fileId: accepted.file_id, jobId: accepted.job_id, customerId, segmentId: rule.id as string, connectorId: connector.id as string };
 }
+
+const slackConnector = { type: "slack", name: "Alerts", config: { webhookUrl: "https://hooks.slack.com/services/T000/B000/XXXX" } };
 
 type Tenant = Awaited<ReturnType<typeof tenant>>;
 
@@ -97,6 +100,12 @@ const routes: Array<{
     accepts: "sessionOrApiKey" as const,
   })),
   { method: "GET", path: (t) => `/api/organizations/${t.organization.id}/analytics/usage`, accepts: "session" },
+  { method: "POST", path: (t) => `/api/projects/${t.project.id}/connectors`, body: slackConnector, accepts: "session" },
+  { method: "GET", path: (t) => `/api/projects/${t.project.id}/connectors`, accepts: "session" },
+  { method: "GET", path: (t) => `/api/connectors/${t.connectorId}`, accepts: "session", idIsNotProject: true },
+  { method: "PATCH", path: (t) => `/api/connectors/${t.connectorId}`, body: { name: "x" }, accepts: "session", idIsNotProject: true },
+  { method: "DELETE", path: (t) => `/api/connectors/${t.connectorId}`, accepts: "session", idIsNotProject: true },
+  { method: "POST", path: (t) => `/api/connectors/${t.connectorId}/test`, accepts: "session", idIsNotProject: true },
 ];
 
 const bodyFor = (route: (typeof routes)[number], t: Tenant) => (typeof route.body === "function" ? route.body(t) : route.body);
@@ -120,6 +129,7 @@ const placeholders = {
   jobId: ":jobId",
   customerId: ":customerId",
   segmentId: ":segmentId",
+  connectorId: ":connectorId",
 } as unknown as Tenant;
 
 describe.each(routes.map((route) => [`${route.method} ${route.path(placeholders)}`, route] as const))("%s", (_, route) => {

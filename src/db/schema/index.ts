@@ -13,3 +13,4 @@ export * from "./usage-events";
 export * from "./segments";
 export * from "./daily-sales";
 export * from "./project-signals";
+export * from "./connectors";
