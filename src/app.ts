@@ -23,6 +23,7 @@ import { segmentationRoutes } from "./routes/segmentation";
 import { analyticsRoutes, organizationAnalyticsRoutes } from "./routes/analytics";
 import { crmRoutes } from "./routes/crm";
 import { connectorRoutes } from "./routes/connectors";
+import { automationRoutes } from "./routes/automations";
 import { registerSystemRoutes } from "./routes/system";
 import { methodNotAllowed } from "./routes/method-not-allowed";
 
@@ -50,6 +51,7 @@ export function createApp() {
   app.route("/api/organizations", organizationAnalyticsRoutes());
   app.route("/api/crm/analytics", crmRoutes());
   app.route("/api", connectorRoutes());
+  app.route("/api", automationRoutes());
   registerSystemRoutes(app);
 
   const allowedMethods = methodNotAllowed(app);

@@ -9,8 +9,7 @@ import type { RfmPosition } from "../engine/labels";
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
 import { warmPurchaseHistory } from "../services/crm-analytics";
-import { customerScope } from "../services/customers";
-import type { Condition } from "../services/customer-filters";
+import { segmentMemberScope } from "../services/segments";
 import { completeJobStatement, failJobStatement, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
 import { assertModelRunQuota, countModelRun } from "../services/usage-counters";
 import { consumeDeadLetters, consumeEach, errorText } from "./consumer";
@@ -239,7 +238,7 @@ export async function refreshRuleSegmentsAndSnapshot(d1: D1Database, db: Databas
       sizes.push({ id: segment.id, size: segment.size });
       continue;
     }
-    const where = customerScope(projectId, (segment.rules ?? []) as Condition[], segment.clusterSegmentId);
+    const where = segmentMemberScope(segment);
     const count = await d1.prepare(`SELECT COUNT(*) AS n FROM customers WHERE ${where.sql}`).bind(...where.params).first<{ n: number }>();
     sizes.push({ id: segment.id, size: count?.n ?? 0 });
     statements.push(

@@ -10,6 +10,7 @@ import { newId } from "../lib/ids";
 import { keyRing, open, seal, SecretBoxError, type KeyRing } from "../lib/secret-box";
 import type { Principal } from "../middleware/auth";
 import { assertCanSee } from "./access";
+import { automationsUsingConnector } from "./automations";
 import { requireMembership } from "./organizations";
 
 export type ConnectorRecord = typeof connectors.$inferSelect;
@@ -157,7 +158,10 @@ export async function updateConnector(env: Bindings, db: Database, connector: Co
   return updated!;
 }
 
+/** Deletes a connector and its sealed secrets; one an automation uses refuses (409). */
 export async function deleteConnector(db: Database, connector: ConnectorRecord) {
+  const users = await automationsUsingConnector(db, connector.id);
+  if (users.length) throw new ApiError("conflict", { reason: "automations use this connector", automation_ids: users.map((a) => a.id) });
   await db.delete(connectors).where(eq(connectors.id, connector.id));
 }
 

@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { files, organizations } from "../db/schema";
+import { automations, files, organizations } from "../db/schema";
 import { plans, type PlanId, withinQuota } from "../billing/plans";
 import { ApiError } from "../errors";
 
@@ -39,4 +39,21 @@ export async function assertStorageQuota(db: Database, organizationId: string, a
   const limit = plans[await planOf(db, organizationId)].quotas.storageBytes;
   const used = await storageUsed(db, organizationId);
   if (!withinQuota(limit, used, addingBytes)) throw new ApiError("quota_exceeded", { quota: "storage", limit, used, adding: addingBytes });
+}
+
+/** Active automations of the organization (paused ones do not count against the plan). */
+export async function activeAutomations(db: Database, organizationId: string, exceptAutomationId = ""): Promise<number> {
+  const row = await db
+    .select({ n: sql<number>`COUNT(*)` })
+    .from(automations)
+    .where(and(eq(automations.organizationId, organizationId), eq(automations.status, "active"), sql`${automations.id} <> ${exceptAutomationId}`))
+    .get();
+  return row?.n ?? 0;
+}
+
+/** One more active automation must fit the plan (`exceptAutomationId`: the one being re-activated). */
+export async function assertAutomationQuota(db: Database, organizationId: string, exceptAutomationId = "") {
+  const limit = plans[await planOf(db, organizationId)].quotas.automations;
+  const used = await activeAutomations(db, organizationId, exceptAutomationId);
+  if (!withinQuota(limit, used, 1)) throw new ApiError("quota_exceeded", { quota: "automations", limit, used, adding: 1 });
 }

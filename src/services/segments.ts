@@ -27,6 +27,12 @@ export function publicSegment(segment: SegmentRecord) {
   };
 }
 
+/** A WHERE clause over customers selecting a segment's current members. */
+export function segmentMemberScope(segment: Pick<SegmentRecord, "id" | "projectId" | "kind" | "rules" | "clusterSegmentId">) {
+  if (segment.kind === "cluster") return { sql: "customers.project_id = ? AND customers.segment_id = ?", params: [segment.projectId, segment.id] as unknown[] };
+  return customerScope(segment.projectId, (segment.rules ?? []) as Condition[], segment.clusterSegmentId);
+}
+
 export async function listSegments(db: Database, projectId: string) {
   return db.select().from(segments).where(eq(segments.projectId, projectId)).orderBy(asc(segments.kind), asc(segments.createdAt)).all();
 }

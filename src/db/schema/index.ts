@@ -14,3 +14,4 @@ export * from "./segments";
 export * from "./daily-sales";
 export * from "./project-signals";
 export * from "./connectors";
+export * from "./automations";
