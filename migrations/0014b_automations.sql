@@ -52,11 +52,15 @@ CREATE INDEX `automation_runs_automation_idx` ON `automation_runs` (`automation_
 --> statement-breakpoint
 CREATE INDEX `automation_runs_project_idx` ON `automation_runs` (`project_id`,`finished_at`);
 --> statement-breakpoint
+-- At most one run of an automation at a time.
+CREATE UNIQUE INDEX `automation_runs_one_active` ON `automation_runs` (`automation_id`) WHERE status IN ('queued', 'processing');
+--> statement-breakpoint
 CREATE TABLE `automation_run_members` (
 	`run_id` text NOT NULL,
 	`customer_id` text NOT NULL,
 	`grp` text NOT NULL,
 	`chunk` integer,
+	`delivered` integer DEFAULT 0 NOT NULL,
 	PRIMARY KEY(`run_id`, `customer_id`),
 	FOREIGN KEY (`run_id`) REFERENCES `automation_runs`(`id`) ON UPDATE no action ON DELETE cascade
 );
@@ -69,6 +73,7 @@ CREATE TABLE `automation_chunks` (
 	`status` text NOT NULL,
 	`member_count` integer NOT NULL,
 	`attempts` integer DEFAULT 0 NOT NULL,
+	`claimed_at` integer,
 	`last_error` text,
 	`delivered_at` integer,
 	PRIMARY KEY(`run_id`, `chunk`),

@@ -1,7 +1,7 @@
 import type { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
 import type { JobProgress } from "../durable-objects/job-progress";
 import type { PurchaseHistory } from "../durable-objects/purchase-history";
-import type { IngestMessage, SegmentationMessage } from "./queues/messages";
+import type { ActivationMessage, IngestMessage, SegmentationMessage } from "./queues/messages";
 
 /** The Worker's bindings, as declared in wrangler.toml (vars arrive as strings). */
 export type Bindings = {
@@ -12,6 +12,7 @@ export type Bindings = {
   FILES: R2Bucket;
   INGEST_QUEUE: Queue<IngestMessage>;
   SEGMENTATION_QUEUE: Queue<SegmentationMessage>;
+  ACTIVATIONS_QUEUE: Queue<ActivationMessage>;
   USAGE?: AnalyticsEngineDataset;
   ANALYTICS_STORE?: string;
   ANALYTICS_DATASET?: string;

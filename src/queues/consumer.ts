@@ -2,6 +2,16 @@ import type { z } from "zod";
 
 export const retryDelaySeconds = (attempts: number) => Math.min(300, 5 * 2 ** (attempts - 1));
 
+/** A failure that knows when to try again (e.g. a provider's Retry-After), instead of the default backoff. */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly delaySeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Runs each message of a batch on its own: valid bodies go to `process` and are acked when it
  * returns; a throw retries that message alone with exponential backoff (after the queue's last retry
@@ -27,7 +37,7 @@ export async function consumeEach<Schema extends z.ZodType>(
     } catch (error) {
       console.error(JSON.stringify({ level: "error", queue: batch.queue, id: message.id, attempt: message.attempts, error: errorText(error) }));
       await onAttemptFailed(parsed.data, error).catch(() => undefined);
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      message.retry({ delaySeconds: error instanceof RetryLater ? error.delaySeconds : retryDelaySeconds(message.attempts) });
     }
   }
 }

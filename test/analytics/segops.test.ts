@@ -65,7 +65,7 @@ describe("SegOps analytics", () => {
     for (let i = 1; i < body.length; i++) expect(body[i - 1].overlap).toBeGreaterThanOrEqual(body[i].overlap);
   });
 
-  it("activations are empty until connectors exist; copilot reports zeros", async () => {
+  it("activations are empty until automations exist; copilot reports zeros", async () => {
     expect(await json(await call("GET", "/api/analytics/activations", { token: t.owner.token }))).toEqual([]);
     expect(await json(await call("GET", "/api/analytics/copilot", { token: t.owner.token }))).toEqual({ total: 0, daily: [] });
     await env.DB.prepare("INSERT INTO usage_events (organization_id, type, project_id, detail, value, timestamp) VALUES (?, 'genai_op', ?, 'success', 2, ?), (?, 'genai_op', ?, 'error', 1, ?)")

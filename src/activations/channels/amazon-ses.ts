@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { outboundFetch } from "../outbound";
 import { signAwsRequest } from "../sigv4";
-import { asProviderCall, expectSuccess, type Channel } from "./channel";
+import { renderTemplate } from "../template";
+import { asProviderCall, expectSuccess, templateValues, type Channel } from "./channel";
 
 const Config = z.strictObject({
   accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, "an AWS access key id").openapi({ example: "AKIAIOSFODNN7EXAMPLE" }),
@@ -41,5 +42,20 @@ export const amazonSes: Channel<Config> = {
     // GetAccount: the account's sending status; needs only valid credentials with SES access.
     const response = await sesRequest(config, "GET", "/v2/email/account", undefined, context.now);
     expectSuccess(response, (json) => sesError(json, response.headers));
+  },
+  // One request per member: small chunks, each member marked sent as it goes.
+  chunkSize: 25,
+  async deliver(config, batch, context) {
+    for (const member of batch.added) {
+      const values = templateValues(member, batch);
+      const body = JSON.stringify({
+        FromEmailAddress: config.fromEmail,
+        Destination: { ToAddresses: [member.email] },
+        Content: { Simple: { Subject: { Data: renderTemplate(batch.message?.subject ?? "", values) }, Body: { Text: { Data: renderTemplate(batch.message?.body ?? "", values) } } } },
+      });
+      const response = await sesRequest(config, "POST", "/v2/email/outbound-emails", body, context.now);
+      expectSuccess(response, (json) => sesError(json, response.headers));
+      await batch.memberDelivered(member.customer_id);
+    }
   },
 };

@@ -31,4 +31,20 @@ export const customWebhook: Channel<Config> = {
     const response = await asProviderCall(() => outboundFetch(config.url, { method: "POST", headers, body }, { allowLoopback: context.allowLoopback }));
     expectSuccess(response, (_json, text) => text);
   },
+  chunkSize: 500,
+  sendsRemovals: true,
+  async deliver(config, batch, context) {
+    const body = JSON.stringify({
+      type: "segment.sync",
+      automation_id: batch.automationId,
+      run_id: batch.runId,
+      segment: batch.segment,
+      chunk: batch.chunk,
+      added: batch.added,
+      removed: batch.removed,
+    });
+    const headers = await webhookHeaders(config, body, batch.idempotencyKey, context.now);
+    const response = await asProviderCall(() => outboundFetch(config.url, { method: "POST", headers, body }, { allowLoopback: context.allowLoopback }));
+    expectSuccess(response, (_json, text) => text);
+  },
 };

@@ -29,4 +29,15 @@ export const mailchimp: Channel<Config> = {
     const response = await asProviderCall(() => outboundFetch(url, { headers: { Authorization: basicAuth("segmento", config.apiKey), Accept: "application/json" } }));
     expectSuccess(response, mailchimpError);
   },
+  // Batch subscribe takes up to 500 members; update_existing makes a repeat harmless.
+  chunkSize: 500,
+  async deliver(config, batch) {
+    if (batch.added.length === 0) return;
+    const body = JSON.stringify({ members: batch.added.map((m) => ({ email_address: m.email, status: "subscribed" })), update_existing: true });
+    const url = `${mailchimpBase(config.apiKey)}/lists/${encodeURIComponent(config.listId)}`;
+    const response = await asProviderCall(() =>
+      outboundFetch(url, { method: "POST", headers: { Authorization: basicAuth("segmento", config.apiKey), "Content-Type": "application/json" }, body }),
+    );
+    expectSuccess(response, mailchimpError);
+  },
 };

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { outboundFetch } from "../outbound";
-import { asProviderCall, expectSuccess, type Channel } from "./channel";
+import { renderTemplate } from "../template";
+import { asProviderCall, expectSuccess, templateValues, type Channel } from "./channel";
 
 const Config = z.strictObject({
   apiKey: z.string().regex(/^[A-Za-z0-9_-]{10,128}$/, "a MessageBird access key").openapi({ description: "Secret; [REDACTED] on read" }),
@@ -26,5 +27,17 @@ export const messagebird: Channel<Config> = {
     // The balance: a read any live or test key may make.
     const response = await asProviderCall(() => outboundFetch(`${MESSAGEBIRD_API}/balance`, { headers: { Authorization: `AccessKey ${config.apiKey}`, Accept: "application/json" } }));
     expectSuccess(response, messagebirdError);
+  },
+  // One request per member: small chunks, each member marked sent as it goes.
+  chunkSize: 25,
+  async deliver(config, batch) {
+    for (const member of batch.added) {
+      const body = JSON.stringify({ originator: config.originator, recipients: [member.phone], body: renderTemplate(batch.message?.body ?? "", templateValues(member, batch)) });
+      const response = await asProviderCall(() =>
+        outboundFetch(`${MESSAGEBIRD_API}/messages`, { method: "POST", headers: { Authorization: `AccessKey ${config.apiKey}`, "Content-Type": "application/json" }, body }),
+      );
+      expectSuccess(response, messagebirdError);
+      await batch.memberDelivered(member.customer_id);
+    }
   },
 };

@@ -25,4 +25,14 @@ export const sendgrid: Channel<Config> = {
     );
     expectSuccess(response, sendgridError);
   },
+  // PUT /v3/marketing/contacts takes up to 30,000 contacts; upserts are idempotent by email.
+  chunkSize: 1000,
+  async deliver(config, batch) {
+    if (batch.added.length === 0) return;
+    const body = JSON.stringify({ ...(config.listId && { list_ids: [config.listId] }), contacts: batch.added.map((m) => ({ email: m.email })) });
+    const response = await asProviderCall(() =>
+      outboundFetch(`${SENDGRID_API}/v3/marketing/contacts`, { method: "PUT", headers: { Authorization: `Bearer ${config.apiKey}`, "Content-Type": "application/json" }, body }),
+    );
+    expectSuccess(response, sendgridError);
+  },
 };

@@ -1,6 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { hostIn, outboundFetch } from "../outbound";
-import { asProviderCall, expectSuccess, type Channel } from "./channel";
+import { asProviderCall, expectSuccess, type Channel, type DeliveryBatch } from "./channel";
+
+const summaryText = (batch: DeliveryBatch) =>
+  `Segment "${batch.segment.name}": ${batch.summary.added} added, ${batch.summary.removed} removed, ${batch.summary.held_out} held out, ${batch.summary.skipped_no_address} skipped (${batch.summary.member_count} members; run ${batch.runId}).`;
+
 
 const Config = z.strictObject({
   webhookUrl: z.string().url().max(2048).openapi({ example: "https://prod-00.westeurope.logic.azure.com/workflows/…/triggers/manual/paths/invoke?…&sig=…" }),
@@ -26,5 +30,10 @@ export const teams: Channel<Config> = {
   urlFields: { webhookUrl: { allowedHost: teamsHosts } },
   async test(config, context) {
     await postToTeams(config, context.allowLoopback, "Segmento connector test", "Activations will post a summary of each run here.");
+  },
+  chunkSize: 0,
+  sendsRemovals: true,
+  async deliver(config, batch, context) {
+    await postToTeams(config, context.allowLoopback, batch.message?.subject ?? `Segmento: ${batch.segment.name}`, batch.message ? `${batch.message.body}\n\n${summaryText(batch)}` : summaryText(batch));
   },
 };

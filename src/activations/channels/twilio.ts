@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { outboundFetch } from "../outbound";
-import { asProviderCall, basicAuth, expectSuccess, type Channel } from "./channel";
+import { renderTemplate } from "../template";
+import { asProviderCall, basicAuth, expectSuccess, templateValues, type Channel } from "./channel";
 
 const Config = z.strictObject({
   accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "a Twilio Account SID (AC and 32 hex digits)"),
@@ -28,5 +29,19 @@ export const twilio: Channel<Config> = {
     const url = `${TWILIO_API}/Accounts/${config.accountSid}.json`;
     const response = await asProviderCall(() => outboundFetch(url, { headers: { Authorization: basicAuth(config.accountSid, config.authToken), Accept: "application/json" } }));
     expectSuccess(response, twilioError);
+  },
+  // One request per member: small chunks, each member marked sent as it goes.
+  chunkSize: 25,
+  async deliver(config, batch) {
+    const url = `${TWILIO_API}/Accounts/${config.accountSid}/Messages.json`;
+    for (const member of batch.added) {
+      const form = new URLSearchParams({ To: member.phone ?? "", Body: renderTemplate(batch.message?.body ?? "", templateValues(member, batch)) });
+      form.set(config.fromNumber?.startsWith("MG") ? "MessagingServiceSid" : "From", config.fromNumber ?? "");
+      const response = await asProviderCall(() =>
+        outboundFetch(url, { method: "POST", headers: { Authorization: basicAuth(config.accountSid, config.authToken), "Content-Type": "application/x-www-form-urlencoded" }, body: form.toString() }),
+      );
+      expectSuccess(response, twilioError);
+      await batch.memberDelivered(member.customer_id);
+    }
   },
 };

@@ -1,4 +1,5 @@
-import { sqliteTable, text, integer, index, primaryKey } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { sqliteTable, text, integer, index, primaryKey, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { projects } from "./projects";
 
 export type AutomationTrigger = { type: "manual" } | { type: "segment_change" } | { type: "schedule"; cron: string };
@@ -68,7 +69,12 @@ export const automationRuns = sqliteTable(
     startedAt: integer("started_at", { mode: "timestamp_ms" }),
     finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
   },
-  (t) => [index("automation_runs_automation_idx").on(t.automationId, t.createdAt), index("automation_runs_project_idx").on(t.projectId, t.finishedAt)],
+  (t) => [
+    index("automation_runs_automation_idx").on(t.automationId, t.createdAt),
+    index("automation_runs_project_idx").on(t.projectId, t.finishedAt),
+    // At most one run of an automation at a time.
+    uniqueIndex("automation_runs_one_active").on(t.automationId).where(sql`status IN ('queued', 'processing')`),
+  ],
 );
 
 /** treated: to deliver (with its chunk); in_sync: treated, delivered by an earlier sync; removed: left the segment since */
@@ -85,11 +91,14 @@ export const automationRunMembers = sqliteTable(
     customerId: text("customer_id").notNull(),
     group: text("grp", { enum: memberGroups }).notNull(),
     chunk: integer("chunk"),
+    /** per-member channels (email, SMS) mark each member sent, so a retried chunk skips them */
+    delivered: integer("delivered", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.runId, t.customerId] }), index("automation_run_members_chunk_idx").on(t.runId, t.chunk)],
 );
 
-export const chunkStatuses = ["pending", "delivered", "failed"] as const;
+/** sending: claimed by a consumer until `claimed_at` + the lease, so two deliveries never overlap */
+export const chunkStatuses = ["pending", "sending", "delivered", "failed"] as const;
 
 /** A run's unit of delivery: one queue message, delivered once in effect. */
 export const automationChunks = sqliteTable(
@@ -102,6 +111,7 @@ export const automationChunks = sqliteTable(
     status: text("status", { enum: chunkStatuses }).notNull(),
     memberCount: integer("member_count").notNull(),
     attempts: integer("attempts").notNull().default(0),
+    claimedAt: integer("claimed_at", { mode: "timestamp_ms" }),
     lastError: text("last_error"),
     deliveredAt: integer("delivered_at", { mode: "timestamp_ms" }),
   },

@@ -4,6 +4,9 @@ import { registerDeleteAutomation } from "./delete";
 import { registerGetAutomation } from "./get";
 import { registerListAutomations } from "./list";
 import { registerPreviewAutomation } from "./preview";
+import { registerReplayRun } from "./replay";
+import { registerRunAutomation } from "./run";
+import { registerListRuns } from "./runs";
 import { registerUpdateAutomation } from "./update";
 
 /** Mounted at /api: automations live under their project and at /api/automations/:automationId. */
@@ -15,5 +18,8 @@ export function automationRoutes() {
   registerUpdateAutomation(app);
   registerDeleteAutomation(app);
   registerPreviewAutomation(app);
+  registerRunAutomation(app);
+  registerListRuns(app);
+  registerReplayRun(app);
   return app;
 }

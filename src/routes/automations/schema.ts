@@ -92,3 +92,33 @@ export const AutomationPreview = z
     in_sync: z.object({ count: z.number().int() }),
   })
   .openapi("AutomationPreview");
+
+export const RunIdParam = z.object({
+  runId: z.string().min(1).max(64).openapi({ param: { name: "runId", in: "path" } }),
+});
+
+export const AutomationRun = z
+  .object({
+    run_id: z.string(),
+    automation_id: z.string(),
+    job_id: z.string(),
+    trigger: z.enum(["manual", "segment_change", "schedule"]),
+    status: z.enum(["queued", "processing", "success", "partial", "failed"]),
+    member_count: z.number().int(),
+    treated: z.number().int(),
+    control: z.number().int(),
+    skipped_no_address: z.number().int(),
+    chunks: z.number().int(),
+    delivered: z.number().int(),
+    error_message: z.string().nullable(),
+    created_at: Timestamp,
+    started_at: Timestamp.nullable(),
+    finished_at: Timestamp.nullable(),
+  })
+  .openapi("AutomationRun");
+
+export const AutomationRunList = z.object({ runs: z.array(AutomationRun) }).openapi("AutomationRunList");
+
+export const RunAccepted = z
+  .object({ job_id: z.string(), run_id: z.string(), status: z.string(), chunks: z.number().int().optional() })
+  .openapi("AutomationRunAccepted");
