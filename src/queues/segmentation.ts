@@ -10,6 +10,7 @@ import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
 import { warmPurchaseHistory } from "../services/crm-analytics";
 import { segmentMemberScope } from "../services/segments";
+import { runChangedSegmentAutomations } from "../services/automation-runs";
 import { completeJobStatement, failJobStatement, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
 import { assertModelRunQuota, countModelRun } from "../services/usage-counters";
 import { consumeDeadLetters, consumeEach, errorText } from "./consumer";
@@ -35,6 +36,11 @@ export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env:
       // A run follows every burst of ingest: the moment to bring CRM analytics up to date, off the
       // request path (a million purchase lines take seconds to read).
       ctx.waitUntil(warmPurchaseHistory(env, message.projectId));
+      // Segments may have changed: automations triggered by segment changes run now. A failure here
+      // must not fail the model run, which is done; it is logged.
+      await runChangedSegmentAutomations(env, message.projectId).catch((error) =>
+        console.error(JSON.stringify({ level: "error", message: "segment_change automations failed to start", projectId: message.projectId, error: errorText(error) })),
+      );
     },
     (message, error) => recordAttemptError(database(env.DB), message.jobId, errorText(error)),
   );

@@ -6,6 +6,7 @@ import { config, type Bindings } from "../env";
 import { ApiError } from "../errors";
 import { channels, ProviderError } from "../activations/channels";
 import { retryable, type DeliveryMember } from "../activations/channels/channel";
+import { cronMatches, parseCron } from "../activations/cron";
 import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
 import { RetryLater, retryDelaySeconds } from "../queues/consumer";
@@ -401,3 +402,41 @@ export async function replayRun(env: Bindings, db: Database, run: RunRecord) {
   await queuePendingChunks(env, run.id);
   return { job, chunks: failed.n };
 }
+
+/**
+ * After a model run: each active segment_change automation of the project whose segment now differs
+ * from its last successful sync (members to add or remove) starts a run. Automations already running
+ * are left alone; their next trigger picks the change up.
+ */
+export async function runChangedSegmentAutomations(env: Bindings, projectId: string) {
+  const db = database(env.DB);
+  const candidates = await db.select().from(automations).where(and(eq(automations.projectId, projectId), eq(automations.status, "active"))).all();
+  for (const automation of candidates.filter((a) => a.trigger.type === "segment_change")) {
+    const plan = await planMembers(env.DB, db, automation);
+    if (plan.toAdd.length === 0 && plan.toRemove.length === 0) continue;
+    await startRun(env, db, automation, "segment_change").catch(skipConflict);
+  }
+}
+
+/**
+ * The Cron Trigger's minute: every active schedule automation whose cron matches it starts a run.
+ * Claiming the minute on the automation first means a retried or overlapping invocation cannot run
+ * the same minute twice.
+ */
+export async function runScheduledAutomations(env: Bindings, at: Date) {
+  const db = database(env.DB);
+  const minute = Math.floor(at.getTime() / 60_000) * 60_000;
+  const { results } = await env.DB.prepare("SELECT id FROM automations WHERE status = 'active' AND trigger ->> '$.type' = 'schedule'").all<{ id: string }>();
+  for (const { id } of results) {
+    const automation = (await db.select().from(automations).where(eq(automations.id, id)).get())!;
+    if (automation.trigger.type !== "schedule" || !cronMatches(parseCron(automation.trigger.cron), new Date(minute))) continue;
+    const claimed = await env.DB.prepare("UPDATE automations SET last_scheduled_at = ?2 WHERE id = ?1 AND (last_scheduled_at IS NULL OR last_scheduled_at < ?2) RETURNING id")
+      .bind(id, minute)
+      .first();
+    if (claimed) await startRun(env, db, automation, "schedule").catch(skipConflict);
+  }
+}
+
+const skipConflict = (error: unknown) => {
+  if (!(error instanceof ApiError && error.code === "conflict")) throw error;
+};

@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -6,7 +6,7 @@ import { verifyWebhookSignature } from "../../src/activations/webhook-signature"
 import { isHoldout } from "../../src/activations/holdout";
 import { deliverChunk, planRun } from "../../src/services/automation-runs";
 import { call, expectError, json } from "../helpers";
-import { waitForJob } from "../ingest/helpers";
+import { ingest, waitForJob } from "../ingest/helpers";
 import { activationTenant, createAutomation, createConnector, customerIds, webhookConnector } from "./helpers";
 
 type Tenant = Awaited<ReturnType<typeof activationTenant>>;
@@ -170,6 +170,51 @@ describe("automation runs", () => {
     const paused = await createAutomation(t, { name: "Paused", segment_id: t.segmentId, connector_id: connector.id, status: "paused" });
     await expectError(await call("POST", `/api/automations/${paused.id}/run`, { token: t.owner.token }), 409, "conflict");
   });
+});
+
+describe("triggers", () => {
+  const runsOf = async (automationId: string) => (await json(await call("GET", `/api/automations/${automationId}/runs`, { token: t.owner.token }))).runs as Array<Record<string, any>>;
+
+  it("schedule: runs when the cron matches the minute, once per minute", async () => {
+    const connector = await createConnector(t, webhookConnector());
+    const automation = await createAutomation(t, { name: "Weekly", segment_id: t.segmentId, connector_id: connector.id, trigger: { type: "schedule", cron: "5 9 * * 1" } });
+    receiver();
+    const fire = async (iso: string) => {
+      const ctx = createExecutionContext();
+      await worker.scheduled(createScheduledController({ scheduledTime: new Date(iso).getTime(), cron: "* * * * *" }), env, ctx);
+      await waitOnExecutionContext(ctx);
+    };
+    await fire("2026-11-30T09:04:00Z");
+    expect(await runsOf(automation.id)).toEqual([]);
+    await fire("2026-11-30T09:05:00Z");
+    const [run] = await runsOf(automation.id);
+    expect(run).toMatchObject({ trigger: "schedule" });
+    expect((await waitForJob(t.owner.token, run!.job_id, 30_000)).status).toBe("completed");
+    await fire("2026-11-30T09:05:30Z");
+    expect((await runsOf(automation.id)).length).toBe(1);
+  }, 60_000);
+
+  it("segment_change: a model run that changes the segment sends the new members only", async () => {
+    const connector = await createConnector(t, webhookConnector());
+    const automation = await createAutomation(t, { name: "On change", segment_id: t.segmentId, connector_id: connector.id, trigger: { type: "segment_change" }, holdout_pct: 0 });
+    const deliveries = receiver();
+    await runAndWait(automation.id);
+    expect(deliveries.flatMap((d) => d.body.added).length).toBe(N);
+    const accepted = await ingest(t.apiKey.key, t.project.id, [
+      { customer_id: "new-1", order_date: "2025-02-01", amount: 5 },
+      { customer_id: "new-2", order_date: "2025-02-01", amount: 7 },
+    ]);
+    await waitForJob(t.apiKey.key, accepted.job_id);
+    await vi.waitFor(
+      async () => {
+        const runs = await runsOf(automation.id);
+        expect(runs[0]).toMatchObject({ trigger: "segment_change", status: "success" });
+      },
+      { timeout: 60_000, interval: 250 },
+    );
+    const latest = deliveries.slice(-1)[0]!;
+    expect(latest.body.added.map((m: { customer_id: string }) => m.customer_id).sort()).toEqual(["new-1", "new-2"]);
+  }, 120_000);
 });
 
 /** A run inserted as POST …/run would, without its queue message (so the test drives the consumer). */
