@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { call, expectError, json, tenant as newTenant } from "./helpers";
 import { ingest, waitForJob } from "./ingest/helpers";
@@ -23,7 +24,33 @@ async function tenant() {
     await call("POST", `/api/engine/projects/${t.project.id}/segments`, { token: t.owner.token, body: { name: "All", rules: [{ field: "rfm_frequency", op: "gte", value: 0 }] } }),
   );
   const connector = await json(await call("POST", `/api/projects/${t.project.id}/connectors`, { token: t.owner.token, body: slackConnector }));
-  return { ...t, fileId: accepted.file_id, jobId: accepted.job_id, customerId, segmentId: rule.id as string, connectorId: connector.id as string };
+  const automation = await json(
+    await call("POST", `/api/projects/${t.project.id}/automations`, { token: t.owner.token, body: { name: "Alerts", segment_id: rule.id, connector_id: connector.id } }),
+  );
+  // A finished run with a failed chunk, so replay has something it could send.
+  const runId = crypto.randomUUID();
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO automation_runs (id, automation_id, project_id, organization_id, job_id, trigger, status, created_at, finished_at) VALUES (?, ?, ?, ?, ?, 'manual', 'failed', ?, ?)").bind(
+      runId,
+      automation.id,
+      t.project.id,
+      t.organization.id,
+      crypto.randomUUID(),
+      Date.now(),
+      Date.now(),
+    ),
+    env.DB.prepare("INSERT INTO automation_chunks (run_id, chunk, status, member_count) VALUES (?, 0, 'failed', 1)").bind(runId),
+  ]);
+  return {
+    ...t,
+    fileId: accepted.file_id,
+    jobId: accepted.job_id,
+    customerId,
+    segmentId: rule.id as string,
+    connectorId: connector.id as string,
+    automationId: automation.id as string,
+    runId,
+  };
 }
 
 const slackConnector = { type: "slack", name: "Alerts", config: { webhookUrl: "https://hooks.slack.com/services/T000/B000/XXXX" } };
@@ -106,6 +133,20 @@ const routes: Array<{
   { method: "PATCH", path: (t) => `/api/connectors/${t.connectorId}`, body: { name: "x" }, accepts: "session", idIsNotProject: true },
   { method: "DELETE", path: (t) => `/api/connectors/${t.connectorId}`, accepts: "session", idIsNotProject: true },
   { method: "POST", path: (t) => `/api/connectors/${t.connectorId}/test`, accepts: "session", idIsNotProject: true },
+  {
+    method: "POST",
+    path: (t) => `/api/projects/${t.project.id}/automations`,
+    body: (t: Tenant) => ({ name: "x", segment_id: t.segmentId, connector_id: t.connectorId }),
+    accepts: "session",
+  },
+  { method: "GET", path: (t) => `/api/projects/${t.project.id}/automations`, accepts: "session" },
+  { method: "GET", path: (t) => `/api/automations/${t.automationId}`, accepts: "session", idIsNotProject: true },
+  { method: "PATCH", path: (t) => `/api/automations/${t.automationId}`, body: { name: "x" }, accepts: "session", idIsNotProject: true },
+  { method: "DELETE", path: (t) => `/api/automations/${t.automationId}`, accepts: "session", idIsNotProject: true },
+  { method: "GET", path: (t) => `/api/automations/${t.automationId}/preview`, accepts: "session", idIsNotProject: true },
+  { method: "POST", path: (t) => `/api/automations/${t.automationId}/run`, accepts: "session", idIsNotProject: true },
+  { method: "GET", path: (t) => `/api/automations/${t.automationId}/runs`, accepts: "session", idIsNotProject: true },
+  { method: "POST", path: (t) => `/api/automation-runs/${t.runId}/replay`, accepts: "session", idIsNotProject: true },
 ];
 
 const bodyFor = (route: (typeof routes)[number], t: Tenant) => (typeof route.body === "function" ? route.body(t) : route.body);
@@ -130,6 +171,8 @@ const placeholders = {
   customerId: ":customerId",
   segmentId: ":segmentId",
   connectorId: ":connectorId",
+  automationId: ":automationId",
+  runId: ":runId",
 } as unknown as Tenant;
 
 describe.each(routes.map((route) => [`${route.method} ${route.path(placeholders)}`, route] as const))("%s", (_, route) => {

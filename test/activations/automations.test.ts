@@ -19,7 +19,7 @@ beforeAll(async () => {
   sendgrid = await createConnector(t, sendgridConnector);
 }, 60_000);
 
-describe("automations CRUD", () => {
+describe("automations CRUD", { timeout: 60_000 }, () => {
   it("creates with the documented defaults, lists, reads, updates and deletes", async () => {
     const created = await createAutomation(t, { name: "Welcome", segment_id: t.segmentId, connector_id: webhook.id });
     expect(created).toMatchObject({
@@ -119,7 +119,7 @@ describe("automations CRUD", () => {
   });
 });
 
-describe("preview and holdout", () => {
+describe("preview and holdout", { timeout: 60_000 }, () => {
   it("splits the segment into holdout, skipped (no email) and to add, by the fixed hash", async () => {
     const automation = await createAutomation(t, { name: "Mail", segment_id: t.segmentId, connector_id: sendgrid.id, address: { email: "email" }, holdout_pct: 25 });
     const preview = await json(await call("GET", `/api/automations/${automation.id}/preview`, { token: t.owner.token }));

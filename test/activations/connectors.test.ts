@@ -53,7 +53,7 @@ beforeAll(async () => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-describe("connectors CRUD", () => {
+describe("connectors CRUD", { timeout: 30_000 }, () => {
   it.each(Object.entries(bodies))("creates a %s connector with its secrets sealed and redacted", async (type, body) => {
     const created = await createConnectorVia(t, body);
     expect(created).toMatchObject({ type, name: body.name, project_id: t.project.id, last_test: null });
@@ -249,7 +249,7 @@ function interceptFetch(answer: (request: Request) => Response | Promise<Respons
   return requests;
 }
 
-describe("POST /api/connectors/:id/test", () => {
+describe("POST /api/connectors/:id/test", { timeout: 30_000 }, () => {
   const testCall = async (type: keyof typeof bodies) => {
     const created = await createConnectorVia(t, bodies[type]);
     return { created, res: await call("POST", `/api/connectors/${created.id}/test`, { token: t.owner.token }) };

@@ -49,7 +49,7 @@ const treatedOf = async (automationId: string, pct: number) => {
   return treated;
 };
 
-describe("automation runs", () => {
+describe("automation runs", { timeout: 60_000 }, () => {
   it("delivers every treated member exactly once in signed chunks, none of the holdout, and logs the sync", async () => {
     const connector = await createConnector(t, webhookConnector());
     const automation = await createAutomation(t, { name: "Sync", segment_id: t.segmentId, connector_id: connector.id, holdout_pct: 10 });
