@@ -59,10 +59,11 @@ export function freePort() {
  * so only killing the whole group leaves nothing behind. Output is kept (last ~200 lines) to show
  * when startup fails; `onLine` sees every line as it arrives (with the time it arrived).
  */
-function spawnWrangler(port, onLine) {
+function spawnWrangler(port, onLine, vars) {
+  const extraVars = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const child = spawn(
     wrangler,
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--var", "RATE_LIMIT_MAX:1000000000", "--show-interactive-dev-session=false"],
+    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--var", "RATE_LIMIT_MAX:1000000000", ...extraVars, "--show-interactive-dev-session=false"],
     { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
   const handle = { child, log: [], reloads: 0 };
@@ -144,16 +145,16 @@ async function waitForHealth(baseUrl) {
 
 /**
  * Starts `wrangler dev` on a free port with the rate limit lifted (RATE_LIMIT_MAX=1000000000) and
- * waits until GET /health answers. Returns { baseUrl, handle }: `handle.reloads` counts rebuilds,
+ * any other `vars` set, and waits until GET /health answers. Returns { baseUrl, handle }: `handle.reloads` counts rebuilds,
  * `handle.log` keeps the last lines of output. On failure the output is appended to the error.
  * Only one server runs at a time; stop it with stopWrangler().
  */
-export async function startWrangler({ onLine } = {}) {
+export async function startWrangler({ onLine, vars = {} } = {}) {
   if (running) throw new Error("wrangler dev is already running");
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   console.log(`Starting wrangler dev on ${baseUrl} (RATE_LIMIT_MAX=1000000000)...`);
-  running = spawnWrangler(port, onLine);
+  running = spawnWrangler(port, onLine, vars);
   try {
     await waitForHealth(baseUrl);
   } catch (error) {

@@ -11,6 +11,7 @@ import { newId } from "../lib/ids";
 import { warmPurchaseHistory } from "../services/crm-analytics";
 import { segmentMemberScope } from "../services/segments";
 import { runChangedSegmentAutomations } from "../services/automation-runs";
+import { refreshUplift } from "../services/uplift";
 import { completeJobStatement, failJobStatement, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
 import { assertModelRunQuota, countModelRun } from "../services/usage-counters";
 import { consumeDeadLetters, consumeEach, errorText } from "./consumer";
@@ -40,6 +41,10 @@ export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env:
       // must not fail the model run, which is done; it is logged.
       await runChangedSegmentAutomations(env, message.projectId).catch((error) =>
         console.error(JSON.stringify({ level: "error", message: "segment_change automations failed to start", projectId: message.projectId, error: errorText(error) })),
+      );
+      // Campaign outcomes whose window has closed refit the uplift model (scores stay null until enough exist).
+      await refreshUplift(env.DB, message.projectId).catch((error) =>
+        console.error(JSON.stringify({ level: "error", message: "uplift refresh failed", projectId: message.projectId, error: errorText(error) })),
       );
     },
     (message, error) => recordAttemptError(database(env.DB), message.jobId, errorText(error)),

@@ -6,6 +6,7 @@ import { jobs } from "../../db/schema";
 import { principalOf } from "../../middleware/auth";
 import { projectForPrincipal } from "../../services/projects";
 import { listSegments } from "../../services/segments";
+import { upliftSummary } from "../../services/uplift";
 import { auth, createRouter } from "../router";
 import { jsonResponse, ProjectIdParam, Timestamp } from "../schemas";
 
@@ -25,6 +26,16 @@ const Overview = z
       .object({ r: z.number(), alpha: z.number(), a: z.number(), b: z.number(), log_likelihood: z.number(), time_unit: z.literal("week") })
       .nullable()
       .openapi({ description: "The BG/NBD parameters of the last run (time in weeks)" }),
+    uplift: z
+      .object({
+        treated: z.number().int(),
+        control: z.number().int(),
+        treated_conversion: z.number().nullable(),
+        control_conversion: z.number().nullable(),
+        observed_lift: z.number().nullable(),
+        min_group: z.number().int(),
+      })
+      .openapi({ description: "Automation outcomes whose window has closed: treated vs control customers, purchase rates and the observed lift; uplift_score is fitted once each group has min_group" }),
     last_run: z
       .object({
         job_id: z.string(),
@@ -114,6 +125,7 @@ export function overviewRoutes() {
           size: s.size,
           share: totals.total ? Math.round((s.size / totals.total) * 10_000) / 10_000 : 0,
         })),
+        uplift: await upliftSummary(c.env.DB, project.id),
         churn_model: cm ? { r: cm.r!, alpha: cm.alpha!, a: cm.a!, b: cm.b!, log_likelihood: cm.log_likelihood!, time_unit: "week" as const } : null,
         last_run: lastRun
           ? {
