@@ -86,7 +86,9 @@ async function main() {
   const receiverPort = await freePort();
   const { http, stats } = await startReceiver(receiverPort);
   try {
-    server = await startWrangler({ vars: { OUTBOUND_ALLOW_LOOPBACK: "true" } });
+    // The Worker's errors are shown as they happen (a stuck run is otherwise silent).
+    const onLine = (line) => /"level":"error"|Uncaught|exceeded/i.test(line) && console.error(`  [wrangler] ${line.slice(0, 300)}`);
+    server = await startWrangler({ vars: { OUTBOUND_ALLOW_LOOPBACK: "true" }, onLine });
     const session = await signIn(credentials);
     const stamp = new Date().toISOString().replace(/\.\d+Z$/, "Z");
     const project = await call("POST", `/api/organizations/${credentials.organizationId}/projects`, { token: session, json: { name: `bench activations ${stamp}` }, expected: 201 });

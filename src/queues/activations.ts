@@ -3,13 +3,18 @@ import { deadLetterChunk, deadLetterPlan, deliverChunk, planRun } from "../servi
 import { consumeDeadLetters, consumeEach } from "./consumer";
 import { ActivationMessage } from "./messages";
 
-/** Plans runs and delivers their chunks; a failed attempt is noted on the chunk by the service itself. */
+/**
+ * Plans runs and delivers their chunks, the messages of a batch at once (deliveries wait on the
+ * network; each chunk is claimed, so they cannot overlap). A failed attempt is noted on the chunk by
+ * the service itself.
+ */
 export async function handleActivationsBatch(batch: MessageBatch<unknown>, env: Bindings) {
   await consumeEach(
     batch,
     ActivationMessage,
     (message) => (message.kind === "activation_plan" ? planRun(env, message.runId) : deliverChunk(env, message.runId, message.chunk)),
     async () => undefined,
+    { concurrent: true },
   );
 }
 

@@ -16,20 +16,22 @@ export class RetryLater extends Error {
  * Runs each message of a batch on its own: valid bodies go to `process` and are acked when it
  * returns; a throw retries that message alone with exponential backoff (after the queue's last retry
  * it lands in the dead-letter queue). A body that fails validation can never succeed: it is retried
- * too, so it reaches the dead-letter queue and its log instead of vanishing.
+ * too, so it reaches the dead-letter queue and its log instead of vanishing. With `concurrent`, the
+ * messages of a batch run at the same time (for work that waits on the network, such as deliveries).
  */
 export async function consumeEach<Schema extends z.ZodType>(
   batch: MessageBatch<unknown>,
   schema: Schema,
   process: (body: z.infer<Schema>) => Promise<void>,
   onAttemptFailed: (body: z.infer<Schema>, error: unknown) => Promise<void>,
+  { concurrent = false } = {},
 ) {
-  for (const message of batch.messages) {
+  const handle = async (message: Message<unknown>) => {
     const parsed = schema.safeParse(message.body);
     if (!parsed.success) {
       console.error(JSON.stringify({ level: "error", queue: batch.queue, message: "invalid message body", id: message.id }));
       message.retry();
-      continue;
+      return;
     }
     try {
       await process(parsed.data);
@@ -39,7 +41,9 @@ export async function consumeEach<Schema extends z.ZodType>(
       await onAttemptFailed(parsed.data, error).catch(() => undefined);
       message.retry({ delaySeconds: error instanceof RetryLater ? error.delaySeconds : retryDelaySeconds(message.attempts) });
     }
-  }
+  };
+  if (concurrent) await Promise.all(batch.messages.map(handle));
+  else for (const message of batch.messages) await handle(message);
 }
 
 /** Dead letters: valid ones are handed to `finish` (which ends their job as failed); the rest are logged. */

@@ -225,13 +225,11 @@ async function sendClaimedChunk(env: Bindings, db: Database, runId: string, chun
     chunk,
     added,
     removed,
-    summary: {
-      member_count: run.memberCount,
-      added: run.treatedCount - (await inSyncCount(env.DB, run.id)),
-      removed: await removedCount(env.DB, run.id),
-      held_out: run.controlCount,
-      skipped_no_address: run.skippedCount,
-    },
+    // The run in numbers, for channels that post one summary (counted only for them).
+    summary:
+      channel.chunkSize === 0
+        ? await runSummary(env.DB, run)
+        : { member_count: run.memberCount, added: 0, removed: 0, held_out: run.controlCount, skipped_no_address: run.skippedCount },
     message: automation.message ?? null,
     idempotencyKey: `${runId}:${chunk}`,
     memberDelivered: async (customerId: string) => {
@@ -266,10 +264,13 @@ async function sendClaimedChunk(env: Bindings, db: Database, runId: string, chun
   await finishIfDone(env, runId);
 }
 
-const inSyncCount = async (d1: D1Database, runId: string) =>
-  (await d1.prepare("SELECT COUNT(*) AS n FROM automation_run_members WHERE run_id = ? AND grp = 'in_sync'").bind(runId).first<{ n: number }>())!.n;
-const removedCount = async (d1: D1Database, runId: string) =>
-  (await d1.prepare("SELECT COUNT(*) AS n FROM automation_run_members WHERE run_id = ? AND grp = 'removed'").bind(runId).first<{ n: number }>())!.n;
+async function runSummary(d1: D1Database, run: RunRecord) {
+  const counts = await d1
+    .prepare("SELECT COALESCE(SUM(grp = 'treated'), 0) AS added, COALESCE(SUM(grp = 'removed'), 0) AS removed FROM automation_run_members WHERE run_id = ?")
+    .bind(run.id)
+    .first<{ added: number; removed: number }>();
+  return { member_count: run.memberCount, added: counts?.added ?? 0, removed: counts?.removed ?? 0, held_out: run.controlCount, skipped_no_address: run.skippedCount };
+}
 
 /** The chunk's members still to send, with the profile fields templates and webhooks carry. */
 async function chunkMembers(d1: D1Database, run: RunRecord, chunk: number, automation: AutomationRecord) {
