@@ -27,15 +27,16 @@ function provider(answer: (request: Request, body: string, n: number) => Respons
   return sent;
 }
 
-async function run(connectorBody: unknown, automation: Record<string, unknown>) {
+async function run(connectorBody: unknown, automation: Record<string, unknown>, beforeRun?: (treated: number[]) => void) {
   const connector = await createConnector(t, connectorBody);
   const created = await createAutomation(t, { name: "x", segment_id: t.segmentId, connector_id: connector.id, holdout_pct: 20, ...automation });
+  const treated: number[] = [];
+  for (const [i, id] of customerIds(N).entries()) if (!(await isHoldout(created.id, id, 20))) treated.push(i);
+  beforeRun?.(treated);
   const res = await call("POST", `/api/automations/${created.id}/run`, { token: t.owner.token });
   expect(res.status).toBe(202);
   const accepted = await json(res);
   const job = await waitForJob(t.owner.token, accepted.job_id, 30_000);
-  const treated: number[] = [];
-  for (const [i, id] of customerIds(N).entries()) if (!(await isHoldout(created.id, id, 20))) treated.push(i);
   return { automation: created, job, runId: accepted.run_id as string, treated };
 }
 
@@ -92,18 +93,26 @@ describe("delivery per channel", { timeout: 60_000 }, () => {
   });
 
   it("twilio: one SMS per member; a refused member fails the chunk and replay sends only those not yet sent", async () => {
-    let refuse = true;
-    const sent = provider((_request, body, n) => {
-      if (refuse && n === 3) return Response.json({ code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 }, { status: 400 });
-      return Response.json({ sid: `SM${n}` }, { status: 201 });
+    let thirdPhone = "";
+    // The third member of the first chunk (members go out in customer id order) is refused once.
+    let refused: string | null = null;
+    const sent = provider((_request, body) => {
+      const to = new URLSearchParams(body).get("To");
+      if (refused === null && to === thirdPhone) {
+        refused = to;
+        return Response.json({ code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 }, { status: 400 });
+      }
+      return Response.json({ sid: "SM" }, { status: 201 });
     });
     const sid = `AC${"0a".repeat(16)}`;
     const { job, treated, runId } = await run(
       { type: "twilio", name: "Twilio", config: { accountSid: sid, authToken: "0123456789abcdef0123456789abcdef", fromNumber: "+15005550006" } },
       { address: { phone: "phone" }, message: { body: "Hi {{customer_id}}" } },
+      (treatedIndexes) => (thirdPhone = withPhone(treatedIndexes)[2]!),
     );
     const phones = withPhone(treated);
-    expect(job.status).toBe("completed"); // partial: the other chunks went out
+    // A run with other chunks delivered ends partial (job completed); with one chunk, failed.
+    expect(job.status).toBe(phones.length > 25 ? "completed" : "failed");
     const firstRound = sent.length;
     for (const { request, body } of sent) {
       expect(request.url).toBe(`https://api.twilio.com/2010-04-01/Accounts/${sid}/Messages.json`);
@@ -114,7 +123,6 @@ describe("delivery per channel", { timeout: 60_000 }, () => {
     }
     const runs = await json(await call("GET", `/api/automations/${(await json(await call("GET", `/api/projects/${t.project.id}/automations`, { token: t.owner.token }))).automations.at(-1).id}/runs`, { token: t.owner.token }));
     expect(runs.runs[0]).toMatchObject({ status: phones.length > 25 ? "partial" : "failed", error_message: "400: The 'To' number is not a valid phone number." });
-    refuse = false;
     const replay = await json(await call("POST", `/api/automation-runs/${runId}/replay`, { token: t.owner.token }));
     expect((await waitForJob(t.owner.token, replay.job_id, 30_000)).status).toBe("completed");
     const recipients = sent.filter((s) => s.request.url.endsWith("/Messages.json")).map((s) => new URLSearchParams(s.body).get("To"));

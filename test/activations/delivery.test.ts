@@ -96,9 +96,10 @@ describe("automation runs", { timeout: 60_000 }, () => {
     const connector = await createConnector(t, webhookConnector());
     const automation = await createAutomation(t, { name: "Flaky", segment_id: t.segmentId, connector_id: connector.id, holdout_pct: 0 });
     const timings: number[] = [];
-    const deliveries = receiver((n, body) => {
+    let chunk0Attempts = 0;
+    const deliveries = receiver((_n, body) => {
       timings.push(Date.now());
-      if (body.chunk === 0 && n <= 2) return new Response("busy", { status: n === 1 ? 503 : 429, headers: n === 2 ? { "Retry-After": "1" } : {} });
+      if (body.chunk === 0 && ++chunk0Attempts <= 2) return new Response("busy", { status: chunk0Attempts === 1 ? 503 : 429, headers: chunk0Attempts === 2 ? { "Retry-After": "1" } : {} });
       if (body.chunk === 1) return new Response("payload refused", { status: 400 });
       return new Response("ok");
     });
