@@ -10,11 +10,10 @@ import { cronMatches, parseCron } from "../activations/cron";
 import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
 import { RetryLater, retryDelaySeconds } from "../queues/consumer";
-import { assertCanSee } from "./access";
+import { assertCanAct } from "./access";
 import { planMembers, type AutomationRecord } from "./automations";
 import { connectorCredentials, withoutSecrets } from "./connectors";
 import { completeJobStatement, failJobStatement, newJob, reportProgress, startJob } from "./jobs";
-import { requireMembership } from "./organizations";
 import type { MemberRole } from "../db/schema";
 
 export type RunRecord = typeof automationRuns.$inferSelect;
@@ -86,8 +85,7 @@ export async function startRun(env: Bindings, db: Database, automation: Automati
 
 export async function runForPrincipal(db: Database, principal: Principal, runId: string, roles?: readonly MemberRole[]): Promise<RunRecord> {
   const run = await db.select().from(automationRuns).where(eq(automationRuns.id, runId)).get();
-  if (principal.kind === "session" && run) await requireMembership(db, principal.user.id, run.organizationId, roles);
-  else await assertCanSee(db, principal, run);
+  await assertCanAct(db, principal, run, roles);
   return run!;
 }
 

@@ -7,8 +7,7 @@ import { CronError, parseCron } from "../activations/cron";
 import { isHoldout } from "../activations/holdout";
 import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
-import { assertCanSee } from "./access";
-import { requireMembership } from "./organizations";
+import { assertCanAct } from "./access";
 import { assertAutomationQuota } from "./quotas";
 import { segmentMemberScope } from "./segments";
 
@@ -123,8 +122,7 @@ export async function listAutomations(db: Database, projectId: string) {
 /** An automation the caller may see (members of its organization), or act on with `roles`; else 404 / 403. */
 export async function automationForPrincipal(db: Database, principal: Principal, automationId: string, roles?: readonly MemberRole[]): Promise<AutomationRecord> {
   const automation = await db.select().from(automations).where(eq(automations.id, automationId)).get();
-  if (principal.kind === "session" && automation) await requireMembership(db, principal.user.id, automation.organizationId, roles);
-  else await assertCanSee(db, principal, automation);
+  await assertCanAct(db, principal, automation, roles);
   return automation!;
 }
 

@@ -9,9 +9,8 @@ import { checkOutboundUrl, OutboundUrlError } from "../activations/outbound";
 import { newId } from "../lib/ids";
 import { keyRing, open, seal, SecretBoxError, type KeyRing } from "../lib/secret-box";
 import type { Principal } from "../middleware/auth";
-import { assertCanSee } from "./access";
+import { assertCanAct } from "./access";
 import { automationsUsingConnector } from "./automations";
-import { requireMembership } from "./organizations";
 
 export type ConnectorRecord = typeof connectors.$inferSelect;
 /** What every read shows in place of a secret. */
@@ -116,8 +115,7 @@ export async function listConnectors(db: Database, projectId: string) {
 /** A connector the caller may see (members of its organization), or act on with `roles`; else 404 / 403. */
 export async function connectorForPrincipal(db: Database, principal: Principal, connectorId: string, roles?: readonly MemberRole[]): Promise<ConnectorRecord> {
   const connector = await db.select().from(connectors).where(eq(connectors.id, connectorId)).get();
-  if (principal.kind === "session" && connector) await requireMembership(db, principal.user.id, connector.organizationId, roles);
-  else await assertCanSee(db, principal, connector);
+  await assertCanAct(db, principal, connector, roles);
   return connector!;
 }
 

@@ -1,28 +1,17 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../src/engine/random";
 import { MIN_UPLIFT_GROUP, refreshUplift, upliftSummary } from "../../src/services/uplift";
 import { call, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
 import { createAutomation, createConnector, webhookConnector } from "./helpers";
-
-/** mulberry32, so the generated outcomes are the same every run. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("uplift from automation outcomes", { timeout: 120_000 }, () => {
   it("recovers a known treatment effect once the outcome window has closed", async () => {
     const t = await tenant();
     const n = 800;
     const ids = Array.from({ length: n }, (_, i) => `u${String(i).padStart(4, "0")}`);
-    const rng = random(42);
+    const rng = seededRandom(42);
     // Before the campaign: one to three purchases in January 2025.
     const history = ids.flatMap((id, i) => Array.from({ length: 1 + (i % 3) }, (_, k) => ({ customer_id: id, order_date: `2025-01-${String(2 + k * 7).padStart(2, "0")}`, amount: 20 + (i % 50) })));
     for (let i = 0; i < history.length; i += 10_000) expect((await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, history.slice(i, i + 10_000))).job_id)).status).toBe("completed");
