@@ -1,7 +1,7 @@
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { call, expectError, json, tenant as newTenant } from "./helpers";
 import { ingest, waitForJob } from "./ingest/helpers";
+import { insertFinishedRun } from "./activations/helpers";
 
 /** A tenant with a file, a job, a modelled customer and segments of its own, so every kind of id can be probed. */
 async function tenant() {
@@ -28,19 +28,7 @@ async function tenant() {
     await call("POST", `/api/projects/${t.project.id}/automations`, { token: t.owner.token, body: { name: "Alerts", segment_id: rule.id, connector_id: connector.id } }),
   );
   // A finished run with a failed chunk, so replay has something it could send.
-  const runId = crypto.randomUUID();
-  await env.DB.batch([
-    env.DB.prepare("INSERT INTO automation_runs (id, automation_id, project_id, organization_id, job_id, trigger, status, created_at, finished_at) VALUES (?, ?, ?, ?, ?, 'manual', 'failed', ?, ?)").bind(
-      runId,
-      automation.id,
-      t.project.id,
-      t.organization.id,
-      crypto.randomUUID(),
-      Date.now(),
-      Date.now(),
-    ),
-    env.DB.prepare("INSERT INTO automation_chunks (run_id, chunk, status, member_count) VALUES (?, 0, 'failed', 1)").bind(runId),
-  ]);
+  const runId = await insertFinishedRun(t, automation.id, { status: "failed", chunkStatus: "failed" });
   return {
     ...t,
     fileId: accepted.file_id,

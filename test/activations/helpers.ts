@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { call, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
@@ -37,4 +38,24 @@ export async function createAutomation(t: { owner: { token: string }; project: {
   const res = await call("POST", `/api/projects/${t.project.id}/automations`, { token: t.owner.token, body });
   expect(res.status, await res.clone().text()).toBe(201);
   return json(res);
+}
+
+/**
+ * A finished run written straight to D1 (as the activations queue would leave it), with one chunk
+ * and the given members: for tests of what comes after a run (replay, outcomes).
+ */
+export async function insertFinishedRun(
+  t: { project: { id: string }; organization: { id: string } },
+  automationId: string,
+  { status, finishedAt = Date.now(), chunkStatus, members = [] }: { status: "success" | "partial" | "failed"; finishedAt?: number; chunkStatus: "delivered" | "failed"; members?: Array<[string, string, number | null]> },
+) {
+  const runId = crypto.randomUUID();
+  await env.DB.batch([
+    env.DB.prepare(
+      "INSERT INTO automation_runs (id, automation_id, project_id, organization_id, job_id, trigger, status, created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, 'manual', ?, ?, ?, ?)",
+    ).bind(runId, automationId, t.project.id, t.organization.id, crypto.randomUUID(), status, finishedAt, finishedAt, finishedAt),
+    env.DB.prepare("INSERT INTO automation_chunks (run_id, chunk, status, member_count) VALUES (?, 0, ?, ?)").bind(runId, chunkStatus, Math.max(1, members.length)),
+    env.DB.prepare("INSERT INTO automation_run_members (run_id, customer_id, grp, chunk) SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)").bind(runId, JSON.stringify(members)),
+  ]);
+  return runId;
 }

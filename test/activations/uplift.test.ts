@@ -4,7 +4,7 @@ import { seededRandom } from "../../src/engine/random";
 import { MIN_UPLIFT_GROUP, refreshUplift, upliftSummary } from "../../src/services/uplift";
 import { call, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
-import { createAutomation, createConnector, webhookConnector } from "./helpers";
+import { createAutomation, createConnector, insertFinishedRun, webhookConnector } from "./helpers";
 
 describe("uplift from automation outcomes", { timeout: 120_000 }, () => {
   it("recovers a known treatment effect once the outcome window has closed", async () => {
@@ -20,25 +20,12 @@ describe("uplift from automation outcomes", { timeout: 120_000 }, () => {
     const automation = await createAutomation(t, { name: "Campaign", segment_id: segment.id, connector_id: connector.id, holdout_pct: 50, outcome_window_days: 30 });
 
     // A run on 1 February 2025: even customers treated (delivered), odd ones held out.
-    const runAt = Date.parse("2025-02-01T00:00:00Z");
-    const runId = crypto.randomUUID();
-    await env.DB.batch([
-      env.DB.prepare("INSERT INTO automation_runs (id, automation_id, project_id, organization_id, job_id, trigger, status, created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, 'manual', 'success', ?, ?, ?)").bind(
-        runId,
-        automation.id,
-        t.project.id,
-        t.organization.id,
-        crypto.randomUUID(),
-        runAt,
-        runAt,
-        runAt,
-      ),
-      env.DB.prepare("INSERT INTO automation_chunks (run_id, chunk, status, member_count) VALUES (?, 0, 'delivered', ?)").bind(runId, n / 2),
-      env.DB.prepare("INSERT INTO automation_run_members (run_id, customer_id, grp, chunk) SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)").bind(
-        runId,
-        JSON.stringify(ids.map((id, i) => (i % 2 === 0 ? [id, "treated", 0] : [id, "control", null]))),
-      ),
-    ]);
+    await insertFinishedRun(t, automation.id, {
+      status: "success",
+      finishedAt: Date.parse("2025-02-01T00:00:00Z"),
+      chunkStatus: "delivered",
+      members: ids.map((id, i) => (i % 2 === 0 ? [id, "treated", 0] : [id, "control", null])),
+    });
     // Outcomes: treated buy within the window with probability 0.55, control 0.20 (true effect 0.35).
     const outcomes = ids.filter((_, i) => rng() < (i % 2 === 0 ? 0.55 : 0.2)).map((id) => ({ customer_id: id, order_date: "2025-02-10", amount: 30 }));
     expect((await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, outcomes)).job_id)).status).toBe("completed");
