@@ -110,6 +110,9 @@ export async function planRun(env: Bindings, runId: string) {
     await startJob(db, env, job, "Planning the run");
     const connector = await db.select({ type: connectors.type }).from(connectors).where(eq(connectors.id, automation.connectorId)).get();
     if (!connector) return failRun(env, run, "the automation's connector no longer exists");
+    // A cluster segment goes when a model run no longer finds its cluster: nothing to send to.
+    const segment = await db.select({ id: segments.id }).from(segments).where(eq(segments.id, automation.segmentId)).get();
+    if (!segment) return failRun(env, run, "the automation's segment no longer exists");
     const plan = await planMembers(env.DB, db, automation);
     const channel = channels[connector.type];
     const rows: Array<[string, MemberGroup, number | null]> = [];

@@ -1,6 +1,6 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { segments, type SegmentKind } from "../db/schema";
+import { automations, segments, type SegmentKind } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
@@ -125,5 +125,7 @@ export async function updateSegment(d1: D1Database, db: Database, segment: Segme
 /** Deletes a rule or hybrid segment. Cluster segments belong to the model: the next run decides them (409). */
 export async function deleteSegment(db: Database, segment: SegmentRecord) {
   if (segment.kind === "cluster") throw new ApiError("conflict", { reason: "cluster segments are managed by segmentation runs" });
+  const bound = await db.select({ id: automations.id }).from(automations).where(eq(automations.segmentId, segment.id)).all();
+  if (bound.length) throw new ApiError("conflict", { reason: "automations use this segment", automation_ids: bound.map((a) => a.id) });
   await db.delete(segments).where(eq(segments.id, segment.id));
 }

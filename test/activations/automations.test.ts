@@ -91,10 +91,11 @@ describe("automations CRUD", { timeout: 60_000 }, () => {
     expect((await call("PATCH", `/api/automations/${paused.id}`, { token: free.owner.token, body: { status: "active" } })).status).toBe(200);
   });
 
-  it("keeps a connector in use from being deleted (409)", async () => {
+  it("keeps a connector or segment in use from being deleted (409)", async () => {
     const connector = await createConnector(t, webhookConnector());
     const automation = await createAutomation(t, { name: "x", segment_id: t.segmentId, connector_id: connector.id });
     await expectError(await call("DELETE", `/api/connectors/${connector.id}`, { token: t.owner.token }), 409, "conflict");
+    await expectError(await call("DELETE", `/api/engine/segments/${t.segmentId}`, { token: t.owner.token }), 409, "conflict");
     expect((await call("DELETE", `/api/automations/${automation.id}`, { token: t.owner.token })).status).toBe(204);
     expect((await call("DELETE", `/api/connectors/${connector.id}`, { token: t.owner.token })).status).toBe(204);
   });

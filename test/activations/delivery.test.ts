@@ -162,6 +162,17 @@ describe("automation runs", { timeout: 60_000 }, () => {
     expect(runs.runs[0]).toMatchObject({ run_id: run, status: "failed", delivered: 0 });
   }, 60_000);
 
+  it("ends a run failed when its segment has gone (a cluster a model run no longer finds)", async () => {
+    const connector = await createConnector(t, webhookConnector());
+    const segment = await json(await call("POST", `/api/engine/projects/${t.project.id}/segments`, { token: t.owner.token, body: { name: "Soon gone", rules: [{ field: "rfm_frequency", op: "gte", value: 1 }] } }));
+    const automation = await createAutomation(t, { name: "Orphan", segment_id: segment.id, connector_id: connector.id });
+    await env.DB.prepare("DELETE FROM segments WHERE id = ?").bind(segment.id).run();
+    const deliveries = receiver();
+    const { job } = await runAndWait(automation.id);
+    expect(job).toMatchObject({ status: "failed", error_message: "the automation's segment no longer exists" });
+    expect(deliveries).toEqual([]);
+  });
+
   it("refuses a second run while one is going, and runs of a paused automation", async () => {
     const connector = await createConnector(t, webhookConnector());
     const automation = await createAutomation(t, { name: "Once", segment_id: t.segmentId, connector_id: connector.id });
