@@ -79,7 +79,14 @@ export async function startRun(env: Bindings, db: Database, automation: Automati
     if (isUniqueViolation(error)) throw new ApiError("conflict", { reason: "a run of this automation is in progress" });
     throw error;
   }
-  await env.ACTIVATIONS_QUEUE.send({ kind: "activation_plan", runId: run.id });
+  try {
+    await env.ACTIVATIONS_QUEUE.send({ kind: "activation_plan", runId: run.id });
+  } catch (error) {
+    // Without its message the run would block the automation; it ends failed and the caller may retry.
+    await failRun(env, run, "the activations queue did not accept the run");
+    console.error(JSON.stringify({ level: "error", message: "activations queue send failed", runId: run.id, error: String(error) }));
+    throw new ApiError("service_unavailable", { reason: "the activations queue is unavailable" });
+  }
   return { run, job };
 }
 
@@ -442,3 +449,26 @@ export async function runScheduledAutomations(env: Bindings, at: Date) {
 const skipConflict = (error: unknown) => {
   if (!(error instanceof ApiError && error.code === "conflict")) throw error;
 };
+
+/** A run with no delivery activity for this long is taken to have lost its messages. */
+const STALL_MS = 10 * 60_000;
+
+/**
+ * Safety net, from the Cron Trigger: a run queued or processing with no chunk claimed or delivered
+ * for STALL_MS (its queue messages lost, e.g. a local dev server restarted) gets its plan or pending
+ * chunks queued again. Delivery is idempotent, so a run that was only slow loses nothing by it.
+ */
+export async function resumeStalledRuns(env: Bindings, now = Date.now()) {
+  const { results } = await env.DB.prepare(
+    `SELECT r.id, r.status FROM automation_runs r
+     WHERE r.status IN ('queued', 'processing') AND COALESCE(r.started_at, r.created_at) < ?1
+       AND NOT EXISTS (SELECT 1 FROM automation_chunks c WHERE c.run_id = r.id AND (c.claimed_at >= ?1 OR c.delivered_at >= ?1))`,
+  )
+    .bind(now - STALL_MS)
+    .all<{ id: string; status: string }>();
+  for (const run of results) {
+    if (run.status === "queued") await env.ACTIVATIONS_QUEUE.send({ kind: "activation_plan", runId: run.id });
+    else await queuePendingChunks(env, run.id);
+  }
+  return results.length;
+}

@@ -4,7 +4,7 @@ import worker from "../../src/index";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { verifyWebhookSignature } from "../../src/activations/webhook-signature";
 import { isHoldout } from "../../src/activations/holdout";
-import { deliverChunk, planRun } from "../../src/services/automation-runs";
+import { deliverChunk, planRun, resumeStalledRuns } from "../../src/services/automation-runs";
 import { call, expectError, json } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
 import { activationTenant, createAutomation, createConnector, customerIds, webhookConnector } from "./helpers";
@@ -171,6 +171,20 @@ describe("automation runs", { timeout: 60_000 }, () => {
     const { job } = await runAndWait(automation.id);
     expect(job).toMatchObject({ status: "failed", error_message: "the automation's segment no longer exists" });
     expect(deliveries).toEqual([]);
+  });
+
+  it("queues a stalled run's pending chunks again (lost messages), and it completes", async () => {
+    const connector = await createConnector(t, webhookConnector());
+    const automation = await createAutomation(t, { name: "Stalled", segment_id: t.segmentId, connector_id: connector.id, holdout_pct: 0 });
+    const { run, job } = await startRunDirect(automation.id);
+    await planRunWithoutQueue(run);
+    const deliveries = receiver();
+    // Nothing happens to a run whose messages are lost…
+    expect(await resumeStalledRuns(env)).toBe(0);
+    // …until it has been quiet for ten minutes.
+    expect(await resumeStalledRuns(env, Date.now() + 11 * 60_000)).toBe(1);
+    expect((await waitForJob(t.owner.token, job, 30_000)).status).toBe("completed");
+    expect(deliveries.flatMap((d) => d.body.added).length).toBe(N);
   });
 
   it("refuses a second run while one is going, and runs of a paused automation", async () => {
