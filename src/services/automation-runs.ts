@@ -11,7 +11,7 @@ import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
 import { RetryLater, retryDelaySeconds } from "../queues/consumer";
 import { assertCanAct } from "./access";
-import { planMembers, type AutomationRecord } from "./automations";
+import { planMembers, type AutomationRecord, type MemberPlan } from "./automations";
 import { connectorCredentials, withoutSecrets } from "./connectors";
 import { completeJobStatement, failJobStatement, newJob, reportProgress, startJob } from "./jobs";
 import type { MemberRole } from "../db/schema";
@@ -122,28 +122,7 @@ export async function planRun(env: Bindings, runId: string) {
     if (!segment) return failRun(env, run, "the automation's segment no longer exists");
     const plan = await planMembers(env.DB, db, automation);
     const channel = channels[connector.type];
-    const rows: Array<[string, MemberGroup, number | null]> = [];
-    for (const id of plan.control) rows.push([id, "control", null]);
-    for (const id of plan.skipped) rows.push([id, "skipped", null]);
-    for (const id of plan.inSync) rows.push([id, "in_sync", null]);
-    const chunkSizes = new Map<number, number>();
-    const assign = (ids: string[], group: MemberGroup, startChunk: number) => {
-      let chunk = startChunk;
-      ids.forEach((id, i) => {
-        chunk = channel.chunkSize === 0 ? 0 : startChunk + Math.floor(i / channel.chunkSize);
-        rows.push([id, group, chunk]);
-        chunkSizes.set(chunk, (chunkSizes.get(chunk) ?? 0) + 1);
-      });
-      return ids.length ? chunk + 1 : startChunk;
-    };
-    const afterAdds = assign(
-      plan.toAdd.map((m) => m.customer_id),
-      "treated",
-      0,
-    );
-    const removed = channel.sendsRemovals ? plan.toRemove : [];
-    assign(removed, "removed", channel.chunkSize === 0 ? 0 : afterAdds);
-    for (const id of channel.sendsRemovals ? [] : plan.toRemove) rows.push([id, "removed", null]);
+    const { rows, chunkSizes } = memberRows(plan, channel.chunkSize, channel.sendsRemovals ?? false);
 
     const statements: D1PreparedStatement[] = [
       env.DB.prepare("DELETE FROM automation_run_members WHERE run_id = ?").bind(run.id),
@@ -154,7 +133,7 @@ export async function planRun(env: Bindings, runId: string) {
         env.DB.prepare(
           "INSERT INTO automation_run_members (run_id, customer_id, grp, chunk) SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)",
         ).bind(run.id, JSON.stringify(rows.slice(i, i + MEMBER_WRITE_CHUNK))),
-    );
+      );
     }
     statements.push(
       env.DB.prepare("INSERT INTO automation_chunks (run_id, chunk, status, member_count) SELECT ?1, value ->> 0, 'pending', value ->> 1 FROM json_each(?2)").bind(
@@ -172,6 +151,31 @@ export async function planRun(env: Bindings, runId: string) {
   }
   await queuePendingChunks(env, run.id);
   await finishIfDone(env, run.id);
+}
+
+/**
+ * Each member of a plan with its group and, for those to send, its chunk: additions first, then
+ * removals (for channels that send them), `chunkSize` to a chunk; a summary channel (0) has one chunk.
+ */
+function memberRows(plan: MemberPlan, chunkSize: number, sendsRemovals: boolean) {
+  const rows: Array<[string, MemberGroup, number | null]> = [];
+  const chunkSizes = new Map<number, number>();
+  let nextChunk = 0;
+  const chunked = (ids: string[], group: MemberGroup) => {
+    ids.forEach((id, i) => {
+      const chunk = chunkSize === 0 ? 0 : nextChunk + Math.floor(i / chunkSize);
+      rows.push([id, group, chunk]);
+      chunkSizes.set(chunk, (chunkSizes.get(chunk) ?? 0) + 1);
+    });
+    if (chunkSize > 0) nextChunk += Math.ceil(ids.length / chunkSize);
+  };
+  for (const id of plan.control) rows.push([id, "control", null]);
+  for (const id of plan.skipped) rows.push([id, "skipped", null]);
+  for (const id of plan.inSync) rows.push([id, "in_sync", null]);
+  chunked(plan.toAdd.map((m) => m.customer_id), "treated");
+  if (sendsRemovals) chunked(plan.toRemove, "removed");
+  else for (const id of plan.toRemove) rows.push([id, "removed", null]);
+  return { rows, chunkSizes };
 }
 
 async function queuePendingChunks(env: Bindings, runId: string) {
