@@ -132,3 +132,25 @@ export async function refreshUplift(d1: D1Database, projectId: string, now = Dat
   for (let i = 0; i < statements.length; i += 20) await d1.batch(statements.slice(i, i + 20));
   return { scored: population.length, treated, control };
 }
+
+/** The daily refit runs at this UTC hour (from the per-minute Cron Trigger). */
+export const DAILY_REFIT_HOUR = 3;
+
+/**
+ * Once a day: projects with a run whose outcome window closed in the last two days are refitted, so
+ * scores appear when outcomes are complete even if no model run follows. (After model runs they are
+ * refitted anyway.)
+ */
+export async function refitClosedWindows(d1: D1Database, at: Date) {
+  if (at.getUTCHours() !== DAILY_REFIT_HOUR || at.getUTCMinutes() !== 0) return [];
+  const now = at.getTime();
+  const { results } = await d1
+    .prepare(
+      `SELECT DISTINCT r.project_id FROM automation_runs r JOIN automations a ON a.id = r.automation_id
+       WHERE r.status IN ('success', 'partial') AND r.finished_at + a.outcome_window_days * ${DAY_MS} BETWEEN ?1 AND ?2`,
+    )
+    .bind(now - 2 * DAY_MS, now)
+    .all<{ project_id: string }>();
+  for (const { project_id } of results) await refreshUplift(d1, project_id, now);
+  return results.map((r) => r.project_id);
+}

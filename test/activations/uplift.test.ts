@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/engine/random";
-import { MIN_UPLIFT_GROUP, refreshUplift, upliftSummary } from "../../src/services/uplift";
+import { MIN_UPLIFT_GROUP, refitClosedWindows, refreshUplift, upliftSummary } from "../../src/services/uplift";
 import { call, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
 import { createAutomation, createConnector, insertFinishedRun, webhookConnector } from "./helpers";
@@ -50,6 +50,20 @@ describe("uplift from automation outcomes", { timeout: 120_000 }, () => {
     expect(overview.uplift).toMatchObject({ treated: n / 2, control: n / 2, observed_lift: summary.observed_lift });
     const customer = (await json(await call("GET", `/api/engine/projects/${t.project.id}/customers?limit=1`, { token: t.owner.token }))).customers[0];
     expect(typeof customer.uplift_score).toBe("number");
+  });
+
+  it("refits once a day where a window closed in the last two days", async () => {
+    const t = await tenant();
+    const connector = await createConnector(t, webhookConnector());
+    const accepted = await ingest(t.apiKey.key, t.project.id, [{ customer_id: "a", order_date: "2025-01-01", amount: 1 }]);
+    await waitForJob(t.apiKey.key, accepted.job_id);
+    const segment = await json(await call("POST", `/api/engine/projects/${t.project.id}/segments`, { token: t.owner.token, body: { name: "All", rules: [] } }));
+    const automation = await createAutomation(t, { name: "x", segment_id: segment.id, connector_id: connector.id, outcome_window_days: 7 });
+    await insertFinishedRun(t, automation.id, { status: "success", finishedAt: Date.parse("2026-03-01T00:00:00Z"), chunkStatus: "delivered", members: [["a", "treated", 0]] });
+    // The window closes on 8 March at midnight: the refit at 03:00 that day takes the project.
+    expect(await refitClosedWindows(env.DB, new Date("2026-03-08T03:00:00Z"))).toContain(t.project.id);
+    expect(await refitClosedWindows(env.DB, new Date("2026-03-08T03:01:00Z"))).toEqual([]);
+    expect(await refitClosedWindows(env.DB, new Date("2026-03-11T03:00:00Z"))).not.toContain(t.project.id);
   });
 
   it("scores nobody while a group is below the minimum", async () => {
