@@ -16,6 +16,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             TEST_MIGRATIONS: migrations,
             TEST_CDNOW_SAMPLE: cdnowSample,
             JWT_SECRET: "test-secret-that-is-at-least-32-characters-long",
+            CONNECTOR_ENCRYPTION_KEYS: "2:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f,1:ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100",
             // Tests share one anonymous bucket; the limiter itself is tested with small limits.
             RATE_LIMIT_MAX: "1000000",
             // Segmentation runs right after ingest instead of waiting for a burst to coalesce.

@@ -31,11 +31,19 @@ function run(args, options = {}) {
   });
 }
 
+/** Local secrets, each written once: the JWT secret and the key that seals connector secrets. */
 function ensureDevVars() {
   const path = join(root, ".dev.vars");
-  const current = existsSync(path) ? readFileSync(path, "utf8") : "";
-  if (/^JWT_SECRET=/m.test(current)) return;
-  writeFileSync(path, `${current}${current && !current.endsWith("\n") ? "\n" : ""}JWT_SECRET=${randomBytes(32).toString("hex")}\n`);
+  const wanted = {
+    JWT_SECRET: () => randomBytes(32).toString("hex"),
+    CONNECTOR_ENCRYPTION_KEYS: () => `1:${randomBytes(32).toString("hex")}`,
+  };
+  let current = existsSync(path) ? readFileSync(path, "utf8") : "";
+  for (const [name, make] of Object.entries(wanted)) {
+    if (new RegExp(`^${name}=`, "m").test(current)) continue;
+    current = `${current}${current && !current.endsWith("\n") ? "\n" : ""}${name}=${make()}\n`;
+  }
+  writeFileSync(path, current);
 }
 
 /** Same format as src/lib/password.ts: pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>. */

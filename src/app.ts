@@ -26,6 +26,8 @@ import { copilotRoutes } from "./routes/copilot";
 import { analyticsRoutes, organizationAnalyticsRoutes } from "./routes/analytics";
 import { crmRoutes } from "./routes/crm";
 import { billingRoutes, planRoutes, webhookRoutes } from "./routes/billing";
+import { connectorRoutes } from "./routes/connectors";
+import { automationRoutes } from "./routes/automations";
 import { registerSystemRoutes } from "./routes/system";
 import { methodNotAllowed } from "./routes/method-not-allowed";
 
@@ -59,6 +61,8 @@ export function createApp() {
   app.route("/api/organizations", billingRoutes());
   app.route("/api/plans", planRoutes());
   app.route("/api/webhooks", webhookRoutes());
+  app.route("/api", connectorRoutes());
+  app.route("/api", automationRoutes());
   registerSystemRoutes(app);
 
   const allowedMethods = methodNotAllowed(app);

@@ -2,7 +2,7 @@ import type { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
 import type { JobProgress } from "../durable-objects/job-progress";
 import type { PurchaseHistory } from "../durable-objects/purchase-history";
 import type { AnalyticsWarehouse } from "../durable-objects/analytics-warehouse";
-import type { IngestMessage, SegmentationMessage } from "./queues/messages";
+import type { ActivationMessage, IngestMessage, SegmentationMessage } from "./queues/messages";
 import type { AiBinding } from "./copilot/workers-ai";
 
 /** The Worker's bindings, as declared in wrangler.toml (vars arrive as strings). */
@@ -15,6 +15,7 @@ export type Bindings = {
   FILES: R2Bucket;
   INGEST_QUEUE: Queue<IngestMessage>;
   SEGMENTATION_QUEUE: Queue<SegmentationMessage>;
+  ACTIVATIONS_QUEUE: Queue<ActivationMessage>;
   USAGE?: AnalyticsEngineDataset;
   ANALYTICS_STORE?: string;
   ANALYTICS_DATASET?: string;
@@ -42,6 +43,10 @@ export type Bindings = {
   STRIPE_WEBHOOK_SECRET?: string;
   /** where Stripe Checkout and the Billing Portal send the user back to (default: the API's origin) */
   APP_URL?: string;
+  /** Keys that seal connector secrets: `version:hex` pairs, comma separated; the first seals, all open. */
+  CONNECTOR_ENCRYPTION_KEYS?: string;
+  /** "true" lets local runs and benchmarks deliver to loopback over http; must stay "false" in production. */
+  OUTBOUND_ALLOW_LOOPBACK?: string;
 };
 
 /** Numeric configuration read from vars, with the documented defaults when a var is absent. */
@@ -63,6 +68,7 @@ export function config(env: Bindings) {
     segmentationDelaySeconds: nonNegativeInt(env.SEGMENTATION_DELAY_SECONDS, 5),
     meterFlushMs: nonNegativeInt(env.METER_FLUSH_MS, 1000),
     sseHeartbeatSeconds: positiveInt(env.SSE_HEARTBEAT_SECONDS, 15),
+    outboundAllowLoopback: env.OUTBOUND_ALLOW_LOOPBACK === "true",
   };
 }
 

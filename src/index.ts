@@ -2,6 +2,8 @@ import { createApp } from "./app";
 import type { Bindings } from "./env";
 
 import { handleQueue } from "./queues";
+import { resumeStalledRuns, runScheduledAutomations } from "./services/automation-runs";
+import { refitClosedWindows } from "./services/uplift";
 
 export { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
 export { JobProgress } from "../durable-objects/job-progress";
@@ -13,4 +15,11 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   queue: (batch, env, ctx) => handleQueue(batch, env, ctx),
+  // Cron Trigger, every minute: automations with a schedule whose cron matches this minute run, runs
+  // whose queue messages were lost are queued again, and once a day uplift is refitted where outcome
+  // windows have closed.
+  scheduled: (controller, env, ctx) => {
+    const at = new Date(controller.scheduledTime);
+    ctx.waitUntil(Promise.all([runScheduledAutomations(env, at), resumeStalledRuns(env), refitClosedWindows(env.DB, at)]));
+  },
 } satisfies ExportedHandler<Bindings>;

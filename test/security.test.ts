@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { call, expectError, json, tenant as newTenant } from "./helpers";
 import { ingest, waitForJob } from "./ingest/helpers";
 import { billingOperations } from "./billing/operations";
+import { insertFinishedRun } from "./activations/helpers";
 
 /** A tenant with a file, a job, a modelled customer and segments of its own, so every kind of id can be probed. */
 async function tenant() {
@@ -23,8 +24,25 @@ async function tenant() {
   const rule = await json(
     await call("POST", `/api/engine/projects/${t.project.id}/segments`, { token: t.owner.token, body: { name: "All", rules: [{ field: "rfm_frequency", op: "gte", value: 0 }] } }),
   );
-  return { ...t, fileId: accepted.file_id, jobId: accepted.job_id, customerId, segmentId: rule.id as string };
+  const connector = await json(await call("POST", `/api/projects/${t.project.id}/connectors`, { token: t.owner.token, body: slackConnector }));
+  const automation = await json(
+    await call("POST", `/api/projects/${t.project.id}/automations`, { token: t.owner.token, body: { name: "Alerts", segment_id: rule.id, connector_id: connector.id } }),
+  );
+  // A finished run with a failed chunk, so replay has something it could send.
+  const runId = await insertFinishedRun(t, automation.id, { status: "failed", chunkStatus: "failed" });
+  return {
+    ...t,
+    fileId: accepted.file_id,
+    jobId: accepted.job_id,
+    customerId,
+    segmentId: rule.id as string,
+    connectorId: connector.id as string,
+    automationId: automation.id as string,
+    runId,
+  };
 }
+
+const slackConnector = { type: "slack", name: "Alerts", config: { webhookUrl: "https://hooks.slack.com/services/T000/B000/XXXX" } };
 
 type Tenant = Awaited<ReturnType<typeof tenant>>;
 
@@ -101,6 +119,26 @@ const routes: Array<{
   })),
   { method: "GET", path: (t) => `/api/organizations/${t.organization.id}/analytics/usage`, accepts: "session" },
   ...billingOperations.map(([method, op, body]) => ({ method, path: (t: Tenant) => `/api/organizations/${t.organization.id}/${op}`, body, accepts: "session" as const })),
+  { method: "POST", path: (t) => `/api/projects/${t.project.id}/connectors`, body: slackConnector, accepts: "session" },
+  { method: "GET", path: (t) => `/api/projects/${t.project.id}/connectors`, accepts: "session" },
+  { method: "GET", path: (t) => `/api/connectors/${t.connectorId}`, accepts: "session", idIsNotProject: true },
+  { method: "PATCH", path: (t) => `/api/connectors/${t.connectorId}`, body: { name: "x" }, accepts: "session", idIsNotProject: true },
+  { method: "DELETE", path: (t) => `/api/connectors/${t.connectorId}`, accepts: "session", idIsNotProject: true },
+  { method: "POST", path: (t) => `/api/connectors/${t.connectorId}/test`, accepts: "session", idIsNotProject: true },
+  {
+    method: "POST",
+    path: (t) => `/api/projects/${t.project.id}/automations`,
+    body: (t: Tenant) => ({ name: "x", segment_id: t.segmentId, connector_id: t.connectorId }),
+    accepts: "session",
+  },
+  { method: "GET", path: (t) => `/api/projects/${t.project.id}/automations`, accepts: "session" },
+  { method: "GET", path: (t) => `/api/automations/${t.automationId}`, accepts: "session", idIsNotProject: true },
+  { method: "PATCH", path: (t) => `/api/automations/${t.automationId}`, body: { name: "x" }, accepts: "session", idIsNotProject: true },
+  { method: "DELETE", path: (t) => `/api/automations/${t.automationId}`, accepts: "session", idIsNotProject: true },
+  { method: "GET", path: (t) => `/api/automations/${t.automationId}/preview`, accepts: "session", idIsNotProject: true },
+  { method: "POST", path: (t) => `/api/automations/${t.automationId}/run`, accepts: "session", idIsNotProject: true },
+  { method: "GET", path: (t) => `/api/automations/${t.automationId}/runs`, accepts: "session", idIsNotProject: true },
+  { method: "POST", path: (t) => `/api/automation-runs/${t.runId}/replay`, accepts: "session", idIsNotProject: true },
 ];
 
 const bodyFor = (route: (typeof routes)[number], t: Tenant) => (typeof route.body === "function" ? route.body(t) : route.body);
@@ -124,6 +162,9 @@ const placeholders = {
   jobId: ":jobId",
   customerId: ":customerId",
   segmentId: ":segmentId",
+  connectorId: ":connectorId",
+  automationId: ":automationId",
+  runId: ":runId",
 } as unknown as Tenant;
 
 describe.each(routes.map((route) => [`${route.method} ${route.path(placeholders)}`, route] as const))("%s", (_, route) => {

@@ -59,10 +59,11 @@ export function freePort() {
  * so only killing the whole group leaves nothing behind. Output is kept (last ~200 lines) to show
  * when startup fails; `onLine` sees every line as it arrives (with the time it arrived).
  */
-function spawnWrangler(port, inspectorPort, { onLine, config }) {
+function spawnWrangler(port, inspectorPort, { onLine, config, vars = {} }) {
   const args = ["dev", "--port", String(port), "--inspector-port", String(inspectorPort), "--ip", "127.0.0.1"];
   if (config) args.push("--config", config);
   else args.push("--var", "RATE_LIMIT_MAX:1000000000");
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   args.push("--show-interactive-dev-session=false");
   const child = spawn(wrangler, args, {
     cwd: root,
@@ -157,17 +158,18 @@ async function waitForHealth(handle, baseUrl) {
 
 /**
  * Starts `wrangler dev` on free ports and waits until GET /health answers. By default it serves the
- * project with the rate limit lifted (RATE_LIMIT_MAX=1000000000); `config` serves another Worker
- * (a wrangler config path relative to the repo root) as it is. Returns { baseUrl, handle }:
- * `handle.reloads` counts rebuilds, `handle.log` keeps the last lines of output. On failure the output
- * is appended to the error. Stop it with stopWrangler(handle), or every server with stopWrangler().
+ * project with the rate limit lifted (RATE_LIMIT_MAX=1000000000) and any other `vars` set; `config`
+ * serves another Worker (a wrangler config path relative to the repo root) as it is. Returns
+ * { baseUrl, handle }: `handle.reloads` counts rebuilds, `handle.log` keeps the last lines of output.
+ * On failure the output is appended to the error. Stop it with stopWrangler(handle), or every server
+ * with stopWrangler().
  */
-export async function startWrangler({ onLine, config } = {}) {
+export async function startWrangler({ onLine, config, vars = {} } = {}) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   console.log(`Starting wrangler dev${config ? ` --config ${config}` : ""} on ${baseUrl}${config ? "" : " (RATE_LIMIT_MAX=1000000000)"}...`);
-  const handle = spawnWrangler(port, inspectorPort, { onLine, config });
+  const handle = spawnWrangler(port, inspectorPort, { onLine, config, vars });
   running.add(handle);
   try {
     await waitForHealth(handle, baseUrl);

@@ -2,24 +2,36 @@ import type { z } from "zod";
 
 export const retryDelaySeconds = (attempts: number) => Math.min(300, 5 * 2 ** (attempts - 1));
 
+/** A failure that knows when to try again (e.g. a provider's Retry-After), instead of the default backoff. */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly delaySeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Runs each message of a batch on its own: valid bodies go to `process` and are acked when it
  * returns; a throw retries that message alone with exponential backoff (after the queue's last retry
  * it lands in the dead-letter queue). A body that fails validation can never succeed: it is retried
- * too, so it reaches the dead-letter queue and its log instead of vanishing.
+ * too, so it reaches the dead-letter queue and its log instead of vanishing. With `concurrent`, the
+ * messages of a batch run at the same time (for work that waits on the network, such as deliveries).
  */
 export async function consumeEach<Schema extends z.ZodType>(
   batch: MessageBatch<unknown>,
   schema: Schema,
   process: (body: z.infer<Schema>) => Promise<void>,
   onAttemptFailed: (body: z.infer<Schema>, error: unknown) => Promise<void>,
+  { concurrent = false } = {},
 ) {
-  for (const message of batch.messages) {
+  const handle = async (message: Message<unknown>) => {
     const parsed = schema.safeParse(message.body);
     if (!parsed.success) {
       console.error(JSON.stringify({ level: "error", queue: batch.queue, message: "invalid message body", id: message.id }));
       message.retry();
-      continue;
+      return;
     }
     try {
       await process(parsed.data);
@@ -27,9 +39,11 @@ export async function consumeEach<Schema extends z.ZodType>(
     } catch (error) {
       console.error(JSON.stringify({ level: "error", queue: batch.queue, id: message.id, attempt: message.attempts, error: errorText(error) }));
       await onAttemptFailed(parsed.data, error).catch(() => undefined);
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      message.retry({ delaySeconds: error instanceof RetryLater ? error.delaySeconds : retryDelaySeconds(message.attempts) });
     }
-  }
+  };
+  if (concurrent) await Promise.all(batch.messages.map(handle));
+  else for (const message of batch.messages) await handle(message);
 }
 
 /** Dead letters: valid ones are handed to `finish` (which ends their job as failed); the rest are logged. */

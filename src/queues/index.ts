@@ -1,4 +1,5 @@
 import type { Bindings } from "../env";
+import { handleActivationsBatch, handleActivationsDeadLetters } from "./activations";
 import { handleIngestBatch, handleIngestDeadLetters } from "./ingest";
 import { handleSegmentationBatch, handleSegmentationDeadLetters } from "./segmentation";
 
@@ -13,6 +14,10 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings, c
       return handleSegmentationBatch(batch, env, ctx);
     case "segmento-segmentation-dlq":
       return handleSegmentationDeadLetters(batch, env);
+    case "segmento-activations":
+      return handleActivationsBatch(batch, env);
+    case "segmento-activations-dlq":
+      return handleActivationsDeadLetters(batch, env);
     default:
       console.error(JSON.stringify({ level: "error", message: "no consumer for queue", queue: batch.queue }));
       // Retried, so nothing is lost while a consumer is missing.

@@ -17,3 +17,10 @@ export const SegmentationMessage = z.object({
   organizationId: z.string().min(1),
 });
 export type SegmentationMessage = z.infer<typeof SegmentationMessage>;
+
+/** An automation run: first planned (members split and chunked), then delivered chunk by chunk. */
+export const ActivationMessage = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("activation_plan"), runId: z.string().min(1) }),
+  z.object({ kind: z.literal("activation_chunk"), runId: z.string().min(1), chunk: z.number().int().min(0) }),
+]);
+export type ActivationMessage = z.infer<typeof ActivationMessage>;

@@ -19,9 +19,11 @@ import {
   saveProfilePage,
   type ModelRunCheckpoint,
 } from "../services/model-runs";
+import { runChangedSegmentAutomations } from "../services/automation-runs";
 import { refreshWarehouse } from "../services/sql-query";
+import { refreshUplift } from "../services/uplift";
 import { consumeCounter } from "../services/usage-counters";
-import { consumeDeadLetters, consumeEach, publicAttemptError } from "./consumer";
+import { consumeDeadLetters, consumeEach, errorText, publicAttemptError } from "./consumer";
 import { SegmentationMessage } from "./messages";
 
 /**
@@ -43,6 +45,15 @@ export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env:
       ctx.waitUntil(warmPurchaseHistory(env, message.projectId));
       // The same for the SQL API: the run rewrote the project's profiles, which its warehouse copies now rather than on the next query.
       ctx.waitUntil(refreshWarehouse(env, message.organizationId));
+      // Segments may have changed: automations triggered by segment changes run now. A failure here
+      // must not fail the model run, which is done; it is logged.
+      await runChangedSegmentAutomations(env, message.projectId).catch((error) =>
+        console.error(JSON.stringify({ level: "error", message: "segment_change automations failed to start", projectId: message.projectId, error: errorText(error) })),
+      );
+      // Campaign outcomes whose window has closed refit the uplift model (scores stay null until enough exist).
+      await refreshUplift(env.DB, message.projectId).catch((error) =>
+        console.error(JSON.stringify({ level: "error", message: "uplift refresh failed", projectId: message.projectId, error: errorText(error) })),
+      );
     },
     (message, error) => recordAttemptError(database(env.DB), message.jobId, publicAttemptError(error)),
   );

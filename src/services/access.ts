@@ -1,5 +1,6 @@
 import type { Database } from "../db/client";
 import { ApiError } from "../errors";
+import type { MemberRole } from "../db/schema";
 import type { Principal } from "../middleware/auth";
 import { requireMembership } from "./organizations";
 
@@ -13,4 +14,10 @@ export async function assertCanSee(db: Database, principal: Principal, owner: { 
   if (principal.kind === "apiKey") {
     if (principal.projectId !== owner.projectId) throw new ApiError("not_found");
   } else await requireMembership(db, principal.user.id, owner.organizationId);
+}
+
+/** As assertCanSee; a session must also hold one of `roles` when given (403 insufficient_role). */
+export async function assertCanAct(db: Database, principal: Principal, owner: { projectId: string; organizationId: string } | null | undefined, roles?: readonly MemberRole[]) {
+  if (principal.kind === "session" && owner) await requireMembership(db, principal.user.id, owner.organizationId, roles);
+  else await assertCanSee(db, principal, owner);
 }

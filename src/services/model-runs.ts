@@ -5,9 +5,8 @@ import { CustomerColumnsBuilder, type CustomerColumns } from "../engine/customer
 import type { RfmPosition } from "../engine/labels";
 import type { CustomerAggregate } from "../engine/rfm";
 import type { CustomerProfile, CustomerScorer, PreviousCluster, SegmentationModel } from "../engine/segmentation";
-import { customerScope } from "./customers";
-import type { Condition } from "./customer-filters";
 import type { JobRecord } from "./jobs";
+import { segmentMemberScope } from "./segments";
 
 /**
  * The storage side of a model run (the segmentation consumer orchestrates, the engine computes):
@@ -201,7 +200,7 @@ export async function refreshRuleSegmentsAndSnapshot(d1: D1Database, db: Databas
       sizes.push({ id: segment.id, size: segment.size });
       continue;
     }
-    const where = customerScope(projectId, (segment.rules ?? []) as Condition[], segment.clusterSegmentId);
+    const where = segmentMemberScope(segment);
     const count = await d1.prepare(`SELECT COUNT(*) AS n FROM customers WHERE ${where.sql}`).bind(...where.params).first<{ n: number }>();
     sizes.push({ id: segment.id, size: count?.n ?? 0 });
     statements.push(

@@ -4,6 +4,7 @@ import { jobs } from "../db/schema";
 import { lastCompletedRun } from "./jobs";
 import type { ProjectRecord } from "./projects";
 import { projectSegments } from "./segments";
+import { upliftSummary } from "./uplift";
 
 type Totals = {
   total: number;
@@ -65,7 +66,8 @@ export async function projectOverview(d1: D1Database, db: Database, project: Pro
         size: s.size,
         share: totals.total ? Math.round((s.size / totals.total) * 10_000) / 10_000 : 0,
       })),
-      churn_model: cm ? { r: cm.r!, alpha: cm.alpha!, a: cm.a!, b: cm.b!, log_likelihood: cm.log_likelihood!, time_unit: "week" as const } : null,
+      uplift: await upliftSummary(d1, project.id),
+    churn_model: cm ? { r: cm.r!, alpha: cm.alpha!, a: cm.a!, b: cm.b!, log_likelihood: cm.log_likelihood!, time_unit: "week" as const } : null,
       last_run: lastRun
         ? {
             job_id: lastRun.id,

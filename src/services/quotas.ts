@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { customers, files, organizations, projects, subscriptions } from "../db/schema";
+import { automations, customers, files, organizations, projects, subscriptions } from "../db/schema";
 import { largerPlan, planRank, plans, planThatLifts, type PlanId, type PlanQuotas, withinQuota } from "../billing/plans";
 import { entitledPlan, isLiveStatus, usageWindow, type UsageWindow } from "../billing/entitlement";
 import { ApiError } from "../errors";
@@ -189,4 +189,32 @@ export async function newCustomersInFile(d1: D1Database, projectId: string, file
     .bind(projectId, fileId)
     .first<{ n: number }>();
   return row?.n ?? 0;
+}
+
+/** Active automations of the organization (paused ones do not count against the plan). */
+export async function activeAutomations(db: Database, organizationId: string, exceptAutomationId = ""): Promise<number> {
+  const row = await db
+    .select({ n: sql<number>`COUNT(*)` })
+    .from(automations)
+    .where(and(eq(automations.organizationId, organizationId), eq(automations.status, "active"), sql`${automations.id} <> ${exceptAutomationId}`))
+    .get();
+  return row?.n ?? 0;
+}
+
+/**
+ * Makes an automation active if one more fits the plan, or answers 429 and changes nothing. The count
+ * and the change are one statement, so of concurrent activations only those that fit succeed.
+ */
+export async function activateAutomation(db: Database, organizationId: string, automationId: string) {
+  const plan = await planOf(db, organizationId);
+  const limit = quotaLimit(plan, "automations");
+  const others = sql`(SELECT COUNT(*) FROM automations AS a WHERE a.organization_id = ${organizationId} AND a.status = 'active' AND a.id <> ${automationId})`;
+  const activated = await db
+    .update(automations)
+    // Only the status: the caller stamps updated_at with the rest of its change.
+    .set({ status: "active" })
+    .where(and(eq(automations.id, automationId), limit === null ? undefined : sql`${others} < ${limit}`))
+    .returning({ id: automations.id })
+    .get();
+  if (!activated) throw quotaExceeded("automations", plan, await activeAutomations(db, organizationId, automationId), 1);
 }

@@ -1,6 +1,6 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { segments, type SegmentKind } from "../db/schema";
+import { automations, segments, type SegmentKind } from "../db/schema";
 import { ApiError, invalidField } from "../errors";
 import { newId } from "../lib/ids";
 import type { Principal } from "../middleware/auth";
@@ -26,6 +26,12 @@ export function publicSegment(segment: SegmentRecord) {
     created_at: segment.createdAt.toISOString(),
     updated_at: segment.updatedAt.toISOString(),
   };
+}
+
+/** A WHERE clause over customers selecting a segment's current members. */
+export function segmentMemberScope(segment: Pick<SegmentRecord, "id" | "projectId" | "kind" | "rules" | "clusterSegmentId">) {
+  if (segment.kind === "cluster") return { sql: "customers.project_id = ? AND customers.segment_id = ?", params: [segment.projectId, segment.id] as unknown[] };
+  return customerScope(segment.projectId, (segment.rules ?? []) as Condition[], segment.clusterSegmentId);
 }
 
 /** Every segment of a project (a project has at most 10 cluster segments and its own rule segments). */
@@ -131,5 +137,7 @@ export async function updateSegment(d1: D1Database, db: Database, segment: Segme
 /** Deletes a rule or hybrid segment. Cluster segments belong to the model: the next run decides them (409). */
 export async function deleteSegment(db: Database, segment: SegmentRecord) {
   if (segment.kind === "cluster") throw new ApiError("conflict", { reason: "cluster segments are managed by segmentation runs" });
+  const bound = await db.select({ id: automations.id }).from(automations).where(eq(automations.segmentId, segment.id)).all();
+  if (bound.length) throw new ApiError("conflict", { reason: "automations use this segment", automation_ids: bound.map((a) => a.id) });
   await db.delete(segments).where(eq(segments.id, segment.id));
 }

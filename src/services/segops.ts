@@ -98,11 +98,54 @@ export async function overlapAnalytics(d1: D1Database, scope: AnalyticsScope) {
 }
 
 /**
- * Activation connectors and their sync logs come with the activations feature (a later release); until
- * it exists no connector can have run, so the breakdown is empty.
+ * One row per automation in scope: its segment, connector type and status, and its sync logs (the
+ * finished runs): success_rate over the last 30 (null without any), the 5 most recent, the last
+ * sync's time and error; member_count is the segment's current size.
  */
-export async function activationAnalytics(_scope: AnalyticsScope): Promise<never[]> {
-  return [];
+export async function activationAnalytics(d1: D1Database, scope: AnalyticsScope) {
+  const inScope = scopeFilter(scope, "a.project_id");
+  const [automationRows, logRows] = await d1.batch<Record<string, any>>([
+    d1
+      .prepare(
+        `SELECT a.id, a.segment_id, COALESCE(s.name, '') AS segment_name, COALESCE(s.size, 0) AS member_count, c.type AS connector_type, a.status
+         FROM automations a LEFT JOIN segments s ON s.id = a.segment_id LEFT JOIN connectors c ON c.id = a.connector_id
+         WHERE ${inScope.sql} ORDER BY a.created_at, a.id`,
+      )
+      .bind(...inScope.params),
+    d1
+      .prepare(
+        `SELECT automation_id, status, delivered_count, error_message, finished_at FROM (
+           SELECT r.automation_id, r.status, r.delivered_count, r.error_message, r.finished_at,
+                  ROW_NUMBER() OVER (PARTITION BY r.automation_id ORDER BY r.finished_at DESC, r.id) AS n
+           FROM automation_runs r JOIN automations a ON a.id = r.automation_id
+           WHERE ${inScope.sql} AND r.status IN ('success', 'partial', 'failed'))
+         WHERE n <= 30 ORDER BY automation_id, finished_at DESC`,
+      )
+      .bind(...inScope.params),
+  ]);
+  const logs = new Map<string, Array<Record<string, any>>>();
+  for (const row of logRows!.results) (logs.get(row.automation_id) ?? logs.set(row.automation_id, []).get(row.automation_id)!).push(row);
+  return automationRows!.results.map((a) => {
+    const recent = logs.get(a.id) ?? [];
+    const latest = recent[0];
+    return {
+      id: a.id as string,
+      segment_id: a.segment_id as string,
+      segment_name: a.segment_name as string,
+      connector_type: (a.connector_type ?? "") as string,
+      status: a.status as string,
+      last_synced_at: latest ? new Date(latest.finished_at).toISOString() : null,
+      last_error: (latest?.error_message ?? "") as string,
+      member_count: a.member_count as number,
+      success_rate: recent.length ? Math.round((100 * recent.filter((l) => l.status === "success").length) / recent.length) : null,
+      sync_logs: recent.slice(0, 5).map((l) => ({
+        status: l.status as string,
+        user_count: l.delivered_count as number,
+        error_message: (l.error_message ?? "") as string,
+        synced_at: new Date(l.finished_at).toISOString(),
+      })),
+    };
+  });
 }
 
 /**

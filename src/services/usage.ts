@@ -2,7 +2,7 @@ import { analyticsStore } from "../analytics";
 import type { Database } from "../db/client";
 import type { Bindings } from "../env";
 import { plans, reportedLimit, type PlanQuotas } from "../billing/plans";
-import { billingStateOf } from "./quotas";
+import { activeAutomations, billingStateOf } from "./quotas";
 
 const DAY_MS = 86_400_000;
 const RATE_DAYS = 7;
@@ -66,10 +66,10 @@ export async function organizationUsage(env: Bindings, db: Database, organizatio
 
   const figures: Record<Metric, { used: number; addedLastWeek: number | null }> = {
     rows: { used: used.rows ?? 0, addedLastWeek: added.rows ?? 0 },
-    // Profiles are rebuilt by each model run and carry no creation time, and automations are not part
-    // of this release: neither has a rate to forecast from.
+    // Profiles are rebuilt by each model run and carry no creation time, and active automations are a
+    // level, not a flow: neither has a rate to forecast from.
     profiles: { used: used.profiles ?? 0, addedLastWeek: null },
-    automations: { used: 0, addedLastWeek: null },
+    automations: { used: await activeAutomations(db, organizationId), addedLastWeek: null },
     modelRuns: { used: used.model_runs ?? 0, addedLastWeek: eventsOf("model_run") },
     genaiOps: { used: used.genai_ops ?? 0, addedLastWeek: eventsOf("genai_op") },
     storageGb: { used: (used.storage_bytes ?? 0) / GB, addedLastWeek: (added.storage_bytes ?? 0) / GB },

@@ -15,3 +15,5 @@ export * from "./daily-sales";
 export * from "./project-signals";
 export * from "./copilot-calls";
 export * from "./billing";
+export * from "./connectors";
+export * from "./automations";

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, index, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { projects } from "./projects";
 
-export const jobTypes = ["ingest", "segmentation"] as const;
+export const jobTypes = ["ingest", "segmentation", "activation"] as const;
 export type JobType = (typeof jobTypes)[number];
 export const jobStatuses = ["queued", "processing", "completed", "failed"] as const;
 export type JobStatus = (typeof jobStatuses)[number];

@@ -37,7 +37,7 @@ const routes = {
     path: "/activations",
     operationId: "getActivations",
     summary: "Per-connector activation breakdown",
-    description: `${description} success_rate over the last 30 sync logs (null without logs), and the 5 most recent logs. Activations arrive in a later release: until then the list is empty.`,
+    description: `${description} One row per automation; its sync logs are its finished runs: success_rate (% of runs that fully succeeded) over the last 30 (null without logs), and the 5 most recent, user_count being the members delivered.`,
     ...common,
     responses: { 200: jsonResponse(Activations, "Connectors"), ...authErrorResponses },
   }),
@@ -77,7 +77,7 @@ export function registerSegOps(app: Router) {
   });
   app.openapi(routes.activations, async (c) => {
     const scope = await analyticsScope(database(c.env.DB), principalOf(c), c.req.valid("query").project_id);
-    return c.json(await activationAnalytics(scope), 200);
+    return c.json(await activationAnalytics(c.env.DB, scope), 200);
   });
   app.openapi(routes.copilot, async (c) => {
     const scope = await analyticsScope(database(c.env.DB), principalOf(c), c.req.valid("query").project_id);

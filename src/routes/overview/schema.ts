@@ -17,6 +17,16 @@ export const Overview = z
       .object({ r: z.number(), alpha: z.number(), a: z.number(), b: z.number(), log_likelihood: z.number(), time_unit: z.literal("week") })
       .nullable()
       .openapi({ description: "The BG/NBD parameters of the last run (time in weeks)" }),
+    uplift: z
+      .object({
+        treated: z.number().int(),
+        control: z.number().int(),
+        treated_conversion: z.number().nullable(),
+        control_conversion: z.number().nullable(),
+        observed_lift: z.number().nullable(),
+        min_group: z.number().int(),
+      })
+      .openapi({ description: "Automation outcomes whose window has closed: treated vs control customers, purchase rates and the observed lift; uplift_score is fitted once each group has min_group" }),
     last_run: z
       .object({
         job_id: z.string(),

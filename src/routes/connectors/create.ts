@@ -1,0 +1,34 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses, errorResponse } from "../../errors";
+import { database } from "../../db/client";
+import { principalOf } from "../../middleware/auth";
+import { createConnector, publicConnector } from "../../services/connectors";
+import { MANAGERS } from "../../services/organizations";
+import { projectForPrincipal } from "../../services/projects";
+import { auth, type Router } from "../router";
+import { jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
+import { Connector, CreateConnectorBody } from "./schema";
+
+const route = createRoute({
+  method: "post",
+  path: "/projects/{projectId}/connectors",
+  tags: ["Connectors"],
+  summary: "Add a delivery channel to a project",
+  description:
+    "Owners and admins. URLs (custom webhook, Slack, Teams) must be https on the default port, without credentials, and not name a private, loopback, link-local or metadata address in any spelling; Slack and Teams URLs must be on their webhook hosts.",
+  ...auth.session(),
+  request: { params: ProjectIdParam, body: jsonBody(CreateConnectorBody) },
+  responses: {
+    201: jsonResponse(Connector, "Created; secrets as [REDACTED]"),
+    ...authErrorResponses,
+    503: errorResponse("No encryption key is configured for connector secrets (`service_unavailable`)"),
+  },
+});
+
+export function registerCreateConnector(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId, MANAGERS);
+    return c.json(publicConnector(await createConnector(c.env, db, project, c.req.valid("json"))), 201);
+  });
+}

@@ -1,0 +1,28 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authErrorResponses } from "../../errors";
+import { database } from "../../db/client";
+import { principalOf } from "../../middleware/auth";
+import { listConnectors, publicConnector } from "../../services/connectors";
+import { projectForPrincipal } from "../../services/projects";
+import { auth, type Router } from "../router";
+import { jsonResponse, ProjectIdParam } from "../schemas";
+import { ConnectorList } from "./schema";
+
+const route = createRoute({
+  method: "get",
+  path: "/projects/{projectId}/connectors",
+  tags: ["Connectors"],
+  summary: "A project's connectors",
+  description: "Members. Secrets are never returned: each reads [REDACTED].",
+  ...auth.session(),
+  request: { params: ProjectIdParam },
+  responses: { 200: jsonResponse(ConnectorList, "Connectors, oldest first"), ...authErrorResponses },
+});
+
+export function registerListConnectors(app: Router) {
+  app.openapi(route, async (c) => {
+    const db = database(c.env.DB);
+    const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
+    return c.json({ connectors: (await listConnectors(db, project.id)).map(publicConnector) }, 200);
+  });
+}

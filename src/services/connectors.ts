@@ -1,0 +1,193 @@
+import { asc, eq } from "drizzle-orm";
+import type { z } from "@hono/zod-openapi";
+import type { Database } from "../db/client";
+import { connectors, type MemberRole } from "../db/schema";
+import { config as envConfig, type Bindings } from "../env";
+import { ApiError, type FieldError } from "../errors";
+import { channels, ProviderError, type ChannelType } from "../activations/channels";
+import { checkOutboundUrl, OutboundUrlError } from "../activations/outbound";
+import { newId } from "../lib/ids";
+import { keyRing, open, seal, SecretBoxError, type KeyRing } from "../lib/secret-box";
+import type { Principal } from "../middleware/auth";
+import { assertCanAct } from "./access";
+import { automationsUsingConnector } from "./automations";
+
+export type ConnectorRecord = typeof connectors.$inferSelect;
+/** What every read shows in place of a secret. */
+export const REDACTED = "[REDACTED]";
+
+type ConnectorConfig = Record<string, unknown>;
+
+export function publicConnector(connector: ConnectorRecord) {
+  const config: Record<string, unknown> = { ...connector.settings };
+  for (const field of channels[connector.type].secretFields) if (connector.secrets[field] !== undefined) config[field] = REDACTED;
+  return {
+    id: connector.id,
+    project_id: connector.projectId,
+    name: connector.name,
+    type: connector.type,
+    config,
+    last_test: connector.lastTestedAt
+      ? { tested_at: connector.lastTestedAt.toISOString(), ok: connector.lastTestOk ?? false, error: connector.lastTestError }
+      : null,
+    created_at: connector.createdAt.toISOString(),
+    updated_at: connector.updatedAt.toISOString(),
+  };
+}
+
+/** Binds a sealed value to its connector and field, so it cannot be moved to another and still open. */
+const associatedData = (connectorId: string, field: string) => `connector:${connectorId}:${field}`;
+
+async function secretKeys(env: Bindings): Promise<KeyRing> {
+  try {
+    return await keyRing(env.CONNECTOR_ENCRYPTION_KEYS);
+  } catch (error) {
+    if (!(error instanceof SecretBoxError)) throw error;
+    console.error(JSON.stringify({ level: "error", message: "connector secrets are unavailable", reason: error.message }));
+    throw new ApiError("service_unavailable", { reason: "connector secrets cannot be sealed or opened: no valid CONNECTOR_ENCRYPTION_KEYS" });
+  }
+}
+
+/**
+ * A channel's configuration checked in full: its field schema, then every URL it holds against the
+ * outbound policy (private, loopback and metadata addresses in any spelling; the channel's hosts).
+ */
+function validConfig(env: Bindings, type: ChannelType, config: ConnectorConfig): ConnectorConfig {
+  const channel = channels[type];
+  const parsed = channel.config.safeParse(config);
+  if (!parsed.success) throw new ApiError("validation_error", parsed.error.issues.map((issue: z.core.$ZodIssue) => configError(issue.path.map(String).join("."), issue.code, issue.message)));
+  const allowLoopback = envConfig(env).outboundAllowLoopback;
+  const errors: FieldError[] = [];
+  for (const [field, policy] of Object.entries(channel.urlFields)) {
+    const value = parsed.data[field];
+    if (typeof value !== "string") continue;
+    try {
+      checkOutboundUrl(value, { ...policy, allowLoopback });
+    } catch (error) {
+      if (!(error instanceof OutboundUrlError)) throw error;
+      errors.push(configError(field, "url_not_allowed", error.message));
+    }
+  }
+  if (errors.length) throw new ApiError("validation_error", errors);
+  return parsed.data;
+}
+
+const configError = (field: string, code: string, message: string): FieldError => ({ path: field ? `config.${field}` : "config", code, message });
+
+/** Splits a configuration into settings and sealed secrets; `kept` gives a secret's unchanged sealed value. */
+async function sealSecrets(ring: KeyRing, connectorId: string, type: ChannelType, config: ConnectorConfig, kept: (field: string) => string | undefined = () => undefined) {
+  const settings: Record<string, unknown> = {};
+  const secrets: Record<string, string> = {};
+  for (const [field, value] of Object.entries(config)) {
+    if (!channels[type].secretFields.includes(field)) settings[field] = value;
+    else secrets[field] = kept(field) ?? (await seal(ring, String(value), associatedData(connectorId, field)));
+  }
+  return { settings, secrets };
+}
+
+export async function createConnector(env: Bindings, db: Database, project: { id: string; organizationId: string }, input: { name: string; type: ChannelType; config: ConnectorConfig }) {
+  const id = newId();
+  const config = validConfig(env, input.type, input.config);
+  const { settings, secrets } = await sealSecrets(await secretKeys(env), id, input.type, config);
+  const now = new Date();
+  const connector: ConnectorRecord = {
+    id,
+    projectId: project.id,
+    organizationId: project.organizationId,
+    type: input.type,
+    name: input.name.trim(),
+    settings,
+    secrets,
+    lastTestedAt: null,
+    lastTestOk: null,
+    lastTestError: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await db.insert(connectors).values(connector);
+  return connector;
+}
+
+export async function listConnectors(db: Database, projectId: string) {
+  return db.select().from(connectors).where(eq(connectors.projectId, projectId)).orderBy(asc(connectors.createdAt)).all();
+}
+
+/** A connector the caller may see (members of its organization), or act on with `roles`; else 404 / 403. */
+export async function connectorForPrincipal(db: Database, principal: Principal, connectorId: string, roles?: readonly MemberRole[]): Promise<ConnectorRecord> {
+  const connector = await db.select().from(connectors).where(eq(connectors.id, connectorId)).get();
+  await assertCanAct(db, principal, connector, roles);
+  return connector!;
+}
+
+/** The full configuration with secrets opened: for calling the provider, never for a response. */
+export async function connectorCredentials(env: Bindings, connector: ConnectorRecord): Promise<ConnectorConfig> {
+  const ring = await secretKeys(env);
+  const config: ConnectorConfig = { ...connector.settings };
+  for (const [field, sealed] of Object.entries(connector.secrets)) config[field] = await open(ring, sealed, associatedData(connector.id, field));
+  return config;
+}
+
+/**
+ * Renames a connector or changes fields of its configuration. Fields left out are kept, secrets
+ * included (and a secret sent back as [REDACTED] is kept too); `null` removes an optional field.
+ * The channel cannot change. The merged configuration is validated as a whole.
+ */
+export async function updateConnector(env: Bindings, db: Database, connector: ConnectorRecord, changes: { name?: string; config?: Record<string, string | null> }) {
+  let stored: { settings: Record<string, unknown>; secrets: Record<string, string> } = { settings: connector.settings, secrets: connector.secrets };
+  if (changes.config) {
+    const { secretFields } = channels[connector.type];
+    const merged = await connectorCredentials(env, connector);
+    for (const [field, value] of Object.entries(changes.config)) {
+      if (value === REDACTED && secretFields.includes(field)) continue;
+      if (value === null) delete merged[field];
+      else merged[field] = value;
+    }
+    const config = validConfig(env, connector.type, merged);
+    const patch = changes.config;
+    const unchanged = (field: string) => (patch[field] === undefined || patch[field] === REDACTED ? connector.secrets[field] : undefined);
+    stored = await sealSecrets(await secretKeys(env), connector.id, connector.type, config, unchanged);
+  }
+  const updated = await db
+    .update(connectors)
+    .set({ ...(changes.name !== undefined && { name: changes.name.trim() }), ...stored, updatedAt: new Date() })
+    .where(eq(connectors.id, connector.id))
+    .returning()
+    .get();
+  return updated!;
+}
+
+/** Deletes a connector and its sealed secrets; one an automation uses refuses (409). */
+export async function deleteConnector(db: Database, connector: ConnectorRecord) {
+  const users = await automationsUsingConnector(db, connector.id);
+  if (users.length) throw new ApiError("conflict", { reason: "automations use this connector", automation_ids: users.map((a) => a.id) });
+  await db.delete(connectors).where(eq(connectors.id, connector.id));
+}
+
+/**
+ * Calls the provider as the channel's test describes and records the outcome. A refusal is a 422
+ * `integration_test_failed` carrying the provider's status and message, with any secret of the
+ * connector that the message might echo replaced by [REDACTED].
+ */
+export async function testConnector(env: Bindings, db: Database, connector: ConnectorRecord) {
+  const config = await connectorCredentials(env, connector);
+  const now = new Date();
+  try {
+    await channels[connector.type].test(config, { allowLoopback: envConfig(env).outboundAllowLoopback, connectorId: connector.id, now });
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error;
+    const message = withoutSecrets(error.message, connector, config);
+    await db.update(connectors).set({ lastTestedAt: now, lastTestOk: false, lastTestError: message }).where(eq(connectors.id, connector.id));
+    throw new ApiError("integration_test_failed", { provider_status: error.providerStatus, provider_message: message });
+  }
+  await db.update(connectors).set({ lastTestedAt: now, lastTestOk: true, lastTestError: null }).where(eq(connectors.id, connector.id));
+  return { ok: true as const, tested_at: now.toISOString() };
+}
+
+/** A provider's words with the connector's secrets and webhook URLs (which carry tokens) taken out. */
+export function withoutSecrets(text: string, connector: ConnectorRecord, config: ConnectorConfig) {
+  const hidden = [...channels[connector.type].secretFields, ...Object.keys(channels[connector.type].urlFields)]
+    .map((field) => config[field])
+    .filter((value): value is string => typeof value === "string" && value.length >= 4)
+    .sort((a, b) => b.length - a.length);
+  return hidden.reduce((out, secret) => out.replaceAll(secret, REDACTED), text);
+}

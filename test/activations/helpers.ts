@@ -1,0 +1,61 @@
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import { call, json, tenant } from "../helpers";
+import { ingest, waitForJob } from "../ingest/helpers";
+
+export const customerIds = (n: number) => Array.from({ length: n }, (_, i) => `c${String(i).padStart(4, "0")}`);
+
+/**
+ * A tenant whose project has `n` customers (every tenth without an email, every fifth without a
+ * phone) and a rule segment holding all of them.
+ */
+export async function activationTenant(n = 200) {
+  const t = await tenant();
+  const records = customerIds(n).map((id, i) => ({
+    customer_id: id,
+    order_date: "2025-01-01",
+    amount: 10 + i,
+    ...(i % 10 !== 0 && { email: `${id}@example.com` }),
+    ...(i % 5 !== 0 && { phone: `+1555${String(i).padStart(7, "0")}` }),
+  }));
+  const accepted = await ingest(t.apiKey.key, t.project.id, records);
+  expect((await waitForJob(t.apiKey.key, accepted.job_id)).status).toBe("completed");
+  const segment = await json(await call("POST", `/api/engine/projects/${t.project.id}/segments`, { token: t.owner.token, body: { name: "All", rules: [{ field: "rfm_frequency", op: "gte", value: 1 }] } }));
+  expect(segment.size).toBe(n);
+  return { ...t, segmentId: segment.id as string };
+}
+
+export async function createConnector(t: { owner: { token: string }; project: { id: string } }, body: unknown) {
+  const res = await call("POST", `/api/projects/${t.project.id}/connectors`, { token: t.owner.token, body });
+  expect(res.status).toBe(201);
+  return json(res);
+}
+
+export const webhookConnector = (url = "https://hooks.example.com/segmento") => ({ type: "custom_webhook", name: "Webhook", config: { url, signingSecret: "whsec_0123456789abcdef0123" } });
+export const sendgridConnector = { type: "sendgrid", name: "SendGrid", config: { apiKey: "SG.abcdefghijklmnop.qrstuvwxyz0123456789" } };
+
+export async function createAutomation(t: { owner: { token: string }; project: { id: string } }, body: Record<string, unknown>) {
+  const res = await call("POST", `/api/projects/${t.project.id}/automations`, { token: t.owner.token, body });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return json(res);
+}
+
+/**
+ * A finished run written straight to D1 (as the activations queue would leave it), with one chunk
+ * and the given members: for tests of what comes after a run (replay, outcomes).
+ */
+export async function insertFinishedRun(
+  t: { project: { id: string }; organization: { id: string } },
+  automationId: string,
+  { status, finishedAt = Date.now(), chunkStatus, members = [] }: { status: "success" | "partial" | "failed"; finishedAt?: number; chunkStatus: "delivered" | "failed"; members?: Array<[string, string, number | null]> },
+) {
+  const runId = crypto.randomUUID();
+  await env.DB.batch([
+    env.DB.prepare(
+      "INSERT INTO automation_runs (id, automation_id, project_id, organization_id, job_id, trigger, status, created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, 'manual', ?, ?, ?, ?)",
+    ).bind(runId, automationId, t.project.id, t.organization.id, crypto.randomUUID(), status, finishedAt, finishedAt, finishedAt),
+    env.DB.prepare("INSERT INTO automation_chunks (run_id, chunk, status, member_count) VALUES (?, 0, ?, ?)").bind(runId, chunkStatus, Math.max(1, members.length)),
+    env.DB.prepare("INSERT INTO automation_run_members (run_id, customer_id, grp, chunk) SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)").bind(runId, JSON.stringify(members)),
+  ]);
+  return runId;
+}
