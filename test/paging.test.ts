@@ -28,6 +28,8 @@ describe("one paging shape on every list", () => {
       [`/api/engine/projects/${t.project.id}/files`, "files"],
       [`/api/engine/projects/${t.project.id}/segments`, "segments"],
       [`/api/engine/projects/${t.project.id}/jobs`, "jobs"],
+      [`/api/projects/${t.project.id}/connectors`, "connectors"],
+      [`/api/projects/${t.project.id}/automations`, "automations"],
     ];
     for (const [path, key] of lists) {
       const page = await json(await call("GET", `${path}?page=1&limit=1`, { token: t.owner.token }));

@@ -15,6 +15,7 @@ import { planMembers, type AutomationRecord, type MemberPlan } from "./automatio
 import { connectorCredentials, withoutSecrets } from "./connectors";
 import { completeJobStatement, failJob, findJob, newJob, reportProgress, startJob } from "./jobs";
 import type { MemberRole } from "../db/schema";
+import { pageOf, type PageRequest } from "./paging";
 
 export type RunRecord = typeof automationRuns.$inferSelect;
 type RunTrigger = RunRecord["trigger"];
@@ -96,8 +97,13 @@ export async function runForPrincipal(db: Database, principal: Principal, runId:
   return run!;
 }
 
-export async function listRuns(db: Database, automationId: string, limit = 20) {
-  return db.select().from(automationRuns).where(eq(automationRuns.automationId, automationId)).orderBy(desc(automationRuns.createdAt)).limit(limit).all();
+export async function listRuns(db: Database, automationId: string, page: PageRequest) {
+  const where = eq(automationRuns.automationId, automationId);
+  return pageOf(
+    page,
+    (limit, offset) => db.select().from(automationRuns).where(where).orderBy(desc(automationRuns.createdAt), desc(automationRuns.id)).limit(limit).offset(offset).all(),
+    () => db.$count(automationRuns, where),
+  );
 }
 
 /**

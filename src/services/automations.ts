@@ -10,6 +10,7 @@ import type { Principal } from "../middleware/auth";
 import { assertCanAct } from "./access";
 import { activateAutomation } from "./quotas";
 import { segmentMemberScope } from "./segments";
+import { pageOf, type PageRequest } from "./paging";
 
 export type AutomationRecord = typeof automations.$inferSelect;
 
@@ -121,8 +122,13 @@ export async function createAutomation(db: Database, project: { id: string; orga
   return automation;
 }
 
-export async function listAutomations(db: Database, projectId: string) {
-  return db.select().from(automations).where(eq(automations.projectId, projectId)).orderBy(asc(automations.createdAt)).all();
+export async function listAutomations(db: Database, projectId: string, page: PageRequest) {
+  const where = eq(automations.projectId, projectId);
+  return pageOf(
+    page,
+    (limit, offset) => db.select().from(automations).where(where).orderBy(asc(automations.createdAt), asc(automations.id)).limit(limit).offset(offset).all(),
+    () => db.$count(automations, where),
+  );
 }
 
 /** An automation the caller may see (members of its organization), or act on with `roles`; else 404 / 403. */

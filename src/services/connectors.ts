@@ -11,6 +11,7 @@ import { keyRing, open, seal, SecretBoxError, type KeyRing } from "../lib/secret
 import type { Principal } from "../middleware/auth";
 import { assertCanAct } from "./access";
 import { automationsUsingConnector } from "./automations";
+import { pageOf, type PageRequest } from "./paging";
 
 export type ConnectorRecord = typeof connectors.$inferSelect;
 /** What every read shows in place of a secret. */
@@ -108,8 +109,13 @@ export async function createConnector(env: Bindings, db: Database, project: { id
   return connector;
 }
 
-export async function listConnectors(db: Database, projectId: string) {
-  return db.select().from(connectors).where(eq(connectors.projectId, projectId)).orderBy(asc(connectors.createdAt)).all();
+export async function listConnectors(db: Database, projectId: string, page: PageRequest) {
+  const where = eq(connectors.projectId, projectId);
+  return pageOf(
+    page,
+    (limit, offset) => db.select().from(connectors).where(where).orderBy(asc(connectors.createdAt), asc(connectors.id)).limit(limit).offset(offset).all(),
+    () => db.$count(connectors, where),
+  );
 }
 
 /** A connector the caller may see (members of its organization), or act on with `roles`; else 404 / 403. */

@@ -6,24 +6,27 @@ import { createAutomation, publicAutomation } from "../../services/automations";
 import { MANAGERS } from "../../services/organizations";
 import { projectForPrincipal } from "../../services/projects";
 import { auth, type Router } from "../router";
-import { jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
+import { createdResponse, jsonBody, ProjectIdParam } from "../schemas";
 import { Automation, CreateAutomationBody } from "./schema";
 
 const route = createRoute({
   method: "post",
   path: "/projects/{projectId}/automations",
+  operationId: "createAutomation",
   tags: ["Automations"],
   summary: "Bind a segment to a connector",
   description: "Owners and admins. An active automation counts against the plan's automations quota (429 `quota_exceeded`).",
   ...auth.session(),
   request: { params: ProjectIdParam, body: jsonBody(CreateAutomationBody) },
-  responses: { 201: jsonResponse(Automation, "Created"), ...authErrorResponses },
+  responses: { 201: createdResponse(Automation, "Created"), ...authErrorResponses },
 });
 
 export function registerCreateAutomation(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId, MANAGERS);
-    return c.json(publicAutomation(await createAutomation(db, project, c.req.valid("json"))), 201);
+    const automation = publicAutomation(await createAutomation(db, project, c.req.valid("json")));
+    c.header("Location", `/api/automations/${automation.id}`);
+    return c.json(automation, 201);
   });
 }

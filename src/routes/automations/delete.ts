@@ -10,6 +10,7 @@ import { AutomationIdParam } from "./schema";
 const route = createRoute({
   method: "delete",
   path: "/automations/{automationId}",
+  operationId: "deleteAutomation",
   tags: ["Automations"],
   summary: "Delete an automation and its run history",
   description: "Owners and admins.",

@@ -10,6 +10,7 @@ import { Automation, AutomationIdParam } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/automations/{automationId}",
+  operationId: "getAutomation",
   tags: ["Automations"],
   summary: "One automation",
   ...auth.session(),

@@ -5,16 +5,17 @@ import { principalOf } from "../../middleware/auth";
 import { listAutomations, publicAutomation } from "../../services/automations";
 import { projectForPrincipal } from "../../services/projects";
 import { auth, type Router } from "../router";
-import { jsonResponse, ProjectIdParam } from "../schemas";
+import { jsonResponse, PageQuery, ProjectIdParam } from "../schemas";
 import { AutomationList } from "./schema";
 
 const route = createRoute({
   method: "get",
   path: "/projects/{projectId}/automations",
+  operationId: "listAutomations",
   tags: ["Automations"],
   summary: "A project's automations",
   ...auth.session(),
-  request: { params: ProjectIdParam },
+  request: { params: ProjectIdParam, query: PageQuery },
   responses: { 200: jsonResponse(AutomationList, "Automations, oldest first"), ...authErrorResponses },
 });
 
@@ -22,6 +23,7 @@ export function registerListAutomations(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
-    return c.json({ automations: (await listAutomations(db, project.id)).map(publicAutomation) }, 200);
+    const page = await listAutomations(db, project.id, c.req.valid("query"));
+    return c.json({ automations: page.items.map(publicAutomation), total: page.total, page: page.page, pages: page.pages }, 200);
   });
 }

@@ -10,6 +10,7 @@ import { AutomationIdParam, AutomationPreview } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/automations/{automationId}/preview",
+  operationId: "previewAutomation",
   tags: ["Automations"],
   summary: "What the next run would do, without sending",
   description: "Members to add and remove since the last successful sync, the holdout, and members skipped for lack of an address: counts and samples.",

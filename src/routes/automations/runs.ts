@@ -5,16 +5,17 @@ import { principalOf } from "../../middleware/auth";
 import { listRuns, publicRun } from "../../services/automation-runs";
 import { automationForPrincipal } from "../../services/automations";
 import { auth, type Router } from "../router";
-import { jsonResponse } from "../schemas";
+import { jsonResponse, PageQuery } from "../schemas";
 import { AutomationIdParam, AutomationRunList } from "./schema";
 
 const route = createRoute({
   method: "get",
   path: "/automations/{automationId}/runs",
+  operationId: "listAutomationRuns",
   tags: ["Automations"],
-  summary: "An automation's last 20 runs (its sync logs)",
+  summary: "An automation's runs (its sync logs), newest first",
   ...auth.session(),
-  request: { params: AutomationIdParam },
+  request: { params: AutomationIdParam, query: PageQuery },
   responses: { 200: jsonResponse(AutomationRunList, "Runs, newest first"), ...authErrorResponses },
 });
 
@@ -22,6 +23,7 @@ export function registerListRuns(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
     const automation = await automationForPrincipal(db, principalOf(c), c.req.valid("param").automationId);
-    return c.json({ runs: (await listRuns(db, automation.id)).map(publicRun) }, 200);
+    const page = await listRuns(db, automation.id, c.req.valid("query"));
+    return c.json({ runs: page.items.map(publicRun), total: page.total, page: page.page, pages: page.pages }, 200);
   });
 }

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { automationStatuses } from "../../db/schema";
-import { DisplayName, Timestamp } from "../schemas";
+import { DisplayName, pagedList, Timestamp } from "../schemas";
 
 export const AutomationIdParam = z.object({
   automationId: z.string().min(1).max(64).openapi({ param: { name: "automationId", in: "path" } }),
@@ -76,7 +76,7 @@ export const Automation = z
   })
   .openapi("Automation");
 
-export const AutomationList = z.object({ automations: z.array(Automation) }).openapi("AutomationList");
+export const AutomationList = pagedList("automations", Automation).openapi("AutomationList");
 
 const Sampled = z.object({ count: z.number().int(), sample: z.array(z.string()).openapi({ description: "Up to 10 customer ids" }) });
 export const AutomationPreview = z
@@ -117,7 +117,7 @@ export const AutomationRun = z
   })
   .openapi("AutomationRun");
 
-export const AutomationRunList = z.object({ runs: z.array(AutomationRun) }).openapi("AutomationRunList");
+export const AutomationRunList = pagedList("runs", AutomationRun).openapi("AutomationRunList");
 
 export const RunAccepted = z
   .object({ job_id: z.string(), run_id: z.string(), status: z.string(), chunks: z.number().int().optional() })

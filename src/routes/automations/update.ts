@@ -11,6 +11,7 @@ import { Automation, AutomationIdParam, UpdateAutomationBody } from "./schema";
 const route = createRoute({
   method: "patch",
   path: "/automations/{automationId}",
+  operationId: "updateAutomation",
   tags: ["Automations"],
   summary: "Change an automation, pause or resume it",
   description: "Owners and admins. Resuming counts against the plan's automations quota.",

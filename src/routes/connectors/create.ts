@@ -6,12 +6,13 @@ import { createConnector, publicConnector } from "../../services/connectors";
 import { MANAGERS } from "../../services/organizations";
 import { projectForPrincipal } from "../../services/projects";
 import { auth, type Router } from "../router";
-import { jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
+import { createdResponse, jsonBody, ProjectIdParam } from "../schemas";
 import { Connector, CreateConnectorBody } from "./schema";
 
 const route = createRoute({
   method: "post",
   path: "/projects/{projectId}/connectors",
+  operationId: "createConnector",
   tags: ["Connectors"],
   summary: "Add a delivery channel to a project",
   description:
@@ -19,7 +20,7 @@ const route = createRoute({
   ...auth.session(),
   request: { params: ProjectIdParam, body: jsonBody(CreateConnectorBody) },
   responses: {
-    201: jsonResponse(Connector, "Created; secrets as [REDACTED]"),
+    201: createdResponse(Connector, "Created; secrets as [REDACTED]"),
     ...authErrorResponses,
     503: errorResponse("No encryption key is configured for connector secrets (`service_unavailable`)"),
   },
@@ -29,6 +30,8 @@ export function registerCreateConnector(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId, MANAGERS);
-    return c.json(publicConnector(await createConnector(c.env, db, project, c.req.valid("json"))), 201);
+    const connector = publicConnector(await createConnector(c.env, db, project, c.req.valid("json")));
+    c.header("Location", `/api/connectors/${connector.id}`);
+    return c.json(connector, 201);
   });
 }

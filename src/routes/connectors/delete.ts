@@ -10,6 +10,7 @@ import { ConnectorIdParam } from "./schema";
 const route = createRoute({
   method: "delete",
   path: "/connectors/{connectorId}",
+  operationId: "deleteConnector",
   tags: ["Connectors"],
   summary: "Delete a connector and its sealed secrets",
   description: "Owners and admins.",

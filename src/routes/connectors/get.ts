@@ -10,6 +10,7 @@ import { Connector, ConnectorIdParam } from "./schema";
 const route = createRoute({
   method: "get",
   path: "/connectors/{connectorId}",
+  operationId: "getConnector",
   tags: ["Connectors"],
   summary: "One connector",
   description: "Members. Secrets read [REDACTED].",

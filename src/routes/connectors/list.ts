@@ -5,17 +5,18 @@ import { principalOf } from "../../middleware/auth";
 import { listConnectors, publicConnector } from "../../services/connectors";
 import { projectForPrincipal } from "../../services/projects";
 import { auth, type Router } from "../router";
-import { jsonResponse, ProjectIdParam } from "../schemas";
+import { jsonResponse, PageQuery, ProjectIdParam } from "../schemas";
 import { ConnectorList } from "./schema";
 
 const route = createRoute({
   method: "get",
   path: "/projects/{projectId}/connectors",
+  operationId: "listConnectors",
   tags: ["Connectors"],
   summary: "A project's connectors",
   description: "Members. Secrets are never returned: each reads [REDACTED].",
   ...auth.session(),
-  request: { params: ProjectIdParam },
+  request: { params: ProjectIdParam, query: PageQuery },
   responses: { 200: jsonResponse(ConnectorList, "Connectors, oldest first"), ...authErrorResponses },
 });
 
@@ -23,6 +24,7 @@ export function registerListConnectors(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
     const project = await projectForPrincipal(db, principalOf(c), c.req.valid("param").projectId);
-    return c.json({ connectors: (await listConnectors(db, project.id)).map(publicConnector) }, 200);
+    const page = await listConnectors(db, project.id, c.req.valid("query"));
+    return c.json({ connectors: page.items.map(publicConnector), total: page.total, page: page.page, pages: page.pages }, 200);
   });
 }

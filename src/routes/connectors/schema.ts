@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { channels, channelTypes, type ChannelType } from "../../activations/channels";
-import { DisplayName, Timestamp } from "../schemas";
+import { DisplayName, pagedList, Timestamp } from "../schemas";
 
 export const ConnectorIdParam = z.object({
   connectorId: z.string().min(1).max(64).openapi({ param: { name: "connectorId", in: "path" } }),
@@ -40,6 +40,6 @@ export const Connector = z
   })
   .openapi("Connector");
 
-export const ConnectorList = z.object({ connectors: z.array(Connector) }).openapi("ConnectorList");
+export const ConnectorList = pagedList("connectors", Connector).openapi("ConnectorList");
 
 export const ConnectorTestResult = z.object({ ok: z.literal(true), tested_at: Timestamp }).openapi("ConnectorTestResult");

@@ -11,6 +11,7 @@ import { ConnectorIdParam, ConnectorTestResult } from "./schema";
 const route = createRoute({
   method: "post",
   path: "/connectors/{connectorId}/test",
+  operationId: "testConnector",
   tags: ["Connectors"],
   summary: "Check a connector's credentials with its provider",
   description:

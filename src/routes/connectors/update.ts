@@ -11,6 +11,7 @@ import { Connector, ConnectorIdParam, UpdateConnectorBody } from "./schema";
 const route = createRoute({
   method: "patch",
   path: "/connectors/{connectorId}",
+  operationId: "updateConnector",
   tags: ["Connectors"],
   summary: "Rename a connector or change its fields",
   description: "Owners and admins. Fields left out are kept, secrets included; the channel cannot change.",
