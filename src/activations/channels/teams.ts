@@ -7,7 +7,7 @@ const summaryText = (batch: DeliveryBatch) =>
 
 
 const Config = z.strictObject({
-  webhookUrl: z.string().url().max(2048).openapi({ example: "https://prod-00.westeurope.logic.azure.com/workflows/…/triggers/manual/paths/invoke?…&sig=…" }),
+  webhookUrl: z.string().url().max(2048).openapi({ example: "https://prod-00.westeurope.logic.azure.com/workflows/0a1b2c/triggers/manual/paths/invoke?api-version=2016-06-01&sig=abc123" }),
 });
 type Config = z.infer<typeof Config>;
 
