@@ -62,12 +62,21 @@ describe("delivery per channel", { timeout: 60_000 }, () => {
     const sent = provider(() => Response.json({ new_members: [], updated_members: [], errors: [], error_count: 0 }));
     const { job, treated } = await run({ type: "mailchimp", name: "MC", config: { apiKey: "0123456789abcdef0123456789abcdef-us6", listId: "a1b2c3d4e5" } }, { address: { email: "email" } });
     expect(job.status).toBe("completed");
-    expect(sent[0]!.request.url).toBe("https://us6.api.mailchimp.com/3.0/lists/a1b2c3d4e5");
+    expect(sent[0]!.request.url).toBe("https://us6.api.mailchimp.com/3.0/lists/a1b2c3d4e5?fields=error_count,errors.email_address,errors.error");
     expect(sent[0]!.request.method).toBe("POST");
     const body = JSON.parse(sent[0]!.body);
     expect(body.update_existing).toBe(true);
     expect(body.members.map((m: { email_address: string }) => m.email_address).sort()).toEqual(withEmail(treated).sort());
     expect(new Set(body.members.map((m: { status: string }) => m.status))).toEqual(new Set(["subscribed"]));
+  });
+
+  it("mailchimp: a chunk whose members Mailchimp refused inside a 200 is failed, not counted as delivered", async () => {
+    provider(() => Response.json({ error_count: 1, errors: [{ email_address: "c0001@example.com", error: "c0001@example.com looks fake or invalid" }] }));
+    const { job, runId } = await run({ type: "mailchimp", name: "MC2", config: { apiKey: "0123456789abcdef0123456789abcdef-us6", listId: "a1b2c3d4e5" } }, { address: { email: "email" } });
+    expect(job.status).toBe("failed");
+    expect(job.error_message).toMatch(/Mailchimp refused 1 of \d+ members: c0001@example.com/);
+    const row = await env.DB.prepare("SELECT status, delivered_count FROM automation_runs WHERE id = ?").bind(runId).first<{ status: string; delivered_count: number }>();
+    expect(row).toEqual({ status: "failed", delivered_count: 0 });
   });
 
   it("amazon_ses: one signed SendEmail per member, the template filled in", async () => {

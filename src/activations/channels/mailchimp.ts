@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { outboundFetch } from "../outbound";
-import { asProviderCall, basicAuth, expectSuccess, type Channel } from "./channel";
+import { asProviderCall, basicAuth, expectSuccess, ProviderError, type Channel } from "./channel";
 
 const Config = z.strictObject({
   apiKey: z
@@ -34,10 +34,32 @@ export const mailchimp: Channel<Config> = {
   async deliver(config, batch) {
     if (batch.added.length === 0) return;
     const body = JSON.stringify({ members: batch.added.map((m) => ({ email_address: m.email, status: "subscribed" })), update_existing: true });
-    const url = `${mailchimpBase(config.apiKey)}/lists/${encodeURIComponent(config.listId)}`;
+    // Only the error count and the errors come back, so the answer stays within the read cap.
+    const url = `${mailchimpBase(config.apiKey)}/lists/${encodeURIComponent(config.listId)}?fields=error_count,errors.email_address,errors.error`;
     const response = await asProviderCall(() =>
       outboundFetch(url, { method: "POST", headers: { Authorization: basicAuth("segmento", config.apiKey), "Content-Type": "application/json" }, body }),
     );
     expectSuccess(response, mailchimpError);
+    assertEveryMemberAccepted(response.body, batch.added.length);
   },
 };
+
+/**
+ * Batch subscribe answers 200 even when it refuses members (an invalid or compliance-blocked address);
+ * those come back in `errors`. Such a chunk is not delivered: it fails with the first refusal (not
+ * retried, the answer would be the same), and a replay sends it again (update_existing keeps that
+ * harmless for the members Mailchimp took).
+ */
+export function assertEveryMemberAccepted(text: string, sent: number) {
+  let answer: { error_count?: number; errors?: Array<{ email_address?: string; error?: string }> };
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    throw new ProviderError(200, "Mailchimp's answer could not be read, so which members it took is unknown");
+  }
+  const refused = answer.error_count ?? answer.errors?.length ?? 0;
+  if (refused === 0) return;
+  const first = answer.errors?.[0];
+  const why = first ? `: ${[first.email_address, first.error].filter(Boolean).join(": ")}` : "";
+  throw new ProviderError(200, `Mailchimp refused ${refused} of ${sent} members${why}`.slice(0, 500));
+}
