@@ -241,6 +241,31 @@ describe("triggers", () => {
     const latest = deliveries.slice(-1)[0]!;
     expect(latest.body.added.map((m: { customer_id: string }) => m.customer_id).sort()).toEqual(["new-1", "new-2"]);
   }, 120_000);
+
+  it("segment_change: new rules on the segment send the members they add and the ones they remove", async () => {
+    const [a, b, c] = customerIds(3);
+    const segment = await json(
+      await call("POST", `/api/engine/projects/${t.project.id}/segments`, { token: t.owner.token, body: { name: "Few", rules: [{ field: "customer_id", op: "in", values: [a, b] }] } }),
+    );
+    const connector = await createConnector(t, webhookConnector());
+    const automation = await createAutomation(t, { name: "On edit", segment_id: segment.id, connector_id: connector.id, trigger: { type: "segment_change" }, holdout_pct: 0 });
+    const deliveries = receiver();
+    await runAndWait(automation.id);
+    expect(deliveries.flatMap((d) => d.body.added.map((m: { customer_id: string }) => m.customer_id)).sort()).toEqual([a, b]);
+    const before = deliveries.length;
+    const edited = await call("PATCH", `/api/engine/segments/${segment.id}`, { token: t.owner.token, body: { rules: [{ field: "customer_id", op: "in", values: [b, c] }] } });
+    expect(edited.status).toBe(200);
+    await vi.waitFor(
+      async () => {
+        const runs = await runsOf(automation.id);
+        expect(runs[0]).toMatchObject({ trigger: "segment_change", status: "success" });
+      },
+      { timeout: 60_000, interval: 250 },
+    );
+    const sync = deliveries.slice(before);
+    expect(sync.flatMap((d) => d.body.added.map((m: { customer_id: string }) => m.customer_id))).toEqual([c]);
+    expect(sync.flatMap((d) => d.body.removed)).toEqual([a]);
+  }, 120_000);
 });
 
 /** A run inserted as POST …/run would, without its queue message (so the test drives the consumer). */
