@@ -6,7 +6,7 @@ import type { LifecycleCell } from "../crm/lifecycles";
 import { dayNumber, periodsBefore, periodsBetween, type Interval } from "../crm/periods";
 import { MAX_PERIODS } from "../crm/limits";
 import type { CrmAnswer } from "../../durable-objects/purchase-history";
-import type { AnalyticsScope } from "./analytics-scope";
+import type { AnalyticsScope } from "../analytics/scope";
 
 /**
  * CRM analytics (seed 004): activity per dimension and period, retention cohorts and lifecycle

@@ -3,7 +3,7 @@ import type { Database } from "../db/client";
 import { segments } from "../db/schema";
 import { invalidField } from "../errors";
 import { toHex } from "../lib/crypto";
-import type { Principal } from "../middleware/auth";
+import type { Principal } from "./access";
 import { compileConditions, FilterError, type Condition } from "./customer-filters";
 import { assertCanSee } from "./access";
 import { lastCompletedRun } from "./jobs";

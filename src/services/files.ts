@@ -6,7 +6,7 @@ import type { Bindings } from "../env";
 import { ApiError } from "../errors";
 import type { ColumnMapping } from "../ingest/columns";
 import { newId } from "../lib/ids";
-import type { Principal } from "../middleware/auth";
+import type { Principal } from "./access";
 import { newJob, type JobRecord } from "./jobs";
 import { assertCanSee } from "./access";
 import { pageOf, type PageRequest } from "./paging";

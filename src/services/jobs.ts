@@ -4,7 +4,7 @@ import type { Database } from "../db/client";
 import { jobs, type JobStatus, type JobType } from "../db/schema";
 import type { Bindings } from "../env";
 import { newId } from "../lib/ids";
-import type { Principal } from "../middleware/auth";
+import type { Principal } from "./access";
 import type { ProgressEvent, ProgressUpdate } from "../../durable-objects/job-progress";
 import { assertCanSee } from "./access";
 import { pageOf, type PageRequest } from "./paging";

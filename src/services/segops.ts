@@ -4,8 +4,8 @@ import type { Database } from "../db/client";
 import { members } from "../db/schema";
 import type { Bindings } from "../env";
 import { plans, reportedLimit } from "../billing/plans";
-import type { AnalyticsScope } from "./analytics-scope";
-import { scopeFilter } from "./analytics-scope";
+import type { AnalyticsScope } from "../analytics/scope";
+import { scopeFilter } from "../analytics/scope";
 import { billingStateOf, rowsUsed, storageUsed } from "./quotas";
 
 const DAY_MS = 86_400_000;

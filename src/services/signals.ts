@@ -1,5 +1,5 @@
 import { EXTRA_KEY } from "./customer-filters";
-import type { AnalyticsScope } from "./analytics-scope";
+import type { AnalyticsScope } from "../analytics/scope";
 
 export type SignalPath = { path: string; types: Array<{ type: string; customers: number }> };
 

@@ -4,7 +4,7 @@ import { signalsMetadata } from "../../services/signals";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
-import { analyticsScope } from "../../services/analytics-scope";
+import { analyticsScope } from "../../services/access";
 import { ApiError } from "../../errors";
 import { ROW_CAP, runAnalyticsQuery, SIZE_CAP_BYTES } from "../../services/sql-query";
 import { auth, type Router } from "../router";
