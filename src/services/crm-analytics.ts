@@ -9,7 +9,7 @@ import type { CrmAnswer } from "../../durable-objects/purchase-history";
 import type { AnalyticsScope } from "../analytics/scope";
 
 /**
- * CRM analytics (seed 004): activity per dimension and period, retention cohorts and lifecycle
+ * CRM analytics (`/api/crm/analytics/*`): activity per dimension and period, retention cohorts and lifecycle
  * stages. Each project's PurchaseHistory object answers for its own purchases; customers and orders
  * belong to one project, so an organization's figures are the sums of its projects'. Periods are
  * calendar days, Monday-based weeks or months of the `order_day` written in the data, each named by
