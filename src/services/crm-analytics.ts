@@ -21,8 +21,8 @@ export { lifecycleStages } from "../crm/lifecycles";
 type Env = Pick<Bindings, "DB" | "PURCHASE_HISTORY">;
 
 /** The scope's projects that have ever had a transaction, with the version of their purchases. */
-async function projectsWithPurchases(db: D1Database, scope: AnalyticsScope) {
-  const { results } = await db
+async function projectsWithPurchases(d1: D1Database, scope: AnalyticsScope) {
+  const { results } = await d1
     .prepare(`SELECT id, purchases_version AS version FROM projects WHERE ${scope.projectId ? "id" : "organization_id"} = ? AND purchases_version > 0`)
     .bind(scope.projectId ?? scope.organizationId)
     .all<{ id: string; version: number }>();

@@ -12,11 +12,11 @@ export interface VectorStore {
 }
 
 export class D1VectorStore implements VectorStore {
-  constructor(private readonly db: D1Database) {}
+  constructor(private readonly d1: D1Database) {}
 
   /** Null when the customer has no embedding yet (not profiled). */
   async nearest(projectId: string, customerKey: string, limit: number): Promise<SimilarMatch[] | null> {
-    const { results } = await this.db
+    const { results } = await this.d1
       .prepare("SELECT customer_id, embedding FROM customers WHERE project_id = ? AND embedding IS NOT NULL")
       .bind(projectId)
       .all<{ customer_id: string; embedding: string }>();
