@@ -6,6 +6,7 @@ import { callStripe, stripeClient, type StripeSecrets } from "../billing/stripe"
 import { ApiError } from "../errors";
 import type { OrganizationRecord } from "./organizations";
 import { assertNoLiveSubscription, linkCustomerStatement } from "./subscriptions";
+import { storedTaxId } from "../db/stored-json";
 
 export type BillingDetails = { name: string | null; email: string | null; tax_id: { type: string; value: string } | null; address: PostalAddress | null };
 
@@ -18,7 +19,7 @@ export async function billingDetailsOf(db: Database, organizationId: string): Pr
   return {
     name: account?.name ?? null,
     email: account?.email ?? null,
-    tax_id: account?.taxId ? (JSON.parse(account.taxId) as { type: string; value: string }) : null,
+    tax_id: account?.taxId ? storedTaxId(account.taxId) : null,
     address: account?.address ?? null,
   };
 }

@@ -8,6 +8,7 @@ import type { CustomerProfile, CustomerScorer, PreviousCluster, SegmentationMode
 import { customerScope } from "./customers";
 import type { Condition } from "./customer-filters";
 import type { JobRecord } from "./jobs";
+import { storedExtraFeatures } from "../db/stored-json";
 
 /**
  * The storage side of a model run (the segmentation consumer orchestrates, the engine computes):
@@ -58,7 +59,7 @@ export async function readCustomerPage(d1: D1Database, projectId: string, after:
     purchaseDays: r.purchase_days,
     monetaryCents: r.monetary_cents,
     returnRate: r.return_rate,
-    extraFeatures: r.extra_features ? JSON.parse(r.extra_features) : null,
+    extraFeatures: r.extra_features ? storedExtraFeatures(r.extra_features) : null,
   }));
 }
 

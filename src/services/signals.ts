@@ -1,7 +1,7 @@
 import { EXTRA_KEY } from "./customer-filters";
 import type { AnalyticsScope } from "../analytics/scope";
+import { storedSignalPaths, type SignalPath } from "../db/stored-json";
 
-export type SignalPath = { path: string; types: Array<{ type: string; customers: number }> };
 
 /**
  * The JSON paths seen in the scope's customers' extra_features, with the types observed and how many
@@ -20,7 +20,7 @@ export async function signalsMetadata(d1: D1Database, scope: AnalyticsScope) {
     .all<{ id: string; version: number; cached_version: number | null; paths: string | null }>();
   const data: Array<{ project_id: string } & SignalPath> = [];
   for (const p of projects) {
-    const paths = p.cached_version === p.version && p.paths !== null ? (JSON.parse(p.paths) as SignalPath[]) : await computeSignals(d1, p.id, p.version);
+    const paths = p.cached_version === p.version && p.paths !== null ? storedSignalPaths(p.paths) : await computeSignals(d1, p.id, p.version);
     data.push(...paths.map((path) => ({ project_id: p.id, ...path })));
   }
   return data;

@@ -1,4 +1,5 @@
 import { cosineNearest } from "../engine/similar";
+import { storedEmbedding } from "../db/stored-json";
 
 export type SimilarMatch = { customerKey: string; similarity: number };
 
@@ -22,10 +23,10 @@ export class D1VectorStore implements VectorStore {
       .all<{ customer_id: string; embedding: string }>();
     const self = results.findIndex((r) => r.customer_id === customerKey);
     if (self === -1) return null;
-    const d = (JSON.parse(results[self]!.embedding) as number[]).length;
+    const d = storedEmbedding(results[self]!.embedding).length;
     const vectors = new Float64Array(results.length * d);
     results.forEach((r, i) => {
-      const v = JSON.parse(r.embedding) as number[];
+      const v = storedEmbedding(r.embedding);
       if (v.length === d) vectors.set(v, i * d);
     });
     return cosineNearest(vectors.subarray(self * d, self * d + d), vectors, d, limit, self).map((n) => ({
