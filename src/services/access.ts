@@ -69,7 +69,7 @@ export async function projectForPrincipal(
   }
   const project = await db.select().from(projects).where(eq(projects.id, projectId)).get();
   if (!project) throw new ApiError("not_found");
-  await requireReach(db, principal, project, "project_mismatch", roles);
+  await requireReach(db, principal, { organizationId: project.organizationId, projectId: project.id }, "project_mismatch", roles);
   return project;
 }
 
