@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { security } from "../src/routes/router";
 import { call, expectError, json, tenant as newTenant } from "./helpers";
 import { ingest, waitForJob } from "./ingest/helpers";
 import { billingOperations } from "./billing/operations";
@@ -52,96 +53,99 @@ const uploadForm = () => {
   return form;
 };
 
-/**
- * Every authenticated route, with a path built for a given tenant and a valid body. Each runs the same
- * security cases: no credential, a bad one, another tenant's ids, and the wrong kind of credential.
- */
-const routes: Array<{
-  method: string;
-  path: (t: Tenant) => string;
-  body?: unknown | ((t: Tenant) => unknown);
-  accepts: "session" | "sessionOrApiKey" | "apiKey";
-  /** the id in the path is not a project id: a key of another project gets 404, not 403 */
-  idIsNotProject?: boolean;
-  /** routes about the caller itself have no tenant id to probe */
-  noTenantId?: boolean;
-}> = [
-  { method: "POST", path: () => "/api/auth/sign-out", accepts: "session", noTenantId: true },
-  { method: "GET", path: () => "/api/auth/session", accepts: "session", noTenantId: true },
-  { method: "POST", path: () => "/api/auth/organization/set-active", body: {}, accepts: "session", noTenantId: true },
-  { method: "POST", path: () => "/api/organizations", body: { name: "x" }, accepts: "session", noTenantId: true },
-  { method: "GET", path: () => "/api/organizations", accepts: "session", noTenantId: true },
-  { method: "GET", path: (t) => `/api/organizations/${t.organization.id}`, accepts: "session" },
-  { method: "GET", path: (t) => `/api/organizations/${t.organization.id}/members`, accepts: "session" },
-  { method: "POST", path: (t) => `/api/organizations/${t.organization.id}/members`, body: { email: "a@example.com", role: "member" }, accepts: "session" },
-  { method: "PATCH", path: (t) => `/api/organizations/${t.organization.id}/members/${t.owner.user.id}`, body: { role: "admin" }, accepts: "session" },
-  { method: "DELETE", path: (t) => `/api/organizations/${t.organization.id}/members/${t.owner.user.id}`, accepts: "session" },
-  { method: "POST", path: (t) => `/api/organizations/${t.organization.id}/projects`, body: { name: "x" }, accepts: "session" },
-  { method: "GET", path: (t) => `/api/organizations/${t.organization.id}/projects`, accepts: "session" },
-  { method: "GET", path: (t) => `/api/projects/${t.project.id}`, accepts: "sessionOrApiKey" },
-  { method: "PATCH", path: (t) => `/api/projects/${t.project.id}`, body: { name: "x" }, accepts: "session" },
-  { method: "DELETE", path: (t) => `/api/projects/${t.project.id}`, accepts: "session" },
-  { method: "POST", path: (t) => `/api/projects/${t.project.id}/api-keys`, body: { name: "x" }, accepts: "session" },
-  { method: "GET", path: (t) => `/api/projects/${t.project.id}/api-keys`, accepts: "session" },
-  { method: "PATCH", path: (t) => `/api/projects/${t.project.id}/api-keys/${t.apiKey.id}`, body: { enabled: false }, accepts: "session" },
-  { method: "DELETE", path: (t) => `/api/projects/${t.project.id}/api-keys/${t.apiKey.id}`, accepts: "session" },
-  { method: "POST", path: () => "/api/v1/ingest", body: (t: Tenant) => ({ project_id: t.project.id, records: [{ customer_id: "x", order_date: "2025-01-01", amount: 1 }] }), accepts: "apiKey" },
-  { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/files`, body: () => uploadForm(), accepts: "session" },
-  { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/files`, accepts: "sessionOrApiKey" },
-  { method: "GET", path: (t) => `/api/engine/files/${t.fileId}`, accepts: "sessionOrApiKey", idIsNotProject: true },
-  { method: "DELETE", path: (t) => `/api/engine/files/${t.fileId}`, accepts: "session", idIsNotProject: true },
-  { method: "GET", path: (t) => `/api/engine/jobs/${t.jobId}/status`, accepts: "sessionOrApiKey", idIsNotProject: true },
-  { method: "GET", path: (t) => `/api/engine/jobs/${t.jobId}/progress`, accepts: "sessionOrApiKey", idIsNotProject: true },
-  { method: "GET", path: (t) => `/api/engine/jobs/${t.jobId}/progress/stream`, accepts: "sessionOrApiKey", idIsNotProject: true },
-  { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/segments`, accepts: "sessionOrApiKey" },
-  { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/segments/preview`, body: { rules: [] }, accepts: "sessionOrApiKey" },
-  { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/segments`, body: { name: "x", rules: [] }, accepts: "session" },
-  { method: "GET", path: (t) => `/api/engine/segments/${t.segmentId}`, accepts: "sessionOrApiKey", idIsNotProject: true },
-  { method: "PATCH", path: (t) => `/api/engine/segments/${t.segmentId}`, body: { name: "x" }, accepts: "session", idIsNotProject: true },
-  { method: "DELETE", path: (t) => `/api/engine/segments/${t.segmentId}`, accepts: "session", idIsNotProject: true },
-  { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/customers`, accepts: "sessionOrApiKey" },
-  { method: "GET", path: (t) => `/api/engine/customers/${t.customerId}`, accepts: "sessionOrApiKey", idIsNotProject: true },
-  { method: "GET", path: (t) => `/api/engine/customers/${t.customerId}/similar`, accepts: "sessionOrApiKey", idIsNotProject: true },
-  { method: "GET", path: (t) => `/api/engine/projects/${t.project.id}/overview`, accepts: "sessionOrApiKey" },
-  { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/segmentation`, accepts: "session" },
-  { method: "POST", path: (t) => `/api/engine/projects/${t.project.id}/copilot`, body: { prompt: "customers in TR" }, accepts: "sessionOrApiKey" },
-  ...["overview", "segments", "overlap", "activations", "copilot", "usage", "signals/metadata"].map((name) => ({
-    method: "GET",
-    path: (t: Tenant) => `/api/analytics/${name}?project_id=${t.project.id}`,
-    accepts: "sessionOrApiKey" as const,
-  })),
-  { method: "GET", path: () => "/api/analytics/schema", accepts: "sessionOrApiKey", noTenantId: true },
-  { method: "POST", path: () => "/api/analytics/query", body: (t: Tenant) => ({ query: "SELECT 1", project_id: t.project.id }), accepts: "sessionOrApiKey" },
-  ...["activity", "user_cohorts", "user_lifecycles"].map((name) => ({
-    method: "GET",
-    path: (t: Tenant) => `/api/crm/analytics/${name}?project_id=${t.project.id}`,
-    accepts: "sessionOrApiKey" as const,
-  })),
-  { method: "GET", path: (t) => `/api/organizations/${t.organization.id}/analytics/usage`, accepts: "session" },
-  ...billingOperations.map(([method, op, body]) => ({ method, path: (t: Tenant) => `/api/organizations/${t.organization.id}/${op}`, body, accepts: "session" as const })),
-  { method: "POST", path: (t) => `/api/projects/${t.project.id}/connectors`, body: slackConnector, accepts: "session" },
-  { method: "GET", path: (t) => `/api/projects/${t.project.id}/connectors`, accepts: "session" },
-  { method: "GET", path: (t) => `/api/connectors/${t.connectorId}`, accepts: "session", idIsNotProject: true },
-  { method: "PATCH", path: (t) => `/api/connectors/${t.connectorId}`, body: { name: "x" }, accepts: "session", idIsNotProject: true },
-  { method: "DELETE", path: (t) => `/api/connectors/${t.connectorId}`, accepts: "session", idIsNotProject: true },
-  { method: "POST", path: (t) => `/api/connectors/${t.connectorId}/test`, accepts: "session", idIsNotProject: true },
-  {
-    method: "POST",
-    path: (t) => `/api/projects/${t.project.id}/automations`,
-    body: (t: Tenant) => ({ name: "x", segment_id: t.segmentId, connector_id: t.connectorId }),
-    accepts: "session",
-  },
-  { method: "GET", path: (t) => `/api/projects/${t.project.id}/automations`, accepts: "session" },
-  { method: "GET", path: (t) => `/api/automations/${t.automationId}`, accepts: "session", idIsNotProject: true },
-  { method: "PATCH", path: (t) => `/api/automations/${t.automationId}`, body: { name: "x" }, accepts: "session", idIsNotProject: true },
-  { method: "DELETE", path: (t) => `/api/automations/${t.automationId}`, accepts: "session", idIsNotProject: true },
-  { method: "GET", path: (t) => `/api/automations/${t.automationId}/preview`, accepts: "session", idIsNotProject: true },
-  { method: "POST", path: (t) => `/api/automations/${t.automationId}/run`, accepts: "session", idIsNotProject: true },
-  { method: "GET", path: (t) => `/api/automations/${t.automationId}/runs`, accepts: "session", idIsNotProject: true },
-  { method: "POST", path: (t) => `/api/automation-runs/${t.runId}/replay`, accepts: "session", idIsNotProject: true },
-];
+/** How each path parameter is filled from a tenant. A route with a parameter not named here fails the suite. */
+const idOf: Record<string, (t: Tenant) => string> = {
+  orgId: (t) => t.organization.id,
+  projectId: (t) => t.project.id,
+  keyId: (t) => t.apiKey.id,
+  userId: (t) => t.owner.user.id,
+  fileId: (t) => t.fileId,
+  jobId: (t) => t.jobId,
+  customerId: (t) => t.customerId,
+  segmentId: (t) => t.segmentId,
+  connectorId: (t) => t.connectorId,
+  automationId: (t) => t.automationId,
+  runId: (t) => t.runId,
+};
 
-const bodyFor = (route: (typeof routes)[number], t: Tenant) => (typeof route.body === "function" ? route.body(t) : route.body);
+/**
+ * A valid body for every operation that takes one, by "METHOD /openapi/path", so a refusal is the
+ * credential's doing and never the body's. An operation with a request body missing here fails the suite.
+ */
+const bodies: Record<string, (t: Tenant) => unknown> = {
+  "POST /api/auth/organization/set-active": () => ({}),
+  "POST /api/organizations": () => ({ name: "x" }),
+  "POST /api/organizations/{orgId}/members": () => ({ email: "a@example.com", role: "member" }),
+  "PATCH /api/organizations/{orgId}/members/{userId}": () => ({ role: "admin" }),
+  "POST /api/organizations/{orgId}/projects": () => ({ name: "x" }),
+  "PATCH /api/projects/{projectId}": () => ({ name: "x" }),
+  "POST /api/projects/{projectId}/api-keys": () => ({ name: "x" }),
+  "PATCH /api/projects/{projectId}/api-keys/{keyId}": () => ({ enabled: false }),
+  "POST /api/v1/ingest": (t) => ({ project_id: t.project.id, records: [{ customer_id: "x", order_date: "2025-01-01", amount: 1 }] }),
+  "POST /api/engine/projects/{projectId}/files": () => uploadForm(),
+  "POST /api/engine/projects/{projectId}/segments/preview": () => ({ rules: [] }),
+  "POST /api/engine/projects/{projectId}/segments": () => ({ name: "x", rules: [] }),
+  "PATCH /api/engine/segments/{segmentId}": () => ({ name: "x" }),
+  "POST /api/engine/projects/{projectId}/copilot": () => ({ prompt: "customers in TR" }),
+  "POST /api/analytics/query": (t) => ({ query: "SELECT 1", project_id: t.project.id }),
+  "POST /api/projects/{projectId}/connectors": () => slackConnector,
+  "PATCH /api/connectors/{connectorId}": () => ({ name: "x" }),
+  "POST /api/projects/{projectId}/automations": (t) => ({ name: "x", segment_id: t.segmentId, connector_id: t.connectorId }),
+  "PATCH /api/automations/{automationId}": () => ({ name: "x" }),
+  ...Object.fromEntries(
+    billingOperations.flatMap(([method, op, body]) => (body ? [[`${method} /api/organizations/{orgId}/${op}`, () => body]] : [])),
+  ),
+};
+
+type Operation = {
+  security?: Array<Record<string, string[]>>;
+  parameters?: Array<{ in: string; name: string }>;
+  requestBody?: { content: Record<string, { schema: { $ref?: string; properties?: Record<string, unknown> } }> };
+};
+
+/**
+ * Every authenticated operation of the served OpenAPI document (which documents every route the app
+ * serves: test/openapi.test.ts), so a new route runs these cases without a line added here. Each runs
+ * the same security cases: no credential, a bad one, another tenant's ids, and the wrong kind of credential.
+ */
+const doc = (await json(await call("GET", "/openapi.json"))) as { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, any> } };
+
+const accepted = Object.entries(security).filter(([, requirement]) => requirement.length > 0);
+
+const routes = Object.entries(doc.paths).flatMap(([template, item]) =>
+  Object.entries(item).flatMap(([method, operation]) => {
+    const name = `${method.toUpperCase()} ${template}`;
+    if (!operation.security || operation.security.length === 0) return [];
+    const accepts = accepted.find(([, requirement]) => JSON.stringify(requirement) === JSON.stringify(operation.security))?.[0];
+    if (!accepts) throw new Error(`${name}: security ${JSON.stringify(operation.security)} is none of router.ts's \`security\` kinds`);
+    const params = [...template.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
+    for (const param of params) if (!idOf[param]) throw new Error(`${name}: no fixture for path parameter {${param}}; add it to idOf in test/security.test.ts`);
+    const body = bodies[name];
+    if (operation.requestBody && !body) throw new Error(`${name} takes a request body: add a valid one to bodies in test/security.test.ts`);
+    const projectInQuery = (operation.parameters ?? []).some((p) => p.in === "query" && p.name === "project_id");
+    const projectInBody = Object.values(operation.requestBody?.content ?? {}).some((media) => "project_id" in (schemaOf(media.schema).properties ?? {}));
+    /** the caller names a project (a key of another project gets 403), rather than a resource found by its own id (404) */
+    const namesProject = params.includes("projectId") || projectInQuery || projectInBody;
+    return [
+      {
+        name,
+        method: method.toUpperCase(),
+        path: (t: Tenant) => template.replace(/\{(\w+)\}/g, (_, param: string) => idOf[param]!(t)) + (projectInQuery ? `?project_id=${t.project.id}` : ""),
+        body,
+        accepts: accepts as keyof typeof security,
+        namesProject,
+        /** routes about the caller itself have no tenant id to probe */
+        noTenantId: params.length === 0 && !namesProject,
+      },
+    ];
+  }),
+);
+
+function schemaOf(schema: { $ref?: string; properties?: Record<string, unknown> }): { properties?: Record<string, unknown> } {
+  return schema.$ref ? doc.components.schemas[schema.$ref.replace("#/components/schemas/", "")] : schema;
+}
+
+const bodyFor = (route: (typeof routes)[number], t: Tenant) => route.body?.(t);
 
 const unknownKey = `sk_live_${"0".repeat(64)}`;
 
@@ -152,22 +156,14 @@ beforeAll(async () => {
   [me, other] = await Promise.all([tenant(), tenant()]);
 }, 60_000);
 
-/** Route paths with placeholders, to name the cases. */
-const placeholders = {
-  organization: { id: ":orgId" },
-  project: { id: ":projectId" },
-  owner: { user: { id: ":userId" } },
-  apiKey: { id: ":keyId" },
-  fileId: ":fileId",
-  jobId: ":jobId",
-  customerId: ":customerId",
-  segmentId: ":segmentId",
-  connectorId: ":connectorId",
-  automationId: ":automationId",
-  runId: ":runId",
-} as unknown as Tenant;
+it("covers every kind of route and has no body for an operation that does not exist", () => {
+  expect(routes.length).toBeGreaterThan(60);
+  for (const kind of ["session", "sessionOrApiKey", "apiKey"]) expect(routes.some((route) => route.accepts === kind), kind).toBe(true);
+  const names = new Set(routes.map((route) => route.name));
+  for (const name of Object.keys(bodies)) expect(names, `bodies["${name}"]`).toContain(name);
+});
 
-describe.each(routes.map((route) => [`${route.method} ${route.path(placeholders)}`, route] as const))("%s", (_, route) => {
+describe.each(routes.map((route) => [route.name, route] as const))("%s", (_, route) => {
   it("401 without a credential", async () => {
     await expectError(await call(route.method, route.path(me), { body: bodyFor(route, me) }), 401, "unauthorized");
   });
@@ -199,7 +195,7 @@ describe.each(routes.map((route) => [`${route.method} ${route.path(placeholders)
     });
   } else if (route.noTenantId) {
     // Nothing of a tenant to probe (e.g. the schema): any valid credential may read it.
-  } else if (route.idIsNotProject) {
+  } else if (!route.namesProject) {
     it("404 for an API key of another project", async () => {
       await expectError(await call(route.method, route.path(other), { token: me.apiKey.key }), 404, "not_found");
     });

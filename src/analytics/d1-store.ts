@@ -8,7 +8,7 @@ const columns: Record<UsageDimension, string> = { type: "type", projectId: "proj
 
 /** The local and test store: `usage_events` in D1, with the same logical columns as Analytics Engine. */
 export class D1AnalyticsStore implements AnalyticsStore {
-  constructor(private readonly db: D1Database) {}
+  constructor(private readonly d1: D1Database) {}
 
   async record(events: UsageEvent[]): Promise<void> {
     if (events.length === 0) return;
@@ -19,7 +19,7 @@ export class D1AnalyticsStore implements AnalyticsStore {
         .slice(i, i + CHUNK)
         .map((e) => [e.organizationId, e.type, e.projectId ?? null, e.apiKeyId ?? null, e.detail ?? null, e.value, e.timestamp ?? now]);
       statements.push(
-        this.db
+        this.d1
           .prepare(
             `INSERT INTO usage_events (organization_id, type, project_id, api_key_id, detail, value, timestamp)
              SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each(?)`,
@@ -27,7 +27,7 @@ export class D1AnalyticsStore implements AnalyticsStore {
           .bind(JSON.stringify(rows)),
       );
     }
-    await this.db.batch(statements);
+    await this.d1.batch(statements);
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
@@ -44,7 +44,7 @@ export class D1AnalyticsStore implements AnalyticsStore {
       params.push(...query.types);
     }
     const groups = ["slot", ...query.dimensions.map((d) => `"${d}"`)];
-    const { results } = await this.db
+    const { results } = await this.d1
       .prepare(
         `SELECT (timestamp / ${slotMs}) * ${slotMs} AS slot, ${[...dims, "SUM(value) AS value"].join(", ")}
          FROM usage_events WHERE ${where.join(" AND ")} GROUP BY ${groups.join(", ")} ORDER BY slot`,

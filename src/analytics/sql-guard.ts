@@ -1,5 +1,5 @@
 import { parse } from "sql-parser-cst";
-import type { AnalyticsScope } from "../services/analytics-scope";
+import type { AnalyticsScope } from "./scope";
 import { derivedKeys, joinEqualities, outerReferences, outputNames, sourcesWithin, type ColumnRef } from "./sql-shape";
 import { starShape, starTableNames, starTables, starView } from "./star-schema";
 import { WAREHOUSE_TABLE_NAMES } from "./warehouse-tables";

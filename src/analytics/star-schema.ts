@@ -1,4 +1,4 @@
-import type { AnalyticsScope } from "../services/analytics-scope";
+import type { AnalyticsScope } from "./scope";
 
 /**
  * The star schema the SQL API exposes. Its rows live in the organization's AnalyticsWarehouse (a

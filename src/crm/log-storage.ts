@@ -60,15 +60,20 @@ export function saveDimensions(storage: DurableObjectStorage, log: PurchaseLog, 
 
 /** The keys of the dimensions stored with the log (without reading the columns). */
 export function storedDimensionKeys(sql: SqlStorage): string[] {
+  const meta = readMeta(sql);
+  return meta ? Object.keys(meta.dimensions) : [];
+}
+
+/** The log's meta row, written only by writeMeta above (so typed, not re-validated), or null. */
+function readMeta(sql: SqlStorage): Meta | null {
   const row = sql.exec<{ meta: string }>("SELECT meta FROM log_meta WHERE id = 1").toArray()[0];
-  return row ? Object.keys((JSON.parse(row.meta) as Meta).dimensions) : [];
+  return row ? (JSON.parse(row.meta) as Meta) : null;
 }
 
 /** The stored log, or null when none was stored. */
 export function loadLog(sql: SqlStorage): PurchaseLog | null {
-  const row = sql.exec<{ meta: string }>("SELECT meta FROM log_meta WHERE id = 1").toArray()[0];
-  if (!row) return null;
-  const meta = JSON.parse(row.meta) as Meta;
+  const meta = readMeta(sql);
+  if (!meta) return null;
   const dimensions = new Map<string, Dimension>(
     Object.entries(meta.dimensions).map(([key, values]) => [key, { codes: readColumn(sql, `dimension:${key}`, Int32Array), values }]),
   );

@@ -13,10 +13,10 @@ const LINE_ORDER = "ORDER BY customer_id, order_day, amount_cents, order_id, row
  * A page ends at the last customer it holds whole; a customer with more lines than a page is read
  * on their own, page by page (OFFSET within one customer's index range).
  */
-async function* purchasePages(db: D1Database, projectId: string, columns: string, params: unknown[], pageLines: number): AsyncGenerator<unknown[][]> {
+async function* purchasePages(d1: D1Database, projectId: string, columns: string, params: unknown[], pageLines: number): AsyncGenerator<unknown[][]> {
   const k = 2 + params.length;
   const query = (customer: string, limit: string) =>
-    db
+    d1
       .prepare(`SELECT customer_id, rowid, ${columns} FROM transactions WHERE project_id = ?1 AND is_return = 0 ${customer} ${LINE_ORDER} ${limit}`)
       .bind(projectId, ...params, ...(customer ? [after] : []))
       .raw<unknown[]>();
@@ -51,15 +51,15 @@ async function* purchasePages(db: D1Database, projectId: string, columns: string
  * The project's purchase log, tagged with the purchases_version read before its first page; null when
  * the project no longer exists.
  */
-export async function readPurchaseLog(db: D1Database, projectId: string, pageLines = PAGE_LINES, maxLines = MAX_PURCHASE_LINES): Promise<PurchaseLog | null> {
-  const version = await purchasesVersion(db, projectId);
+export async function readPurchaseLog(d1: D1Database, projectId: string, pageLines = PAGE_LINES, maxLines = MAX_PURCHASE_LINES): Promise<PurchaseLog | null> {
+  const version = await purchasesVersion(d1, projectId);
   if (version === null) return null;
-  const count = await db.prepare("SELECT COUNT(*) AS n FROM transactions WHERE project_id = ? AND is_return = 0").bind(projectId).first<{ n: number }>();
+  const count = await d1.prepare("SELECT COUNT(*) AS n FROM transactions WHERE project_id = ? AND is_return = 0").bind(projectId).first<{ n: number }>();
   const lines = count?.n ?? 0;
   if (lines > maxLines) throw limitError("crm-limit:lines", `the project has ${lines} purchase lines; CRM analytics hold at most ${maxLines}`);
   const builder = new PurchaseLogBuilder(lines, maxLines);
   // The day as a day number (days since 1970-01-01): a number is cheaper to carry than a date string.
-  for await (const rows of purchasePages(db, projectId, "CAST(julianday(order_day) - 2440587.5 AS INTEGER), amount_cents, order_id", [], pageLines)) {
+  for await (const rows of purchasePages(d1, projectId, "CAST(julianday(order_day) - 2440587.5 AS INTEGER), amount_cents, order_id", [], pageLines)) {
     builder.append(rows as LineRow[]);
   }
   return builder.build(version);
@@ -69,17 +69,17 @@ export async function readPurchaseLog(db: D1Database, projectId: string, pageLin
  * The values of one extra_features key for every line of the log, or null when the lines read no
  * longer match the log's (the purchases changed meanwhile; the caller reads the log again).
  */
-export async function readDimension(db: D1Database, projectId: string, log: PurchaseLog, key: string, pageLines = PAGE_LINES): Promise<Dimension | null> {
+export async function readDimension(d1: D1Database, projectId: string, log: PurchaseLog, key: string, pageLines = PAGE_LINES): Promise<Dimension | null> {
   const builder = new DimensionBuilder(log);
   // ?2: the JSON path is a bound parameter; quoting the key keeps dots and spaces literal.
-  for await (const rows of purchasePages(db, projectId, "json_extract(extra, ?2)", [`$."${key}"`], pageLines)) {
+  for await (const rows of purchasePages(d1, projectId, "json_extract(extra, ?2)", [`$."${key}"`], pageLines)) {
     if (!builder.append(rows as Array<[string, number, unknown]>)) return null;
   }
   return builder.build();
 }
 
 /** The project's purchases_version, or null when there is no such project (any more). */
-export async function purchasesVersion(db: D1Database, projectId: string): Promise<number | null> {
-  const row = await db.prepare("SELECT purchases_version AS version FROM projects WHERE id = ?").bind(projectId).first<{ version: number }>();
+export async function purchasesVersion(d1: D1Database, projectId: string): Promise<number | null> {
+  const row = await d1.prepare("SELECT purchases_version AS version FROM projects WHERE id = ?").bind(projectId).first<{ version: number }>();
   return row?.version ?? null;
 }

@@ -5,33 +5,15 @@ import type { AppEnv } from "../env";
 import { meterRequest as meter } from "../analytics/request-meter";
 import { database } from "../db/client";
 import { ApiError } from "../errors";
+import type { Principal, SessionPrincipal } from "../services/access";
 import { looksLikeApiKey, verifyApiKey, type VerifiedApiKey } from "../services/api-keys";
 import {
   loadSession,
   SESSION_COOKIE,
-  type PublicUser,
   publicUser,
   type SessionClaims,
-  type SessionRecord,
   verifySessionToken,
 } from "../services/sessions";
-
-export type SessionPrincipal = {
-  kind: "session";
-  user: PublicUser;
-  session: SessionRecord;
-};
-
-export type ApiKeyPrincipal = {
-  kind: "apiKey";
-  apiKeyId: string;
-  projectId: string;
-  organizationId: string;
-  /** the key's project as read with the key (at most API_KEY_CACHE_TTL_MS old) */
-  project: VerifiedApiKey["project"];
-};
-
-export type Principal = SessionPrincipal | ApiKeyPrincipal;
 
 /**
  * What the request's credential turned out to be, resolved once per request (by the rate limiter,

@@ -1,7 +1,5 @@
-import { eq } from "drizzle-orm";
 import { analyticsStore } from "../analytics";
 import { database, type Database } from "../db/client";
-import { files, jobs } from "../db/schema";
 import type { Bindings } from "../env";
 import { plans, withinQuota } from "../billing/plans";
 import { ApiError } from "../errors";
@@ -10,11 +8,11 @@ import { CsvError, CsvParser, OversizedRecord, type CsvRecord } from "../ingest/
 import { CONTROL_CHARACTER, isRejection, readRow, type RowRejection, type TransactionRow } from "../ingest/rows";
 import { hasInvalidUtf8, StrictUtf8Decoder } from "../ingest/utf8";
 import { XlsxError, xlsxRecords } from "../ingest/xlsx";
-import { completeJobStatement, failJob, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
+import { completeJobStatement, failJob, findJob, persistProgress, recordAttemptError, reportProgress, startJob, type JobRecord } from "../services/jobs";
 import { assertProfilesQuota, claimRows, newCustomersInFile, planOf, rowsUsed } from "../services/quotas";
 import { requestModelRunAfterIngest } from "../services/segmentation-queue";
 import { recomputeFromFile, removeFileTransactions, storeTransactions, TRANSACTION_CHUNK, type DuplicateOrder } from "../services/transactions";
-import type { FileRecord } from "../services/files";
+import { findFile, markFile, type FileRecord } from "../services/files";
 import { consumeDeadLetters, consumeEach, errorText, isPermanentError, publicAttemptError } from "./consumer";
 import { IngestMessage } from "./messages";
 
@@ -46,7 +44,7 @@ export async function handleIngestBatch(batch: MessageBatch<unknown>, env: Bindi
 export async function handleIngestDeadLetters(batch: MessageBatch<unknown>, env: Bindings) {
   const db = database(env.DB);
   await consumeDeadLetters(batch, IngestMessage, async ({ jobId, fileId, projectId }) => {
-    const job = await db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+    const job = await findJob(db, jobId);
     if (!job || job.status === "completed" || job.status === "failed") return;
     const reason = `gave up after ${job.attempts} attempts: ${job.errorMessage ?? "unknown error"}`;
     await removeFileTransactions(env.DB, projectId, fileId);
@@ -65,10 +63,6 @@ async function claimFileRows(db: Database, file: FileRecord, rowCount: number) {
   }
 }
 
-function markFile(db: Database, fileId: string, changes: Partial<FileRecord>) {
-  return db.update(files).set({ ...changes, updatedAt: new Date() }).where(eq(files.id, fileId));
-}
-
 /**
  * Reads one stored file into transactions and customer aggregates. Safe to run again for the same
  * message: rows are keyed by (file, row) and aggregates are recomputed from rows. Data problems, and
@@ -77,8 +71,8 @@ function markFile(db: Database, fileId: string, changes: Partial<FileRecord>) {
  */
 export async function ingestFile(env: Bindings, message: IngestMessage) {
   const db = database(env.DB);
-  const job = await db.select().from(jobs).where(eq(jobs.id, message.jobId)).get();
-  const file = await db.select().from(files).where(eq(files.id, message.fileId)).get();
+  const job = await findJob(db, message.jobId);
+  const file = await findFile(db, message.fileId);
   if (!job || !file || job.status === "completed" || job.status === "failed") return;
 
   await startJob(db, env, job, "Reading file");

@@ -1,13 +1,11 @@
-import { eq } from "drizzle-orm";
 import { analyticsStore } from "../analytics";
 import { database } from "../db/client";
-import { jobs } from "../db/schema";
 import type { Bindings } from "../env";
 import { CustomerScorer, fitSegmentation } from "../engine/segmentation";
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
 import { warmPurchaseHistory } from "../services/crm-analytics";
-import { completeJobStatement, failJob, persistProgress, recordAttemptError, reportProgress, startJob } from "../services/jobs";
+import { completeJobStatement, failJob, findJob, persistProgress, recordAttemptError, reportProgress, startJob } from "../services/jobs";
 import {
   countCustomers,
   CUSTOMER_PAGE,
@@ -62,7 +60,7 @@ export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env:
 export async function handleSegmentationDeadLetters(batch: MessageBatch<unknown>, env: Bindings) {
   const db = database(env.DB);
   await consumeDeadLetters(batch, SegmentationMessage, async ({ jobId }) => {
-    const job = await db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+    const job = await findJob(db, jobId);
     if (!job || job.status === "completed" || job.status === "failed") return;
     const reason = `gave up after ${job.attempts} attempts: ${job.errorMessage ?? "unknown error"}`;
     await failJob(db, env, job, reason);
@@ -83,7 +81,7 @@ export async function handleSegmentationDeadLetters(batch: MessageBatch<unknown>
  */
 export async function runSegmentation(env: Bindings, message: SegmentationMessage, { pageSize = CUSTOMER_PAGE } = {}) {
   const db = database(env.DB);
-  const job = await db.select().from(jobs).where(eq(jobs.id, message.jobId)).get();
+  const job = await findJob(db, message.jobId);
   if (!job || job.status === "completed" || job.status === "failed") return;
   let checkpoint = job.checkpoint as ModelRunCheckpoint | null;
   // From here on new ingests queue a new run rather than joining this one.

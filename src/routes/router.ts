@@ -10,7 +10,7 @@ import { authenticate } from "../middleware/auth";
  */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
-    // `/api/analytics/overview/` (as the seed writes it) and `/api/analytics/overview` are one route.
+    // `/api/analytics/overview/` (as the SegOps analytics API documents it) and `/api/analytics/overview` are one route.
     strict: false,
     defaultHook: (result, c) => {
       if (!result.success) throw new ApiError("validation_error", fieldErrors(c.get("locale"), result.error.issues));

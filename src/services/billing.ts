@@ -3,9 +3,10 @@ import type { Database } from "../db/client";
 import { billingAccounts, type PostalAddress } from "../db/schema";
 import { plans, priceLookupKey, type BillingInterval, type PlanId } from "../billing/plans";
 import { callStripe, stripeClient, type StripeSecrets } from "../billing/stripe";
-import { ApiError } from "../errors";
+import { ApiError, invalidField } from "../errors";
 import type { OrganizationRecord } from "./organizations";
 import { assertNoLiveSubscription, linkCustomerStatement } from "./subscriptions";
+import { storedTaxId } from "../db/stored-json";
 
 export type BillingDetails = { name: string | null; email: string | null; tax_id: { type: string; value: string } | null; address: PostalAddress | null };
 
@@ -18,7 +19,7 @@ export async function billingDetailsOf(db: Database, organizationId: string): Pr
   return {
     name: account?.name ?? null,
     email: account?.email ?? null,
-    tax_id: account?.taxId ? (JSON.parse(account.taxId) as { type: string; value: string }) : null,
+    tax_id: account?.taxId ? storedTaxId(account.taxId) : null,
     address: account?.address ?? null,
   };
 }
@@ -72,7 +73,7 @@ export async function updateBillingDetails(env: StripeSecrets, db: Database, d1:
     await callStripe(
       "customers.createTaxId",
       () => stripe.customers.createTaxId(customerId, { type: wanted.type as never, value: wanted.value }),
-      (error) => new ApiError("validation_error", [{ path: "tax_id", code: error.code ?? "invalid", message: "Stripe does not accept this tax id for this type" }]),
+      (error) => invalidField("tax_id", error.code ?? "invalid", "Stripe does not accept this tax id for this type"),
     );
   }
   for (const taxId of existing.data) {

@@ -8,8 +8,7 @@ import { channels, ProviderError, type ChannelType } from "../activations/channe
 import { checkOutboundUrl, OutboundUrlError } from "../activations/outbound";
 import { newId } from "../lib/ids";
 import { keyRing, open, seal, SecretBoxError, type KeyRing } from "../lib/secret-box";
-import type { Principal } from "../middleware/auth";
-import { assertCanAct } from "./access";
+import { assertCanAct, type Principal } from "./access";
 import { automationsUsingConnector } from "./automations";
 import { pageOf, type PageRequest } from "./paging";
 

@@ -7,7 +7,7 @@ import type { Bindings } from "../env";
 import { ApiError } from "../errors";
 import type { Locale } from "../i18n";
 import { newId } from "../lib/ids";
-import type { Principal } from "../middleware/auth";
+import type { Principal } from "./access";
 import type { ProjectRecord } from "./projects";
 import { createRuleSegment, previewSegment, publicSegment } from "./segments";
 import { extraFeatureVocabulary } from "./signals";

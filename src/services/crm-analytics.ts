@@ -6,10 +6,10 @@ import type { LifecycleCell } from "../crm/lifecycles";
 import { dayNumber, periodsBefore, periodsBetween, type Interval } from "../crm/periods";
 import { MAX_PERIODS } from "../crm/limits";
 import type { CrmAnswer } from "../../durable-objects/purchase-history";
-import type { AnalyticsScope } from "./analytics-scope";
+import type { AnalyticsScope } from "../analytics/scope";
 
 /**
- * CRM analytics (seed 004): activity per dimension and period, retention cohorts and lifecycle
+ * CRM analytics (`/api/crm/analytics/*`): activity per dimension and period, retention cohorts and lifecycle
  * stages. Each project's PurchaseHistory object answers for its own purchases; customers and orders
  * belong to one project, so an organization's figures are the sums of its projects'. Periods are
  * calendar days, Monday-based weeks or months of the `order_day` written in the data, each named by
@@ -21,8 +21,8 @@ export { lifecycleStages } from "../crm/lifecycles";
 type Env = Pick<Bindings, "DB" | "PURCHASE_HISTORY">;
 
 /** The scope's projects that have ever had a transaction, with the version of their purchases. */
-async function projectsWithPurchases(db: D1Database, scope: AnalyticsScope) {
-  const { results } = await db
+async function projectsWithPurchases(d1: D1Database, scope: AnalyticsScope) {
+  const { results } = await d1
     .prepare(`SELECT id, purchases_version AS version FROM projects WHERE ${scope.projectId ? "id" : "organization_id"} = ? AND purchases_version > 0`)
     .bind(scope.projectId ?? scope.organizationId)
     .all<{ id: string; version: number }>();

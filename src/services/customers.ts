@@ -3,11 +3,12 @@ import type { Database } from "../db/client";
 import { segments } from "../db/schema";
 import { invalidField } from "../errors";
 import { toHex } from "../lib/crypto";
-import type { Principal } from "../middleware/auth";
+import type { Principal } from "./access";
 import { compileConditions, FilterError, type Condition } from "./customer-filters";
 import { assertCanSee } from "./access";
 import { lastCompletedRun } from "./jobs";
 import { D1VectorStore } from "./vector-store";
+import { storedExtraFeatures } from "../db/stored-json";
 
 /** The columns a customer profile is read with. */
 export const CUSTOMER_COLUMNS = `customers.id, customers.project_id, customers.customer_id, customers.segment_id, customers.segment_label,
@@ -60,7 +61,7 @@ export async function publicCustomer(row: CustomerRow) {
     expected_purchases_90d: row.expected_purchases_90d,
     first_purchase_at: row.first_purchase_at === null ? null : new Date(row.first_purchase_at).toISOString(),
     last_transaction_at: new Date(row.last_transaction_at).toISOString(),
-    extra_features: row.extra_features ? (JSON.parse(row.extra_features) as Record<string, unknown>) : {},
+    extra_features: row.extra_features ? storedExtraFeatures(row.extra_features) : {},
     profiled_at: row.profiled_at === null ? null : new Date(row.profiled_at).toISOString(),
   };
 }

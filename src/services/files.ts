@@ -6,9 +6,8 @@ import type { Bindings } from "../env";
 import { ApiError } from "../errors";
 import type { ColumnMapping } from "../ingest/columns";
 import { newId } from "../lib/ids";
-import type { Principal } from "../middleware/auth";
+import { assertCanSee, type Principal } from "./access";
 import { newJob, type JobRecord } from "./jobs";
-import { assertCanSee } from "./access";
 import { pageOf, type PageRequest } from "./paging";
 import { assertStoredFileFits } from "./quotas";
 import type { ProjectRecord } from "./projects";
@@ -149,9 +148,18 @@ export async function listFiles(db: Database, projectId: string, page: PageReque
   );
 }
 
+export async function findFile(db: Database, fileId: string) {
+  return db.select().from(files).where(eq(files.id, fileId)).get();
+}
+
+/** The statement recording a file's processing state (run in a batch with its job's). */
+export function markFile(db: Database, fileId: string, changes: Partial<FileRecord>) {
+  return db.update(files).set({ ...changes, updatedAt: new Date() }).where(eq(files.id, fileId));
+}
+
 /** A file the caller may see: a member's session or its project's API key; otherwise 404. */
 export async function fileForPrincipal(db: Database, principal: Principal, fileId: string): Promise<FileRecord> {
-  const file = await db.select().from(files).where(eq(files.id, fileId)).get();
+  const file = await findFile(db, fileId);
   await assertCanSee(db, principal, file);
   return file!;
 }

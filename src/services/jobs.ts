@@ -4,7 +4,7 @@ import type { Database } from "../db/client";
 import { jobs, type JobStatus, type JobType } from "../db/schema";
 import type { Bindings } from "../env";
 import { newId } from "../lib/ids";
-import type { Principal } from "../middleware/auth";
+import type { Principal } from "./access";
 import type { ProgressEvent, ProgressUpdate } from "../../durable-objects/job-progress";
 import { assertCanSee } from "./access";
 import { pageOf, type PageRequest } from "./paging";
@@ -56,10 +56,6 @@ export async function findJob(db: Database, jobId: string) {
   return db.select().from(jobs).where(eq(jobs.id, jobId)).get();
 }
 
-/**
- * A job the caller may see: a member's session, or an API key of the job's project. Anything else is
- * 404, so job ids of other tenants cannot be told from ids that do not exist.
- */
 /** The project's latest completed model run, whose result holds k, the churn model and the embedding's features. */
 export async function lastCompletedRun(db: Database, projectId: string) {
   return db
@@ -70,6 +66,10 @@ export async function lastCompletedRun(db: Database, projectId: string) {
     .get();
 }
 
+/**
+ * A job the caller may see: a member's session, or an API key of the job's project. Anything else is
+ * 404, so job ids of other tenants cannot be told from ids that do not exist.
+ */
 export async function jobForPrincipal(db: Database, principal: Principal, jobId: string): Promise<JobRecord> {
   const job = await findJob(db, jobId);
   await assertCanSee(db, principal, job);

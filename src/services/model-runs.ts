@@ -7,6 +7,7 @@ import type { CustomerAggregate } from "../engine/rfm";
 import type { CustomerProfile, CustomerScorer, PreviousCluster, SegmentationModel } from "../engine/segmentation";
 import type { JobRecord } from "./jobs";
 import { segmentMemberScope } from "./segments";
+import { storedExtraFeatures } from "../db/stored-json";
 
 /**
  * The storage side of a model run (the segmentation consumer orchestrates, the engine computes):
@@ -57,7 +58,7 @@ export async function readCustomerPage(d1: D1Database, projectId: string, after:
     purchaseDays: r.purchase_days,
     monetaryCents: r.monetary_cents,
     returnRate: r.return_rate,
-    extraFeatures: r.extra_features ? JSON.parse(r.extra_features) : null,
+    extraFeatures: r.extra_features ? storedExtraFeatures(r.extra_features) : null,
   }));
 }
 

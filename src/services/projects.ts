@@ -1,15 +1,12 @@
 import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { jobs, projects, type MemberRole } from "../db/schema";
+import { jobs, projects } from "../db/schema";
 import type { Bindings } from "../env";
 import { PROGRESS_RETENTION_MS } from "../../durable-objects/job-progress";
 import { forgetPurchaseHistory } from "./crm-analytics";
 import { progressStub } from "./jobs";
-import { ApiError } from "../errors";
 import { newProjectId } from "../lib/ids";
-import type { Principal } from "../middleware/auth";
 import { forgetProjectKeys } from "./api-keys";
-import { requireMembership } from "./organizations";
 import { refreshWarehouse } from "./sql-query";
 import { pageOf, type PageRequest } from "./paging";
 
@@ -39,31 +36,6 @@ export async function listProjects(db: Database, organizationId: string, page: P
     (limit, offset) => db.select().from(projects).where(where).orderBy(asc(projects.createdAt), asc(projects.id)).limit(limit).offset(offset).all(),
     () => db.$count(projects, where),
   );
-}
-
-/**
- * The project a caller may act on. An API key reaches only its own project: any other id, existing or
- * not, is 403 (project mismatch, as the seed specifies). A session reaches projects of organizations it
- * belongs to; anything else is 404. `roles` narrows which members may act. For a key, the project is
- * the one read with the key (API_KEY_CACHE_TTL_MS at most: a rename through another isolate shows
- * within it); read live columns such as purchases_version from D1, not from this record.
- */
-export async function projectForPrincipal(
-  db: Database,
-  principal: Principal,
-  projectId: string,
-  roles?: readonly MemberRole[],
-): Promise<ProjectRecord> {
-  if (principal.kind === "apiKey") {
-    if (principal.projectId !== projectId) throw new ApiError("project_mismatch");
-    if (roles) throw new ApiError("session_required");
-    // Read with the key (at most API_KEY_CACHE_TTL_MS ago): the hot path of a key-authenticated call.
-    return principal.project;
-  }
-  const project = await db.select().from(projects).where(eq(projects.id, projectId)).get();
-  if (!project) throw new ApiError("not_found");
-  if (principal.kind === "session") await requireMembership(db, principal.user.id, project.organizationId, roles);
-  return project;
 }
 
 export async function renameProject(db: Database, project: ProjectRecord, name: string) {

@@ -3,7 +3,7 @@ import type { Database } from "../db/client";
 import { automations, segments, type SegmentKind } from "../db/schema";
 import { ApiError, invalidField } from "../errors";
 import { newId } from "../lib/ids";
-import type { Principal } from "../middleware/auth";
+import type { Principal } from "./access";
 import { CUSTOMER_COLUMNS, customerScope, publicCustomer, type CustomerRow } from "./customers";
 import type { Condition } from "./customer-filters";
 import { assertCanSee } from "./access";

@@ -4,14 +4,14 @@ import type { Database } from "../db/client";
 import { members } from "../db/schema";
 import type { Bindings } from "../env";
 import { plans, reportedLimit } from "../billing/plans";
-import type { AnalyticsScope } from "./analytics-scope";
-import { scopeFilter } from "./analytics-scope";
+import type { AnalyticsScope } from "../analytics/scope";
+import { scopeFilter } from "../analytics/scope";
 import { billingStateOf, rowsUsed, storageUsed } from "./quotas";
 
 const DAY_MS = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-/** The SegOps analytics (seed 000), over an analytics scope. */
+/** The SegOps analytics (the six read-only `/api/analytics/*` reports: overview, segments, overlap, activations, copilot, usage), over an analytics scope. */
 export async function overviewAnalytics(env: Bindings, db: Database, scope: AnalyticsScope) {
   const segmentsIn = scopeFilter(scope, "project_id");
   const customersIn = scopeFilter(scope, "project_id");

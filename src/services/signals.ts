@@ -1,7 +1,7 @@
 import { EXTRA_KEY } from "./customer-filters";
-import type { AnalyticsScope } from "./analytics-scope";
+import type { AnalyticsScope } from "../analytics/scope";
+import { storedSignalPaths, type SignalPath } from "../db/stored-json";
 
-export type SignalPath = { path: string; types: Array<{ type: string; customers: number }> };
 
 /**
  * The JSON paths seen in the scope's customers' extra_features, with the types observed and how many
@@ -9,8 +9,8 @@ export type SignalPath = { path: string; types: Array<{ type: string; customers:
  * and grows with the keys, so each project's answer is kept (project_signals) for the
  * purchases_version it was computed at and computed again only when that moves.
  */
-export async function signalsMetadata(db: D1Database, scope: AnalyticsScope) {
-  const { results: projects } = await db
+export async function signalsMetadata(d1: D1Database, scope: AnalyticsScope) {
+  const { results: projects } = await d1
     .prepare(
       `SELECT p.id, p.purchases_version AS version, s.purchases_version AS cached_version, s.paths
        FROM projects p LEFT JOIN project_signals s ON s.project_id = p.id
@@ -20,14 +20,14 @@ export async function signalsMetadata(db: D1Database, scope: AnalyticsScope) {
     .all<{ id: string; version: number; cached_version: number | null; paths: string | null }>();
   const data: Array<{ project_id: string } & SignalPath> = [];
   for (const p of projects) {
-    const paths = p.cached_version === p.version && p.paths !== null ? (JSON.parse(p.paths) as SignalPath[]) : await computeSignals(db, p.id, p.version);
+    const paths = p.cached_version === p.version && p.paths !== null ? storedSignalPaths(p.paths) : await computeSignals(d1, p.id, p.version);
     data.push(...paths.map((path) => ({ project_id: p.id, ...path })));
   }
   return data;
 }
 
-async function computeSignals(db: D1Database, projectId: string, version: number): Promise<SignalPath[]> {
-  const { results } = await db
+async function computeSignals(d1: D1Database, projectId: string, version: number): Promise<SignalPath[]> {
+  const { results } = await d1
     .prepare(
       `SELECT j.fullkey AS path, j.type AS type, COUNT(*) AS customers
        FROM customers c, json_each(c.extra_features) j
@@ -43,7 +43,7 @@ async function computeSignals(db: D1Database, projectId: string, version: number
   }
   const paths = [...byPath.values()];
   // Kept under the version read before computing: if the data moved meanwhile, the next call recomputes.
-  await db
+  await d1
     .prepare(
       `INSERT INTO project_signals (project_id, purchases_version, paths, computed_at) VALUES (?1, ?2, ?3, ?4)
        ON CONFLICT (project_id) DO UPDATE SET purchases_version = excluded.purchases_version, paths = excluded.paths, computed_at = excluded.computed_at`,

@@ -2,7 +2,7 @@ import { guardQuery, QueryRejected } from "../analytics/sql-guard";
 import { ROW_CAP, SIZE_CAP_BYTES } from "../analytics/warehouse-query";
 import type { Bindings } from "../env";
 import { ApiError } from "../errors";
-import type { AnalyticsScope } from "./analytics-scope";
+import type { AnalyticsScope } from "../analytics/scope";
 
 export { ROW_CAP, SIZE_CAP_BYTES };
 

@@ -66,8 +66,8 @@ function* packedChunks(rows: readonly TransactionRow[]): Generator<string> {
  * batches for the same customers end right whichever recomputes last. `excludeFile` leaves that file's
  * rows out (used when removing a file).
  */
-function recomputeStatement(db: D1Database, projectId: string, fileId: string, excludeFile: boolean) {
-  return db
+function recomputeStatement(d1: D1Database, projectId: string, fileId: string, excludeFile: boolean) {
+  return d1
     .prepare(
       `WITH touched AS (SELECT DISTINCT customer_id FROM transactions WHERE file_id = ?1),
        agg AS (
@@ -117,10 +117,10 @@ const DAILY_SALES_SELECT = `SELECT file_id, project_id, order_day,
     SUM(CASE WHEN is_return = 0 THEN quantity END)
   FROM transactions`;
 
-function dailySalesStatements(db: D1Database, fileId: string) {
+function dailySalesStatements(d1: D1Database, fileId: string) {
   return [
-    db.prepare("DELETE FROM daily_sales WHERE file_id = ?1").bind(fileId),
-    db
+    d1.prepare("DELETE FROM daily_sales WHERE file_id = ?1").bind(fileId),
+    d1
       .prepare(
         `INSERT INTO daily_sales (file_id, project_id, day, orders, purchase_lines, revenue_cents, return_lines, returns_cents, quantity)
          ${DAILY_SALES_SELECT} WHERE file_id = ?1 GROUP BY file_id, project_id, order_day`,
@@ -130,25 +130,25 @@ function dailySalesStatements(db: D1Database, fileId: string) {
 }
 
 /** After a file's rows are in: its customers' aggregates and its daily sales, in one batch. */
-export async function recomputeFromFile(db: D1Database, projectId: string, fileId: string) {
-  await db.batch([recomputeStatement(db, projectId, fileId, false), ...dailySalesStatements(db, fileId)]);
+export async function recomputeFromFile(d1: D1Database, projectId: string, fileId: string) {
+  await d1.batch([recomputeStatement(d1, projectId, fileId, false), ...dailySalesStatements(d1, fileId)]);
 }
 
 /**
  * Takes a file's rows out of the project in one atomic batch: the touched customers are recomputed
  * without them, customers left with no transactions are removed, then the rows are deleted.
  */
-export async function removeFileTransactions(db: D1Database, projectId: string, fileId: string) {
-  await db.batch([
-    recomputeStatement(db, projectId, fileId, true),
-    db
+export async function removeFileTransactions(d1: D1Database, projectId: string, fileId: string) {
+  await d1.batch([
+    recomputeStatement(d1, projectId, fileId, true),
+    d1
       .prepare(
         `DELETE FROM customers WHERE project_id = ?2
            AND customer_id IN (SELECT customer_id FROM transactions WHERE file_id = ?1)
            AND NOT EXISTS (SELECT 1 FROM transactions x WHERE x.project_id = ?2 AND x.customer_id = customers.customer_id AND x.file_id <> ?1)`,
       )
       .bind(fileId, projectId),
-    db.prepare("DELETE FROM daily_sales WHERE file_id = ?1").bind(fileId),
-    db.prepare("DELETE FROM transactions WHERE file_id = ?1").bind(fileId),
+    d1.prepare("DELETE FROM daily_sales WHERE file_id = ?1").bind(fileId),
+    d1.prepare("DELETE FROM transactions WHERE file_id = ?1").bind(fileId),
   ]);
 }

@@ -18,7 +18,7 @@ const metrics = ["events", "api_requests", "model_runs", "genai_ops"] as const;
 type Metric = (typeof metrics)[number];
 
 /**
- * Usage per time bucket in a zone (seed 002). The store sums events into 15-minute UTC slots (every
+ * Usage per time bucket in a zone (the organization usage series: start/end, hour/day/month, group_by, IANA zone). The store sums events into 15-minute UTC slots (every
  * zone's offset is a multiple of 15 minutes), and each slot lands in exactly one local bucket. With
  * group_by, every combination seen in the range appears in every bucket, zeros included, so series
  * line up; without, each bucket has one entry.

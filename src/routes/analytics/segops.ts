@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
-import { analyticsScope } from "../../services/analytics-scope";
+import { analyticsScope } from "../../services/access";
 import { activationAnalytics, copilotAnalytics, overlapAnalytics, overviewAnalytics, planUsage, segmentTrends } from "../../services/segops";
 import { auth, type Router } from "../router";
 import { jsonResponse } from "../schemas";

@@ -1,11 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { starTables } from "../../analytics/star-schema";
 import { signalsMetadata } from "../../services/signals";
-import { authErrorResponses } from "../../errors";
+import { authErrorResponses, invalidField } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
-import { analyticsScope } from "../../services/analytics-scope";
-import { ApiError } from "../../errors";
+import { analyticsScope } from "../../services/access";
 import { ROW_CAP, runAnalyticsQuery, SIZE_CAP_BYTES } from "../../services/sql-query";
 import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse } from "../schemas";
@@ -104,7 +103,7 @@ export function registerSqlApi(app: Router) {
     const body = c.req.valid("json");
     const fromQuery = c.req.valid("query").project_id;
     if (fromQuery && body.project_id && fromQuery !== body.project_id) {
-      throw new ApiError("validation_error", [{ path: "project_id", code: "conflict", message: "project_id in the query string and in the body differ" }]);
+      throw invalidField("project_id", "conflict", "project_id in the query string and in the body differ");
     }
     const scope = await analyticsScope(database(c.env.DB), principalOf(c), body.project_id ?? fromQuery);
     return c.json(await runAnalyticsQuery(c.env, scope, body.query), 200);

@@ -4,7 +4,7 @@ import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { findApiKey, publicApiKey, updateApiKey } from "../../services/api-keys";
 import { MANAGERS } from "../../services/organizations";
-import { projectForPrincipal } from "../../services/projects";
+import { projectForPrincipal } from "../../services/access";
 import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse } from "../schemas";
 import { ApiKey, ApiKeyParams, UpdateApiKeyBody } from "./schema";

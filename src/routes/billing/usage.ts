@@ -13,7 +13,7 @@ const route = createRoute({
   tags: ["Billing"],
   summary: "Usage against the plan in the current billing period",
   description:
-    "Owners and admins. The seed's metering: rows (completed files' rows), profiles (customers), automations (active), modelRuns and genaiOps (this period's counters), storageGb (stored files), teamSeats (members); -1 for unlimited. Per metric, when the limit will be reached at the last 7 days' rate (null if not this period) and the 80%/100% marks crossed this period.",
+    "Owners and admins. Metering: rows (completed files' rows), profiles (customers), automations (active), modelRuns and genaiOps (this period's counters), storageGb (stored files), teamSeats (members); -1 for unlimited. Per metric, when the limit will be reached at the last 7 days' rate (null if not this period) and the 80%/100% marks crossed this period.",
   ...auth.session(),
   request: { params: OrganizationIdParam },
   responses: { 200: jsonResponse(Usage, "Usage this period"), ...authErrorResponses },

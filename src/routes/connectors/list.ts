@@ -3,7 +3,7 @@ import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { listConnectors, publicConnector } from "../../services/connectors";
-import { projectForPrincipal } from "../../services/projects";
+import { projectForPrincipal } from "../../services/access";
 import { auth, type Router } from "../router";
 import { jsonResponse, PageQuery, ProjectIdParam } from "../schemas";
 import { ConnectorList } from "./schema";

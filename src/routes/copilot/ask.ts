@@ -3,7 +3,7 @@ import { authErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { askCopilot } from "../../services/copilot";
-import { projectForPrincipal } from "../../services/projects";
+import { projectForPrincipal } from "../../services/access";
 import { auth, type Router } from "../router";
 import { jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
 import { CopilotAnswer, CopilotBody } from "./schema";

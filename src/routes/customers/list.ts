@@ -4,7 +4,7 @@ import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { Conditions, type Condition } from "../../services/customer-filters";
 import { listCustomers, segmentMembership } from "../../services/customers";
-import { projectForPrincipal } from "../../services/projects";
+import { projectForPrincipal } from "../../services/access";
 import { parseJsonParam } from "../json-param";
 import { auth, type Router } from "../router";
 import { jsonResponse, ProjectIdParam } from "../schemas";

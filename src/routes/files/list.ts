@@ -3,7 +3,7 @@ import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { listFiles, publicFile } from "../../services/files";
-import { projectForPrincipal } from "../../services/projects";
+import { projectForPrincipal } from "../../services/access";
 import { auth, type Router } from "../router";
 import { jsonResponse, PageQuery, ProjectIdParam } from "../schemas";
 import { DataFileList } from "./schema";

@@ -4,7 +4,7 @@ import { database } from "../../db/client";
 import { ColumnMapping } from "../../ingest/columns";
 import { principalOf } from "../../middleware/auth";
 import { acceptFile } from "../../services/files";
-import { projectForPrincipal } from "../../services/projects";
+import { projectForPrincipal } from "../../services/access";
 import { assertStorageQuota } from "../../services/quotas";
 import { Accepted } from "../ingest/schema";
 import { parseJsonParam } from "../json-param";

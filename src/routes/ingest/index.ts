@@ -3,7 +3,7 @@ import { authErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { acceptFile } from "../../services/files";
-import { projectForPrincipal } from "../../services/projects";
+import { projectForPrincipal } from "../../services/access";
 import { assertProfilesQuota, assertRowsQuota, newCustomerCount } from "../../services/quotas";
 import { auth, createRouter } from "../router";
 import { acceptedResponse, jobStatusPath, jsonBody } from "../schemas";

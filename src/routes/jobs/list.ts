@@ -3,7 +3,7 @@ import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { listProjectJobs } from "../../services/jobs";
-import { projectForPrincipal } from "../../services/projects";
+import { projectForPrincipal } from "../../services/access";
 import { auth, type Router } from "../router";
 import { jsonResponse, ProjectIdParam } from "../schemas";
 import { ProjectJobPage, ProjectJobsQuery } from "./schema";

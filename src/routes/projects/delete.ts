@@ -3,7 +3,8 @@ import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { MANAGERS } from "../../services/organizations";
-import { deleteProject, projectForPrincipal } from "../../services/projects";
+import { deleteProject } from "../../services/projects";
+import { projectForPrincipal } from "../../services/access";
 import { auth, type Router } from "../router";
 import { ProjectIdParam } from "../schemas";
 

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
-import { projectForPrincipal } from "../../services/projects";
+import { projectForPrincipal } from "../../services/access";
 import { requestSegmentation } from "../../services/segmentation-queue";
 import { assertModelRunQuota } from "../../services/usage-counters";
 import { Accepted } from "../ingest/schema";

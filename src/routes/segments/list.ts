@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
-import { projectForPrincipal } from "../../services/projects";
+import { projectForPrincipal } from "../../services/access";
 import { listSegments, publicSegment } from "../../services/segments";
 import { auth, type Router } from "../router";
 import { jsonResponse, PageQuery, ProjectIdParam } from "../schemas";
