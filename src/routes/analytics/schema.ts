@@ -1,3 +1,5 @@
+import { auth } from "../router";
+import { SIZE_CAP_BYTES } from "../../services/sql-query";
 import { z } from "@hono/zod-openapi";
 import { Timestamp } from "../schemas";
 
@@ -82,3 +84,58 @@ export const PlanUsage = z
     team_seats: Used,
   })
   .openapi("PlanUsage");
+
+export const QueryBody = z
+  .object({
+    query: z.string().min(1).max(20_000).openapi({ example: "SELECT segment_label, COUNT(*) AS customers, SUM(monetary_cents) AS revenue_cents FROM dim_customer GROUP BY 1 ORDER BY 3 DESC" }),
+    project_id: z.string().min(1).max(64).optional().openapi({ description: "Narrow a session's organization-wide view to one project (or ?project_id=; both must agree)" }),
+  })
+  .strict()
+  .openapi("AnalyticsQueryRequest");
+
+export const QueryResult = z
+  .object({
+    columns: z.array(z.object({ name: z.string(), type: z.enum(["int64", "float64", "string", "bytes", "null"]) })),
+    rows: z.array(z.array(z.unknown())).openapi({ description: "In column order; int64 values are strings" }),
+    meta: z.object({
+      rows: z.number().int(),
+      elapsed_ms: z.number().openapi({ description: "Running the query in the warehouse" }),
+      catch_up_ms: z.number().openapi({ description: "Bringing the warehouse up to date with D1 first" }),
+      truncated: z.boolean(),
+      truncated_by: z.enum(["rows", "size"]).nullable().openapi({ description: `rows: more than the row cap; size: more than ${SIZE_CAP_BYTES / 1_000_000} MB of values` }),
+      tables: z.array(z.string()),
+    }),
+  })
+  .openapi("AnalyticsQueryResult");
+
+export const SqlSchema = z
+  .object({
+    dialect: z.literal("sqlite"),
+    row_limit: z.number().int(),
+    tables: z.array(
+      z.object({
+        name: z.string(),
+        description: z.string(),
+        columns: z.array(z.object({ name: z.string(), type: z.string(), description: z.string() })),
+        keys: z.array(z.array(z.string())).openapi({ description: "Column sets naming at most one row (per project): a JOIN must equate one of them on one side" }),
+      }),
+    ),
+  })
+  .openapi("AnalyticsSchema");
+
+export const SignalsMetadata = z
+  .object({
+    data: z.array(
+      z.object({
+        project_id: z.string(),
+        path: z.string().openapi({ example: "$.country", description: "Use with json_extract(extra_features, path)" }),
+        types: z.array(z.object({ type: z.string(), customers: z.number().int() })),
+      }),
+    ),
+  })
+  .openapi("SignalsMetadata");
+
+/** What every scoped analytics route shares: its tag, its credentials and the `project_id` query. */
+export const scopedRoute = { tags: ["Analytics"], ...auth.sessionOrApiKey(), request: { query: ScopeQuery } };
+export const scopeDescription =
+  "Scope: an API key sees its project; a session sees its active organization, or one project of it with `project_id`.";
