@@ -29,12 +29,22 @@ import { billingRoutes, planRoutes, webhookRoutes } from "./routes/billing";
 import { connectorRoutes } from "./routes/connectors";
 import { automationRoutes } from "./routes/automations";
 import { registerSystemRoutes } from "./routes/system";
-import { methodNotAllowed } from "./routes/method-not-allowed";
+import { methodNotAllowed } from "hono/method-not-allowed";
 
 export function createApp() {
   const app = createRouter();
 
   app.use(requestContext());
+  // A path served for other methods answers 405 with Allow (HEAD wherever GET is), in the one error body.
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) => {
+        c.header("Allow", [...methods].sort().join(", "));
+        return errorResponse(c, new ApiError("method_not_allowed", undefined, { method: c.req.method, path: c.req.path }));
+      },
+    }),
+  );
   // A preflight is answered before the rate limit: it carries no credential and does nothing.
   app.use(crossOrigin());
   app.use(secureHeaders({ strictTransportSecurity: "max-age=31536000; includeSubDomains" }));
@@ -65,15 +75,7 @@ export function createApp() {
   app.route("/api", automationRoutes());
   registerSystemRoutes(app);
 
-  const allowedMethods = methodNotAllowed(app);
-  app.notFound((c) => {
-    const allowed = allowedMethods(c.req.method, c.req.path);
-    if (allowed.length > 0) {
-      c.header("Allow", allowed.join(", "));
-      return errorResponse(c, new ApiError("method_not_allowed", undefined, { method: c.req.method, path: c.req.path }));
-    }
-    return errorResponse(c, new ApiError("route_not_found", undefined, { method: c.req.method, path: c.req.path }));
-  });
+  app.notFound((c) => errorResponse(c, new ApiError("route_not_found", undefined, { method: c.req.method, path: c.req.path })));
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);

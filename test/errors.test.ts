@@ -13,10 +13,10 @@ describe("the error body on every failure path", () => {
 
   it("wrong methods: 405 with Allow", async () => {
     const res = await call("PUT", "/api/organizations");
-    expect(res.headers.get("Allow")).toBe("GET, POST");
+    expect(res.headers.get("Allow")).toBe("GET, HEAD, POST");
     await expectError(res, 405, "method_not_allowed");
     const param = await call("POST", "/api/projects/proj_x");
-    expect(param.headers.get("Allow")).toBe("DELETE, GET, PATCH");
+    expect(param.headers.get("Allow")).toBe("DELETE, GET, HEAD, PATCH");
   });
 
   it("malformed JSON: 400 invalid_json, on public and authenticated routes", async () => {
