@@ -8,7 +8,7 @@ import { limitOf, MAX_DIMENSIONS, type LimitKind } from "../src/crm/limits";
 import { createLogTables, loadLog, saveDimensions, saveLog, storedDimensionKeys } from "../src/crm/log-storage";
 import type { Interval } from "../src/crm/periods";
 import { PurchaseLogBuilder, type Dimension, type PurchaseLog } from "../src/crm/purchase-log";
-import { purchasesVersion, readDimension, readPurchaseLog } from "../src/crm/read";
+import { purchasesVersion, readDimension, readPurchaseLog, refreshPurchaseLog } from "../src/crm/read";
 
 /**
  * An answer, or the CRM limit that stopped it. A limit is returned, not thrown: an exception leaving
@@ -26,8 +26,11 @@ async function answer<T>(compute: () => Promise<T[]>): Promise<CrmAnswer<T>> {
   }
 }
 
-/** What a PurchaseHistory holds: the version, its lines, and where they were read from. */
-export type HistoryState = { version: number; lines: number; source: "storage" | "d1" };
+/**
+ * What a PurchaseHistory holds: the version, its lines, and where they were read from ("changes":
+ * only the customers whose lines changed were read from D1).
+ */
+export type HistoryState = { version: number; lines: number; source: "storage" | "d1" | "changes" };
 
 /**
  * One project's purchase history in memory, for CRM analytics (named by the project id). It reads
@@ -99,7 +102,10 @@ export class PurchaseHistory extends DurableObject<Bindings> {
     createLogTables(this.ctx.storage.sql);
   }
 
-  /** The log at `version` or later: from memory, else from storage, else read from D1. */
+  /**
+   * The log at `version` or later: from memory, else from storage; if older, brought up to date by
+   * reading only the changed customers (refreshPurchaseLog), or the whole log when most changed.
+   */
   private current(projectId: string, version: number): Promise<PurchaseLog> {
     const refresh = async () => {
       if (this.log && this.log.version >= version) return this.log;
@@ -108,13 +114,23 @@ export class PurchaseHistory extends DurableObject<Bindings> {
         this.source = "storage";
         if (this.log && this.log.version >= version) return this.log;
       }
-      // The old columns go before the new ones are read: two copies of a large log would not fit.
-      this.log = null;
-      const read = await timed("purchase log read", projectId, () => readPurchaseLog(this.env.DB, projectId), (l) => ({ lines: l?.day.length ?? null, version: l?.version ?? null }));
+      const held = this.log;
+      const changed = held
+        ? await timed("purchase log refresh", projectId, () => refreshPurchaseLog(this.env.DB, projectId, held), (l) => (typeof l === "object" && l ? { lines: l.day.length, version: l.version } : { outcome: l }))
+        : "whole";
+      let read: PurchaseLog | null;
+      if (changed === "whole") {
+        // The old columns go before the new ones are read: two copies of a large log would not fit.
+        this.log = null;
+        read = await timed("purchase log read", projectId, () => readPurchaseLog(this.env.DB, projectId), (l) => ({ lines: l?.day.length ?? null, version: l?.version ?? null }));
+        this.source = "d1";
+      } else {
+        read = changed;
+        this.source = "changes";
+      }
       // A project deleted meanwhile has nothing, and nothing is stored for it.
       if (read) await timed("purchase log stored", projectId, async () => saveLog(this.ctx.storage, read), () => ({}));
       this.log = read ?? new PurchaseLogBuilder(0).build(version);
-      this.source = "d1";
       return this.log;
     };
     const next = this.refreshing.then(refresh, refresh);

@@ -38,8 +38,9 @@ export const transactions = sqliteTable(
     index("transactions_project_time_idx").on(t.projectId, t.orderedAt, t.isReturn, t.amountCents),
     index("transactions_project_day_idx").on(t.projectId, t.orderDay),
     // The purchase lines of a project in (customer, day) order with all CRM analytics read of them,
-    // so the PurchaseHistory reads a million lines from the index alone (src/crm/read.ts).
-    index("transactions_purchase_lines_idx").on(t.projectId, t.isReturn, t.customerId, t.orderDay, t.amountCents, t.orderId),
+    // the file and the extra features included, so the PurchaseHistory reads lines and group_by
+    // keys from the index alone (src/crm/read.ts, migration 0017).
+    index("transactions_purchase_lines_idx").on(t.projectId, t.isReturn, t.customerId, t.orderDay, t.amountCents, t.orderId, t.fileId, t.rowNumber, t.extra),
     // An order already stored for a customer is not stored again from another file (src/services/transactions.ts).
     index("transactions_order_idx").on(t.projectId, t.customerId, t.orderId).where(sql`order_id IS NOT NULL`),
   ],
