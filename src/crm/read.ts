@@ -74,6 +74,24 @@ async function* purchasePages(db: D1Database, projectId: string, columns: string
   }
 }
 
+/**
+ * The customers one PurchaseHistory holds: customer_id in [from, to) by SQLite's order, an open end
+ * null. A project's one object holds them all; a split project's objects hold ranges (shards.ts).
+ */
+export type CustomerRange = { from: string | null; to: string | null };
+export const ALL_CUSTOMERS: CustomerRange = { from: null, to: null };
+
+/** The range as a condition on customer_id with parameters from ?k on. */
+function rangeFilter(range: CustomerRange, k: number): { sql: string; params: string[] } {
+  const parts: string[] = [];
+  const params: string[] = [];
+  if (range.from !== null) parts.push(`AND customer_id >= ?${k + params.push(range.from) - 1}`);
+  if (range.to !== null) parts.push(`AND customer_id < ?${k + params.push(range.to) - 1}`);
+  return { sql: parts.join(" "), params };
+}
+
+const inRange = (range: CustomerRange, id: string) => (range.from === null || compareIds(id, range.from) >= 0) && (range.to === null || compareIds(id, range.to) < 0);
+
 type FileRow = { key: number; id: string; status: string; last: number | null };
 
 /**
@@ -94,17 +112,23 @@ async function snapshot(db: D1Database, projectId: string): Promise<{ version: n
  * the project no longer exists. Each file is marked read up to the rows it had then: rows that came
  * during the read are read again by the next refresh, which rebuilds their customers whole.
  */
-export async function readPurchaseLog(db: D1Database, projectId: string, pageLines = PAGE_LINES, maxLines = MAX_PURCHASE_LINES): Promise<PurchaseLog | null> {
+export async function readPurchaseLog(
+  db: D1Database,
+  projectId: string,
+  pageLines = PAGE_LINES,
+  maxLines = MAX_PURCHASE_LINES,
+  range = ALL_CUSTOMERS,
+): Promise<PurchaseLog | null> {
   const now = await snapshot(db, projectId);
   if (now === null) return null;
   const version = now.version;
   const files = new Map<number, FileMark>();
   for (const f of now.files) if (f.status !== "failed") files.set(f.key, { hwm: f.last ?? 0, completed: f.status === "completed" });
-  const count = await db.prepare("SELECT COUNT(*) AS n FROM transactions WHERE project_id = ? AND is_return = 0").bind(projectId).first<{ n: number }>();
-  const lines = count?.n ?? 0;
-  if (lines > maxLines) throw limitError("crm-limit:lines", `the project has ${lines} purchase lines; CRM analytics hold at most ${maxLines}`);
+  const lines = await purchaseLineCount(db, projectId, range);
+  if (lines > maxLines) throw limitError("crm-limit:lines", `${lines} purchase lines; one object holds at most ${maxLines}`);
   const builder = new PurchaseLogBuilder(lines, maxLines);
-  for await (const rows of purchasePages(db, projectId, LINE_COLUMNS, [], pageLines)) builder.append(rows as LineRow[]);
+  const filter = rangeFilter(range, 2);
+  for await (const rows of purchasePages(db, projectId, LINE_COLUMNS, filter.params, pageLines, filter.sql)) builder.append(rows as LineRow[]);
   return builder.build(version, files);
 }
 
@@ -119,7 +143,14 @@ export async function readPurchaseLog(db: D1Database, projectId: string, pageLin
  * "whole": read the whole log instead (most of it changed, or the version moved without a file
  * change this can see, e.g. a row edited in place).
  */
-export async function refreshPurchaseLog(db: D1Database, projectId: string, log: PurchaseLog, pageLines = PAGE_LINES, maxLines = MAX_PURCHASE_LINES): Promise<PurchaseLog | "whole" | null> {
+export async function refreshPurchaseLog(
+  db: D1Database,
+  projectId: string,
+  log: PurchaseLog,
+  pageLines = PAGE_LINES,
+  maxLines = MAX_PURCHASE_LINES,
+  range = ALL_CUSTOMERS,
+): Promise<PurchaseLog | "whole" | null> {
   const now = await snapshot(db, projectId);
   if (now === null) return null;
   const version = now.version;
@@ -168,7 +199,7 @@ export async function refreshPurchaseLog(db: D1Database, projectId: string, log:
           .bind(file.id, from, file.last),
       ),
     );
-    for (const page of pages) for (const id of JSON.parse(page.results[0]!.customers) as string[]) customers.add(id);
+    for (const page of pages) for (const id of JSON.parse(page.results[0]!.customers) as string[]) if (inRange(range, id)) customers.add(id);
     for (const { file } of fresh) files.set(file.key, { hwm: file.last!, completed: file.status === "completed" });
   }
   // The log's customers read again lose their old lines (binary search: the ids are in order).
@@ -195,7 +226,7 @@ export async function refreshPurchaseLog(db: D1Database, projectId: string, log:
     builder.append(rows as LineRow[]);
   }
   const merged = mergeCustomers(log, builder.build(version, files), dropped, version);
-  if (merged.day.length > maxLines) throw limitError("crm-limit:lines", `the project has more than ${maxLines} purchase lines`);
+  if (merged.day.length > maxLines) throw limitError("crm-limit:lines", `more than ${maxLines} purchase lines; one object holds at most ${maxLines}`);
   return merged;
 }
 
@@ -208,12 +239,36 @@ const jsonPath = (key: string) => `$."${key}"`;
  * over the project's lines in the covering index's order: `extra` is in the index, so no line is
  * looked up in the table.
  */
-export async function readDimension(db: D1Database, projectId: string, log: PurchaseLog, key: string, pageLines = PAGE_LINES): Promise<Dimension | null> {
+export async function readDimension(db: D1Database, projectId: string, log: PurchaseLog, key: string, pageLines = PAGE_LINES, range = ALL_CUSTOMERS): Promise<Dimension | null> {
   const builder = new DimensionBuilder(log);
-  for await (const rows of purchasePages(db, projectId, "json_extract(extra, ?2)", [jsonPath(key)], pageLines)) {
+  const filter = rangeFilter(range, 3);
+  for await (const rows of purchasePages(db, projectId, "json_extract(extra, ?2)", [jsonPath(key), ...filter.params], pageLines, filter.sql)) {
     if (!builder.append(rows as Array<[string, number, unknown]>)) return null;
   }
   return builder.build();
+}
+
+/** Purchase lines of the project's customers in `range` (from the covering index). */
+export async function purchaseLineCount(db: D1Database, projectId: string, range = ALL_CUSTOMERS): Promise<number> {
+  const filter = rangeFilter(range, 2);
+  const row = await db
+    .prepare(`SELECT COUNT(*) AS n FROM transactions WHERE project_id = ?1 AND is_return = 0 ${filter.sql}`)
+    .bind(projectId, ...filter.params)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/**
+ * Where to split a project's customers into `parts` ranges of about equal lines: the customer_id at
+ * each k/parts of the lines in index order (a bound starts a customer, so none straddles two parts).
+ */
+export async function customerBounds(db: D1Database, projectId: string, lines: number, parts: number): Promise<string[]> {
+  if (parts <= 1) return [];
+  const statements = Array.from({ length: parts - 1 }, (_, i) =>
+    db.prepare("SELECT customer_id FROM transactions WHERE project_id = ? AND is_return = 0 ORDER BY customer_id LIMIT 1 OFFSET ?").bind(projectId, Math.floor(((i + 1) * lines) / parts)),
+  );
+  const bounds = (await db.batch<{ customer_id: string }>(statements)).flatMap((r) => r.results.map((row) => row.customer_id));
+  return [...new Set(bounds)].sort(compareIds);
 }
 
 /** The project's purchases_version, or null when there is no such project (any more). */
