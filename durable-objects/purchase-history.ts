@@ -148,7 +148,13 @@ export class PurchaseHistory extends DurableObject<Bindings> {
     } catch (error) {
       const limit = limitOf(error);
       if (!limit) throw error;
-      if (limit.kind === "crm-limit:lines" && !part.shard) return this.exclusive(() => this.planAnew(part.projectId, part.maxLines));
+      if (limit.kind === "crm-limit:lines" && !part.shard) {
+        // Requests that queued behind the one that split take its plan rather than planning again.
+        return this.exclusive(async () => {
+          const plan = this.plan();
+          return plan ? { plan } : this.planAnew(part.projectId, part.maxLines);
+        });
+      }
       return { limit };
     }
   }
@@ -235,8 +241,7 @@ export class PurchaseHistory extends DurableObject<Bindings> {
     const id = `${log.version}\u0000${key}`;
     let reading = this.dimensionReads.get(id);
     if (!reading) {
-      const range = part.shard?.range ?? ALL_CUSTOMERS;
-      reading = timed("purchase dimension read", part.projectId, () => readDimension(this.env.DB, part.projectId, log, key, undefined, range), (d) => ({ key, values: d?.values.length ?? null })).finally(() =>
+      reading = timed("purchase dimension read", part.projectId, () => readDimension(this.env.DB, part.projectId, log, key), (d) => ({ key, values: d?.values.length ?? null })).finally(() =>
         this.dimensionReads.delete(id),
       );
       this.dimensionReads.set(id, reading);

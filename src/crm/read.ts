@@ -173,20 +173,18 @@ export async function refreshPurchaseLog(
     if (mark && f.status === "completed" && (f.last ?? 0) <= mark.hwm) mark.completed = true;
   }
   const dropped = new Uint8Array(log.customerIds.length);
-  let droppedCustomers = 0;
   if (removed.size > 0) {
     for (let c = 0; c < log.customerIds.length; c++) {
       for (let i = log.customerStart[c]!; i < log.customerStart[c + 1]!; i++) {
         if (removed.has(log.file[i]!)) {
           dropped[c] = 1;
-          droppedCustomers++;
           changedLines += log.customerStart[c + 1]! - log.customerStart[c]!;
           break;
         }
       }
     }
   }
-  if (droppedCustomers === 0 && fresh.length === 0) return "whole";
+  if (removed.size === 0 && fresh.length === 0) return "whole";
   if (changedLines > Math.max(10_000, Math.min(MAX_INCREMENTAL_LINES, log.day.length * INCREMENTAL_SHARE))) return "whole";
 
   const customers = new Set<string>();
@@ -235,15 +233,44 @@ const jsonPath = (key: string) => `$."${key}"`;
 
 /**
  * The values of one extra_features key for every line of the log, or null when the lines read no
- * longer match the log's (the purchases changed meanwhile; the caller reads the log again). One pass
- * over the project's lines in the covering index's order: `extra` is in the index, so no line is
- * looked up in the table.
+ * longer match the log's (the purchases changed meanwhile; the caller reads the log again). A column
+ * read: one pass over the log's customers in the covering index's order (`extra` is in the index, so
+ * no line is looked up in the table), each page of whole customers coming back as two JSON arrays
+ * (values and rowids) rather than a row per line. The rowids are checked against the log's, so the
+ * values line up or nothing is taken. A page whose arrays D1 refuses (over 2 MB: long values) is read
+ * row by row.
  */
-export async function readDimension(db: D1Database, projectId: string, log: PurchaseLog, key: string, pageLines = PAGE_LINES, range = ALL_CUSTOMERS): Promise<Dimension | null> {
+export async function readDimension(db: D1Database, projectId: string, log: PurchaseLog, key: string, pageLines = PAGE_LINES): Promise<Dimension | null> {
   const builder = new DimensionBuilder(log);
-  const filter = rangeFilter(range, 3);
-  for await (const rows of purchasePages(db, projectId, "json_extract(extra, ?2)", [jsonPath(key), ...filter.params], pageLines, filter.sql)) {
-    if (!builder.append(rows as Array<[string, number, unknown]>)) return null;
+  const customers = log.customerIds.length;
+  for (let a = 0; a < customers; ) {
+    let b = a + 1;
+    while (b < customers && log.customerStart[b + 1]! - log.customerStart[a]! <= pageLines) b++;
+    const from = log.customerIds[a]!;
+    const to = log.customerIds[b - 1]!;
+    let page: Array<[string, number, unknown]>;
+    try {
+      const row = await db
+        .prepare(
+          `SELECT json_group_array(v) AS vals, json_group_array(r) AS rowids FROM (SELECT rowid AS r, json_extract(extra, ?2) AS v FROM transactions
+             WHERE project_id = ?1 AND is_return = 0 AND customer_id >= ?3 AND customer_id <= ?4 ${LINE_ORDER})`,
+        )
+        .bind(projectId, jsonPath(key), from, to)
+        .first<{ vals: string; rowids: string }>();
+      const values = JSON.parse(row!.vals) as unknown[];
+      const rowids = JSON.parse(row!.rowids) as number[];
+      page = rowids.map((rowid, i) => ["", rowid, values[i]]);
+    } catch (error) {
+      if (!/too big|TOOBIG/i.test(String(error))) throw error;
+      page = [];
+      const range = rangeFilter({ from, to: null }, 3);
+      for await (const rows of purchasePages(db, projectId, "json_extract(extra, ?2)", [jsonPath(key), ...range.params, to], pageLines, `${range.sql} AND customer_id <= ?4`)) {
+        page.push(...(rows as Array<[string, number, unknown]>));
+      }
+    }
+    // The page must be exactly the log's lines of these customers.
+    if (page.length !== log.customerStart[b]! - log.customerStart[a]! || !builder.append(page)) return null;
+    a = b;
   }
   return builder.build();
 }
