@@ -1,9 +1,16 @@
 /**
  * What one PurchaseHistory holds and answers, sized for the 128 MB of a Durable Object: a line costs
- * ~25 bytes (day, amount, order, rowid) plus 4 per dimension held, so 1.5M lines with 4 dimensions
+ * ~29 bytes (day, amount, order, rowid, file) plus 4 per dimension held and the customer ids, so 1.5M lines with 4 dimensions
  * come to ~62 MB, leaving room for a page being read and the answer being built.
  */
 export const MAX_PURCHASE_LINES = 1_500_000;
+/**
+ * A project past one object's lines is split by customer into objects planned at two thirds of it
+ * each (room to grow before the next split), at most MAX_SHARDS of them: 128 × 1M = 128M purchase
+ * lines per project, above the Pro plan's 100M rows (src/billing/plans.ts).
+ */
+export const SHARD_FILL = 2 / 3;
+export const MAX_SHARDS = 128;
 export const MAX_DIMENSIONS = 4;
 /** Distinct values of one group_by key (a key such as an order number is not a dimension). */
 export const MAX_DIMENSION_VALUES = 10_000;

@@ -1,4 +1,4 @@
-import type { Dimension, PurchaseLog } from "./purchase-log";
+import type { Dimension, FileMark, PurchaseLog } from "./purchase-log";
 
 /**
  * A purchase log kept in its Durable Object's SQLite storage, so that an object evicted from memory
@@ -7,8 +7,15 @@ import type { Dimension, PurchaseLog } from "./purchase-log";
  * only the latest version is kept.
  */
 const CHUNK_BYTES = 1 << 20;
-const COLUMNS = ["customerStart", "day", "amountCents", "order", "sharedOrder", "rowid"] as const;
-type Meta = { version: number; firstDay: number; lastDay: number; dimensions: Record<string, Dimension["values"]> };
+const COLUMNS = ["customerStart", "day", "amountCents", "order", "sharedOrder", "rowid", "file"] as const;
+type Meta = {
+  version: number;
+  firstDay: number;
+  lastDay: number;
+  nextOrder: number;
+  files: Array<[number, FileMark]>;
+  dimensions: Record<string, Dimension["values"]>;
+};
 
 export function createLogTables(sql: SqlStorage) {
   sql.exec(`CREATE TABLE IF NOT EXISTS log_meta (id INTEGER PRIMARY KEY CHECK (id = 1), meta TEXT NOT NULL)`);
@@ -35,7 +42,14 @@ function readColumn<T>(sql: SqlStorage, name: string, make: new (buffer: ArrayBu
 }
 
 function writeMeta(sql: SqlStorage, log: PurchaseLog) {
-  const meta: Meta = { version: log.version, firstDay: log.firstDay, lastDay: log.lastDay, dimensions: Object.fromEntries([...log.dimensions].map(([k, d]) => [k, d.values])) };
+  const meta: Meta = {
+    version: log.version,
+    firstDay: log.firstDay,
+    lastDay: log.lastDay,
+    nextOrder: log.nextOrder,
+    files: [...log.files],
+    dimensions: Object.fromEntries([...log.dimensions].map(([k, d]) => [k, d.values])),
+  };
   sql.exec("INSERT OR REPLACE INTO log_meta (id, meta) VALUES (1, ?)", JSON.stringify(meta));
 }
 
@@ -44,6 +58,7 @@ export function saveLog(storage: DurableObjectStorage, log: PurchaseLog) {
   storage.transactionSync(() => {
     storage.sql.exec("DELETE FROM log_chunks");
     for (const name of COLUMNS) writeColumn(storage.sql, name, log[name]);
+    writeColumn(storage.sql, "customerIds", new TextEncoder().encode(JSON.stringify(log.customerIds)));
     for (const [key, dimension] of log.dimensions) writeColumn(storage.sql, `dimension:${key}`, dimension.codes);
     writeMeta(storage.sql, log);
   });
@@ -74,6 +89,8 @@ function readMeta(sql: SqlStorage): Meta | null {
 export function loadLog(sql: SqlStorage): PurchaseLog | null {
   const meta = readMeta(sql);
   if (!meta) return null;
+  // A log stored before files were tracked (no per-line file) is read again whole.
+  if (meta.files === undefined) return null;
   const dimensions = new Map<string, Dimension>(
     Object.entries(meta.dimensions).map(([key, values]) => [key, { codes: readColumn(sql, `dimension:${key}`, Int32Array), values }]),
   );
@@ -81,6 +98,10 @@ export function loadLog(sql: SqlStorage): PurchaseLog | null {
     version: meta.version,
     firstDay: meta.firstDay,
     lastDay: meta.lastDay,
+    nextOrder: meta.nextOrder,
+    files: new Map(meta.files),
+    customerIds: JSON.parse(new TextDecoder().decode(readColumn(sql, "customerIds", Uint8Array))) as string[],
+    file: readColumn(sql, "file", Int32Array),
     customerStart: readColumn(sql, "customerStart", Int32Array),
     day: readColumn(sql, "day", Int32Array),
     amountCents: readColumn(sql, "amountCents", Float64Array),

@@ -4,21 +4,26 @@ import type { ActivityCell } from "../crm/activity";
 import { matchesRecord, orderComparator, type CrmCondition } from "../crm/conditions";
 import type { LifecycleCell } from "../crm/lifecycles";
 import { dayNumber, periodsBefore, periodsBetween, type Interval } from "../crm/periods";
-import { MAX_PERIODS } from "../crm/limits";
-import type { CrmAnswer } from "../../durable-objects/purchase-history";
+import { MAX_PERIODS, MAX_PURCHASE_LINES, type LimitKind } from "../crm/limits";
+import { historyName, planParts, type CrmAnswer, type HistoryPart } from "../../durable-objects/purchase-history";
 import type { AnalyticsScope } from "../analytics/scope";
 
 /**
  * CRM analytics (`/api/crm/analytics/*`): activity per dimension and period, retention cohorts and lifecycle
- * stages. Each project's PurchaseHistory object answers for its own purchases; customers and orders
- * belong to one project, so an organization's figures are the sums of its projects'. Periods are
+ * stages. Each project's PurchaseHistory object answers for its own purchases, or, for a project
+ * past what one object holds, the objects of its parts, each holding whole customers; customers and
+ * orders belong to one project and one part, so every count (distinct customers included) is the sum
+ * of the parts' and an organization's figures are the sums of its projects'. Periods are
  * calendar days, Monday-based weeks or months of the `order_day` written in the data, each named by
  * its first day (YYYY-MM-DD).
  */
 export type { CrmCondition } from "../crm/conditions";
 export { lifecycleStages } from "../crm/lifecycles";
 
-type Env = Pick<Bindings, "DB" | "PURCHASE_HISTORY">;
+/** CRM_OBJECT_LINES: the lines one object holds (MAX_PURCHASE_LINES unless set; tests split small projects). */
+type Env = Pick<Bindings, "DB" | "PURCHASE_HISTORY"> & { CRM_OBJECT_LINES?: string };
+
+const objectLines = (env: Env) => Number(env.CRM_OBJECT_LINES) || MAX_PURCHASE_LINES;
 
 /** The scope's projects that have ever had a transaction, with the version of their purchases. */
 async function projectsWithPurchases(d1: D1Database, scope: AnalyticsScope) {
@@ -29,38 +34,64 @@ async function projectsWithPurchases(d1: D1Database, scope: AnalyticsScope) {
   return results;
 }
 
-const history = (env: Env, projectId: string) => env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(projectId));
+const history = (env: Env, part: Pick<HistoryPart, "projectId" | "shard">) => env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(historyName(part)));
+type History = ReturnType<typeof history>;
 
-/** Drops a deleted project's PurchaseHistory, memory and storage. */
+/** Drops a deleted project's PurchaseHistory (its parts' too), memory and storage. */
 export async function forgetPurchaseHistory(env: Env, projectId: string) {
-  await history(env, projectId).forget();
+  await history(env, { projectId }).forget(projectId);
 }
 
-/** Asks each project's PurchaseHistory; a limit reached in one answers 422 for the whole view. */
-async function askEach<T>(
-  env: Env,
-  projects: Array<{ id: string; version: number }>,
-  question: (h: ReturnType<typeof history>, p: { id: string; version: number }) => Promise<CrmAnswer<T>>,
-): Promise<T[]> {
-  // Every question is awaited (allSettled), so a failure in one leaves no rejection unhandled.
-  const settled = await Promise.allSettled(projects.map((p) => question(history(env, p.id), p)));
-  const cells: T[] = [];
-  for (const [i, outcome] of settled.entries()) {
-    if (outcome.status === "rejected") throw outcome.reason;
-    const reply = outcome.value;
-    if ("limit" in reply) {
-      const { kind, detail } = reply.limit;
-      throw new ApiError(kind === "crm-limit:lines" ? "project_too_large" : "result_too_large", { project_id: projects[i]!.id, reason: detail });
+const limitReached = (projectId: string, limit: { kind: LimitKind; detail: string }) =>
+  new ApiError(limit.kind === "crm-limit:lines" ? "project_too_large" : "result_too_large", { project_id: projectId, reason: limit.detail });
+
+/**
+ * One project's cells: from its own object, or from the parts of its plan added up. A part that
+ * outgrew its object has the project planned again (the own object splits it anew) and the parts
+ * asked again.
+ */
+async function askProject<T>(env: Env, project: { id: string; version: number }, question: (h: History, part: HistoryPart) => Promise<CrmAnswer<T>>): Promise<T[]> {
+  const own: HistoryPart = { projectId: project.id, version: project.version, maxLines: objectLines(env) };
+  let reply = await question(history(env, own), own);
+  for (let attempt = 1; ; attempt++) {
+    if ("cells" in reply) return reply.cells;
+    if ("limit" in reply) throw limitReached(project.id, reply.limit);
+    const parts = planParts(project.id, project.version, own.maxLines, reply.plan);
+    // Every part is awaited (allSettled), so a failure in one leaves no rejection unhandled.
+    const settled = await Promise.allSettled(parts.map((part) => question(history(env, part), part)));
+    const cells: T[] = [];
+    let outgrown = false;
+    for (const outcome of settled) {
+      if (outcome.status === "rejected") throw outcome.reason;
+      const answer = outcome.value;
+      if ("cells" in answer) cells.push(...answer.cells);
+      else if ("limit" in answer && (answer.limit.kind !== "crm-limit:lines" || attempt === 3)) throw limitReached(project.id, answer.limit);
+      else outgrown = true;
     }
-    cells.push(...(reply.cells as T[]));
+    if (!outgrown) return cells;
+    reply = await history(env, own).split(project.id, own.maxLines, reply.plan.id);
+  }
+}
+
+/** Asks each project (see askProject); a limit reached in one answers 422 for the whole view. */
+async function askEach<T>(env: Env, projects: Array<{ id: string; version: number }>, question: (h: History, part: HistoryPart) => Promise<CrmAnswer<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(projects.map((p) => askProject(env, p, question)));
+  const cells: T[] = [];
+  for (const outcome of settled) {
+    if (outcome.status === "rejected") throw outcome.reason;
+    cells.push(...outcome.value);
   }
   return cells;
 }
 
-/** Reads a project's changed purchases into its PurchaseHistory ahead of the first question. */
+/** Reads a project's changed purchases into its PurchaseHistory (or its parts, one at a time) ahead of the first question. */
 export async function warmPurchaseHistory(env: Env, projectId: string) {
   try {
-    return await history(env, projectId).warm(projectId);
+    const own = { projectId, maxLines: objectLines(env) };
+    const state = await history(env, own).warm(own);
+    if (!("plan" in state)) return state;
+    for (const part of planParts(projectId, 0, own.maxLines, state.plan)) await history(env, part).warm(part);
+    return state;
   } catch (error) {
     // Only a head start: the next question reads what it needs.
     console.error(JSON.stringify({ level: "error", message: "purchase history warm-up failed", projectId, error: String(error) }));
@@ -95,7 +126,7 @@ export async function activity(env: Env, scope: AnalyticsScope, q: { interval: I
     throw invalidField("filters", "invalid_value", "conditions on dimension need group_by");
   }
   const order = orderComparator(q.orderBy, ACTIVITY_COLUMNS, ["activity_on", "dimension"]);
-  const perProject = await askEach(env, await projectsWithPurchases(env.DB, scope), (h, p) => h.activity(p.id, p.version, q.interval, q.groupBy ?? null, q.conditions));
+  const perProject = await askEach(env, await projectsWithPurchases(env.DB, scope), (h, part) => h.activity(part, q.interval, q.groupBy ?? null, q.conditions));
   const cells = sumBy<ActivityCell>(perProject, (c) => JSON.stringify([c.activity_on, c.dimension]), ["active_customers", "first_time_customers", "orders", "revenue_cents"]);
   return cells
     .map((c) => ({ ...c, average_order_value_cents: c.orders > 0 ? Math.round(c.revenue_cents / c.orders) : 0 }))
@@ -116,7 +147,7 @@ export async function activity(env: Env, scope: AnalyticsScope, q: { interval: I
 /** The retention matrix (see cohortCells); conditions on cohort_on and activity_on select cells. */
 export async function userCohorts(env: Env, scope: AnalyticsScope, q: { interval: "week" | "month"; userType: "new" | "active"; conditions: CrmCondition[]; orderBy?: string }) {
   const order = orderComparator(q.orderBy, ["cohort_on", "activity_on", "user_count"], ["cohort_on", "activity_on"]);
-  const perProject = await askEach(env, await projectsWithPurchases(env.DB, scope), (h, p) => h.cohorts(p.id, p.version, q.interval, q.userType));
+  const perProject = await askEach(env, await projectsWithPurchases(env.DB, scope), (h, part) => h.cohorts(part, q.interval, q.userType));
   return sumBy(perProject, (c) => `${c.cohort_on}/${c.activity_on}`, ["user_count"])
     .filter((c) => matchesRecord(q.conditions, c))
     .sort(order)
@@ -157,7 +188,7 @@ export async function userLifecycles(
     throw invalidField("filters", "too_big", `activity_on spans more than ${MAX_PERIODS} periods; narrow it`);
   }
   const thresholds = { dormantAfterDays: q.dormantAfterDays, lapsedAfterDays: q.lapsedAfterDays };
-  const perProject = await askEach(env, projects, (h, p) => h.lifecycles(p.id, p.version, q.interval, periods, thresholds));
+  const perProject = await askEach(env, projects, (h, part) => h.lifecycles(part, q.interval, periods, thresholds));
   return sumBy<LifecycleCell>(perProject, (c) => `${c.activity_on}/${c.lifecycle_status}`, ["user_count"])
     .filter((c) => matchesRecord(q.conditions, c))
     .sort(order)

@@ -1,7 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { limitOf } from "../../src/crm/limits";
+import { limitOf, MAX_PURCHASE_LINES } from "../../src/crm/limits";
+import type { CrmCondition } from "../../src/crm/conditions";
+import type { PurchaseLog } from "../../src/crm/purchase-log";
+import { activity, userCohorts, userLifecycles } from "../../src/services/crm-analytics";
+import { historyName, planParts, type ShardPlan } from "../../durable-objects/purchase-history";
 import { readDimension, readPurchaseLog } from "../../src/crm/read";
 import { call, createApiKey, createProject, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
@@ -61,6 +65,9 @@ async function linesOf(projectIds: string[]): Promise<Line[]> {
     .all<Record<string, any>>();
   return results.map((r) => ({ project: r.project_id, customer: `${r.project_id}/${r.customer_id}`, day: r.order_day, cents: r.amount_cents, order: `${r.project_id}/${r.customer_id}/${r.order_key}`, isReturn: !!r.is_return, country: r.country }));
 }
+
+/** A project's own PurchaseHistory, holding what one object holds by default. */
+const own = (projectId: string) => ({ projectId, maxLines: MAX_PURCHASE_LINES });
 
 const sortRows = (rows: unknown[][]) => rows.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
@@ -223,6 +230,59 @@ describe("CRM analytics engine against the reference", () => {
     expect(sortRows((await get(second.key, "user_cohorts")).map((r) => [r.cohort_on, r.activity_on, r.user_count]))).toEqual(referenceCohorts(await linesOf([second.id]), "month", "new"));
   });
 
+  it("a new file and a deleted file are read as the customers they touched, exactly as a whole read", async () => {
+    const t = await tenant();
+    const stub = env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(t.project.id));
+    type Held = { log: PurchaseLog };
+    const held = () => runInDurableObject(stub, (h) => (h as unknown as Held).log);
+    const expectSameAsWholeRead = async () => {
+      const log = await held();
+      const whole = (await readPurchaseLog(env.DB, t.project.id))!;
+      expect(log.version).toBe(whole.version);
+      expect(log.customerIds).toEqual(whole.customerIds);
+      for (const column of ["customerStart", "day", "amountCents", "sharedOrder", "rowid", "file"] as const) expect([...log[column]], column).toEqual([...whole[column]]);
+      // Order numbers differ (rebuilt customers take new ones); which lines share an order does not.
+      const pairs = (l: PurchaseLog) => [...l.order].map((o, i) => [...l.order].indexOf(o, 0) === i);
+      expect(pairs(log)).toEqual(pairs(whole));
+      const country = log.dimensions.get("country")!;
+      const read = (await readDimension(env.DB, t.project.id, whole, "country"))!;
+      expect([...country.codes].map((c) => country.values[c])).toEqual([...read.codes].map((c) => read.values[c]));
+    };
+    const expectReference = async () => {
+      const lines = await linesOf([t.project.id]);
+      const rows = await get(t.apiKey.key, "activity?grouping_interval=month&group_by=country");
+      expect(sortRows(rows.map((r) => [r.activity_on, r.country, r.active_customers, r.first_time_customers, r.orders, r.revenue_cents, r.average_order_value_cents]))).toEqual(
+        referenceActivity(lines, "month", { groupBy: true }),
+      );
+      expect(sortRows((await get(t.apiKey.key, "user_cohorts?user_type=active")).map((r) => [r.cohort_on, r.activity_on, r.user_count]))).toEqual(referenceCohorts(lines, "month", "active"));
+    };
+    const first = await ingest(t.apiKey.key, t.project.id, history(5, 60));
+    await waitForJob(t.apiKey.key, first.job_id);
+    await get(t.apiKey.key, "activity?group_by=country");
+    expect(await stub.warm(own(t.project.id))).toMatchObject({ source: "d1" });
+
+    // Existing customers (c0..c9) buy again; new ones sort before, between and after them, some
+    // past U+FFFF, where JavaScript's string order is not SQLite's.
+    const newcomers = ["a-new", "c5x", "z-new", "\u{1F600}", "\uFFFD", "ç"].map((customer_id, i) => ({ customer_id, order_date: `2025-0${1 + i}-11`, amount: 5 + i, country: "DE" }));
+    const second = await ingest(t.apiKey.key, t.project.id, [...history(6, 10), ...newcomers]);
+    await waitForJob(t.apiKey.key, second.job_id);
+    expect(await stub.warm(own(t.project.id))).toMatchObject({ source: "changes" });
+    await expectSameAsWholeRead();
+    await expectReference();
+
+    const res = await call("DELETE", `/api/engine/files/${first.file_id}`, { token: t.owner.token });
+    expect(res.status).toBe(204);
+    expect(await stub.warm(own(t.project.id))).toMatchObject({ source: "changes" });
+    await expectSameAsWholeRead();
+    await expectReference();
+    // Stored with its files' marks: after an eviction the next change is still read as a change.
+    await runInDurableObject(stub, (h) => void ((h as unknown as { log: unknown }).log = null));
+    await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, [{ customer_id: "c3", order_date: "2025-10-01", amount: 9, country: "TR" }])).job_id);
+    expect(await stub.warm(own(t.project.id))).toMatchObject({ source: "changes" });
+    await expectSameAsWholeRead();
+    await expectReference();
+  }, 60_000);
+
   it("is read ahead after ingest, and comes back from its own storage after an eviction", async () => {
     const t = await tenant();
     const stub = env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(t.project.id));
@@ -234,11 +294,11 @@ describe("CRM analytics engine against the reference", () => {
     const cohorts = await get(t.apiKey.key, "user_cohorts?user_type=active");
 
     await runInDurableObject(stub, (history) => void ((history as unknown as { log: unknown }).log = null));
-    expect(await stub.warm(t.project.id)).toMatchObject({ source: "storage", version: await currentVersion() });
+    expect(await stub.warm(own(t.project.id))).toMatchObject({ source: "storage", version: await currentVersion() });
     expect(await get(t.apiKey.key, "user_cohorts?user_type=active")).toEqual(cohorts);
     const byCountry = await get(t.apiKey.key, "activity?group_by=country");
     await runInDurableObject(stub, (history) => void ((history as unknown as { log: unknown }).log = null));
-    expect(await stub.warm(t.project.id)).toMatchObject({ source: "storage" });
+    expect(await stub.warm(own(t.project.id))).toMatchObject({ source: "storage" });
     // The stored country column came back too: the answer needs no read from D1.
     expect(await runInDurableObject(stub, (history) => [...(history as unknown as { log: { dimensions: Map<string, unknown> } }).log.dimensions.keys()])).toEqual(["country"]);
     expect(await get(t.apiKey.key, "activity?group_by=country")).toEqual(byCountry);
@@ -246,7 +306,7 @@ describe("CRM analytics engine against the reference", () => {
     // Stored but stale: a newer version is read from D1.
     await runInDurableObject(stub, (history) => void ((history as unknown as { log: unknown }).log = null));
     await env.DB.prepare("UPDATE transactions SET amount_cents = amount_cents + 1 WHERE rowid = (SELECT MIN(rowid) FROM transactions WHERE project_id = ?)").bind(t.project.id).run();
-    expect(await stub.warm(t.project.id)).toMatchObject({ source: "d1", version: await currentVersion() });
+    expect(await stub.warm(own(t.project.id))).toMatchObject({ source: "d1", version: await currentVersion() });
     // The warm-up read the country column again for the new lines: it was asked for before.
     expect(await runInDurableObject(stub, (history) => [...(history as unknown as { log: { dimensions: Map<string, unknown> } }).log.dimensions.keys()])).toEqual(["country"]);
     expect(sortRows((await get(t.apiKey.key, "user_cohorts?user_type=active")).map((r) => [r.cohort_on, r.activity_on, r.user_count]))).toEqual(
@@ -267,7 +327,7 @@ describe("CRM analytics engine against the reference", () => {
     // an unhandled rejection even though the caller handles it.
     const stub = env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(t.project.id));
     const version = (await env.DB.prepare("SELECT purchases_version AS v FROM projects WHERE id = ?").bind(t.project.id).first<{ v: number }>())!.v;
-    expect(await stub.activity(t.project.id, version, "overall", "sku", [])).toMatchObject({ limit: { kind: "crm-limit:answer" } });
+    expect(await stub.activity({ ...own(t.project.id), version }, "overall", "sku", [])).toMatchObject({ limit: { kind: "crm-limit:answer" } });
     // The project itself still answers.
     expect((await get(t.apiKey.key, "activity?grouping_interval=overall"))[0]).toMatchObject({ active_customers: 50, orders: 10_002 });
   }, 60_000);
@@ -276,7 +336,7 @@ describe("CRM analytics engine against the reference", () => {
     const t = await tenant();
     await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, history(4, 5))).job_id);
     const stub = env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(t.project.id));
-    expect((await stub.warm(t.project.id)).lines).toBeGreaterThan(0);
+    expect(((await stub.warm(own(t.project.id))) as { lines: number }).lines).toBeGreaterThan(0);
     const res = await call("DELETE", `/api/projects/${t.project.id}`, { token: t.owner.token });
     expect(res.status).toBe(204);
     await vi.waitFor(async () =>
@@ -297,4 +357,77 @@ describe("CRM analytics engine against the reference", () => {
     expect(dimension).not.toBeNull();
     expect([...dimension!.codes].map((c) => dimension!.values[c])).toEqual([...(await readDimension(env.DB, owner.project.id, whole, "country"))!.codes].map((c) => dimension!.values[c]));
   });
+});
+
+describe("CRM analytics of a project split across objects by customer", () => {
+  it("adds the parts up exactly, keeps them current, splits anew when a part outgrows its object, and refuses past the plan's limit", async () => {
+    const t = await tenant();
+    await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, history(8, 80))).job_id);
+    // One object holds 90 lines here, so parts are planned at 60: the project's ~350 lines make six or so.
+    const small = { ...env, CRM_OBJECT_LINES: "90" };
+    const scope = { organizationId: t.organization.id, projectId: t.project.id };
+    const months = Array.from({ length: 14 }, (_, i) => iso(Date.UTC(2024, 3 + i, 1)));
+    const expectReference = async () => {
+      const lines = await linesOf([t.project.id]);
+      const monthly = await activity(small, scope, { interval: "month", groupBy: "country", conditions: [] });
+      expect(sortRows(monthly.map((r: any) => [r.activity_on, r.country, r.active_customers, r.first_time_customers, r.orders, r.revenue_cents, r.average_order_value_cents]))).toEqual(
+        referenceActivity(lines, "month", { groupBy: true }),
+      );
+      const overall = await activity(small, scope, { interval: "overall", conditions: [] });
+      expect(sortRows(overall.map((r: any) => [r.activity_on, null, r.active_customers, r.first_time_customers, r.orders, r.revenue_cents, r.average_order_value_cents]))).toEqual(
+        referenceActivity(lines, "overall", { groupBy: false }),
+      );
+      const cohorts = await userCohorts(small, scope, { interval: "week", userType: "active", conditions: [] });
+      expect(sortRows(cohorts.map((r) => [r.cohort_on, r.activity_on, r.user_count]))).toEqual(referenceCohorts(lines, "week", "active"));
+      const range = [{ field: "activity_on", op: "range", min: months[0]!, max: months.at(-1)! }] as CrmCondition[];
+      const stages = await userLifecycles(small, scope, { interval: "month", dormantAfterDays: 30, lapsedAfterDays: 90, conditions: range });
+      expect(sortRows(stages.map((r) => [r.activity_on, r.lifecycle_status, r.user_count]))).toEqual(referenceLifecycles(lines, "month", months, 30, 90));
+    };
+    const projectObject = env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(t.project.id));
+    const plan = () => runInDurableObject(projectObject, (_, state) => JSON.parse(state.storage.sql.exec<{ plan: string }>("SELECT plan FROM shard_plan").one().plan) as ShardPlan);
+    const partCustomers = async (p: ShardPlan) =>
+      Promise.all(
+        planParts(t.project.id, 0, 90, p).map((part) =>
+          runInDurableObject(env.PURCHASE_HISTORY.get(env.PURCHASE_HISTORY.idFromName(historyName(part))), (h) => (h as unknown as { log: PurchaseLog | null }).log?.customerIds ?? []),
+        ),
+      );
+    const distinctCustomers = async () =>
+      (await env.DB.prepare("SELECT DISTINCT customer_id AS id FROM transactions WHERE project_id = ? AND is_return = 0 ORDER BY 1").bind(t.project.id).all<{ id: string }>()).results.map((r) => r.id);
+
+    await expectReference();
+    const first = await plan();
+    expect(first.bounds.length).toBeGreaterThanOrEqual(4);
+    // Every customer in exactly one part, the parts in customer order.
+    const parts = await partCustomers(first);
+    expect(parts.flat()).toEqual(await distinctCustomers());
+    parts.slice(1).forEach((ids, i) => expect(ids[0]).toBe(first.bounds[i]));
+
+    // A new file reaches the parts it touches, read as changes.
+    const few = ["c3", "c40", "c77", "new-1", "c40"].map((customer_id, i) => ({ customer_id, order_date: `2025-07-0${1 + i}`, amount: 3 + i, country: "US" }));
+    await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, few)).job_id);
+    await expectReference();
+    expect(await plan()).toEqual(first);
+
+    // One customer buys more than a part holds: the project is planned again.
+    const burst = Array.from({ length: 70 }, (_, i) => ({ customer_id: "c1", order_date: "2025-08-08", amount: 1 + i, order_id: `burst-${i}`, country: "TR" }));
+    await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, burst)).job_id);
+    await expect(activity(small, scope, { interval: "overall", conditions: [] })).rejects.toMatchObject({ code: "project_too_large" });
+    const bigger = { ...env, CRM_OBJECT_LINES: "150" };
+    const lines = await linesOf([t.project.id]);
+    expect(sortRows((await activity(bigger, scope, { interval: "overall", conditions: [] })).map((r: any) => [r.activity_on, null, r.active_customers, r.first_time_customers, r.orders, r.revenue_cents, r.average_order_value_cents]))).toEqual(
+      referenceActivity(lines, "overall", { groupBy: false }),
+    );
+    const second = await plan();
+    expect(second.id).toBeGreaterThan(first.id);
+    expect((await partCustomers(second)).flat()).toEqual(await distinctCustomers());
+    // The old parts forgot their lines.
+    expect((await partCustomers(first)).flat()).toEqual([]);
+
+    // Past MAX_SHARDS objects of a part's lines: 422.
+    await expect(activity({ ...env, CRM_OBJECT_LINES: "2" }, scope, { interval: "overall", conditions: [] })).rejects.toMatchObject({ code: "project_too_large" });
+
+    // Deleting the project forgets every part.
+    expect((await call("DELETE", `/api/projects/${t.project.id}`, { token: t.owner.token })).status).toBe(204);
+    expect((await partCustomers(second)).flat()).toEqual([]);
+  }, 90_000);
 });
