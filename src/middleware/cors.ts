@@ -32,12 +32,26 @@ export function crossOrigin() {
 }
 
 export function originAllowed(origin: string, list: string | undefined): boolean {
-  if (!list) return false;
-  return list
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-    .some((entry) => (entry.endsWith(":*") ? new RegExp(`^${escapeRegExp(entry.slice(0, -2))}:\\d{1,5}$`).test(origin) || origin === entry.slice(0, -2) : origin === entry));
+  return !!list && allowList(list).some((allowed) => allowed(origin));
+}
+
+/** The var parsed once per isolate (it is the same string on every request), not per request. */
+let parsed: { list: string; matchers: Array<(origin: string) => boolean> } | undefined;
+function allowList(list: string) {
+  if (parsed?.list !== list) {
+    const matchers = list
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+      .map((entry) => {
+        if (!entry.endsWith(":*")) return (origin: string) => origin === entry;
+        const host = entry.slice(0, -2);
+        const anyPort = new RegExp(`^${escapeRegExp(host)}:\\d{1,5}$`);
+        return (origin: string) => origin === host || anyPort.test(origin);
+      });
+    parsed = { list, matchers };
+  }
+  return parsed.matchers;
 }
 
 function escapeRegExp(text: string): string {

@@ -51,21 +51,9 @@ export async function consumeCounter(db: Database, d1: D1Database, organizationI
   return { used: taken.used, limit, period: window.key };
 }
 
-export async function modelRunsUsed(db: Database, organizationId: string, period?: string) {
-  return counterUsed(db, organizationId, "modelRuns", period);
-}
-
 /** 429 quota_exceeded when the plan's model runs for this month are used up. */
 export async function assertModelRunQuota(db: Database, organizationId: string) {
   const { plan, window } = await billingStateOf(db, organizationId);
   const used = await counterUsed(db, organizationId, "modelRuns", window.key);
   if (!withinQuota(quotaLimit(plan, "modelRuns"), used)) throw quotaExceeded("modelRuns", plan, used, 1);
-}
-
-/** Counts a model run that has happened (its quota was checked when it started). */
-export async function countModelRun(db: Database, organizationId: string) {
-  await db
-    .insert(usageCounters)
-    .values({ organizationId, period: await counterPeriod(db, organizationId), modelRuns: 1, genaiOps: 0 })
-    .onConflictDoUpdate({ target: [usageCounters.organizationId, usageCounters.period], set: { modelRuns: sql`${usageCounters.modelRuns} + 1` } });
 }
