@@ -1,4 +1,4 @@
-const encoder = new TextEncoder();
+import { sha256 } from "../lib/crypto";
 
 /**
  * Where a customer falls in an automation's population, in [0, 1): the first 32 bits of
@@ -6,7 +6,7 @@ const encoder = new TextEncoder();
  * stays in the same group on every run, and independent between automations.
  */
 export async function holdoutPosition(automationId: string, customerId: string): Promise<number> {
-  const digest = new DataView(await crypto.subtle.digest("SHA-256", encoder.encode(`${automationId}:${customerId}`)));
+  const digest = new DataView((await sha256(`${automationId}:${customerId}`)).buffer);
   return digest.getUint32(0) / 2 ** 32;
 }
 

@@ -1,4 +1,4 @@
-import { toHex } from "../lib/crypto";
+import { sha256Hex, toHex } from "../lib/crypto";
 
 /**
  * AWS Signature Version 4 (the `Authorization` header form), as AWS documents it: a canonical request
@@ -16,7 +16,6 @@ async function hmac(key: Uint8Array | string, data: string): Promise<Uint8Array>
   return new Uint8Array(await crypto.subtle.sign("HMAC", imported, encoder.encode(data)));
 }
 
-const sha256Hex = async (data: string | Uint8Array) => toHex(await crypto.subtle.digest("SHA-256", typeof data === "string" ? encoder.encode(data) : data));
 
 /** RFC 3986 encoding as SigV4 wants it (unreserved characters kept, everything else %XX upper-case). */
 const uriEncode = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);

@@ -11,12 +11,13 @@ export function randomHex(byteLength: number): string {
   return toHex(crypto.getRandomValues(new Uint8Array(byteLength)));
 }
 
-export async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+/** SHA-256 of a text (as UTF-8) or of bytes. */
+export async function sha256(data: string | ArrayBuffer | Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", typeof data === "string" ? encoder.encode(data) : data));
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  return toHex(await sha256(text));
+export async function sha256Hex(data: string | ArrayBuffer | Uint8Array): Promise<string> {
+  return toHex(await sha256(data));
 }
 
 /** Constant-time equality of two equal-length byte strings (digests), via workerd's SubtleCrypto. */

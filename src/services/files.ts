@@ -5,6 +5,7 @@ import { isUniqueViolation } from "../db/errors";
 import type { Bindings } from "../env";
 import { ApiError } from "../errors";
 import type { ColumnMapping } from "../ingest/columns";
+import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { assertCanSee, type Principal } from "./access";
 import { newJob, type JobRecord } from "./jobs";
@@ -108,10 +109,6 @@ export async function acceptFile(
   return { file, job, duplicate: false };
 }
 
-async function sha256Hex(body: ArrayBuffer | string): Promise<string> {
-  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** 409 naming the live file of the project that holds the same content, if there is one. */
 async function assertNewContent(db: Database, projectId: string, contentSha256: string) {
