@@ -75,7 +75,18 @@ export function isPermanentError(error: unknown): boolean {
 export const publicAttemptError = (error: unknown) =>
   isPermanentError(error) ? "an internal error that retrying cannot fix" : "a temporary error interrupted the job; it is retried with backoff";
 
-export const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 500);
+/**
+ * An error's message with its causes' (for the log and for `isPermanentError`): drizzle wraps the
+ * driver's error in one whose message is only the failed query, with the driver's words in `cause`.
+ */
+export function errorText(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    parts.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(" ← caused by: ").slice(0, 1000);
+}
 
 function safeJson(value: unknown) {
   try {

@@ -21,7 +21,7 @@ import { runChangedSegmentAutomations } from "../services/automation-runs";
 import { refreshWarehouse } from "../services/sql-query";
 import { refreshUplift } from "../services/uplift";
 import { consumeCounter } from "../services/usage-counters";
-import { consumeDeadLetters, consumeEach, errorText, publicAttemptError } from "./consumer";
+import { consumeDeadLetters, consumeEach, errorText, isPermanentError, publicAttemptError } from "./consumer";
 import { SegmentationMessage } from "./messages";
 
 /**
@@ -37,7 +37,20 @@ export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env:
     batch,
     SegmentationMessage,
     async (message) => {
-      await runSegmentation(env, message);
+      try {
+        await runSegmentation(env, message);
+      } catch (error) {
+        if (!isPermanentError(error)) throw error;
+        // Retrying cannot help (a value or statement the database refuses): the run ends now rather than
+        // after every retry. The driver's words stay in the log; pages written before stay written and the
+        // next run rewrites them.
+        console.error(JSON.stringify({ level: "error", queue: "segmentation", jobId: message.jobId, permanent: true, error: errorText(error) }));
+        const job = await findJob(database(env.DB), message.jobId);
+        if (job && job.status !== "completed" && job.status !== "failed") {
+          await failJob(database(env.DB), env, job, "the model run stopped on an internal error that retrying cannot fix");
+        }
+        return;
+      }
       // A run follows every burst of ingest: the moment to bring CRM analytics up to date, off the
       // request path (a million purchase lines take seconds to read).
       ctx.waitUntil(warmPurchaseHistory(env, message.projectId));

@@ -1,4 +1,7 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import worker from "../../src/index";
+import type { SegmentationMessage } from "../../src/queues/messages";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { plans } from "../../src/billing/plans";
 import { seededRandom } from "../../src/engine/random";
@@ -267,6 +270,78 @@ describe("model run limits", () => {
     await runSegmentation({ ...env, DB: hugeProjectDb }, { kind: "segmentation", jobId, projectId: t.project.id, organizationId: t.organization.id });
     const status = await json(await call("GET", `/api/engine/jobs/${jobId}/status`, { token: t.owner.token }));
     expect(status).toMatchObject({ status: "failed", error_message: `the project has ${MAX_CUSTOMERS_PER_RUN + 1} customers; a model run takes at most ${MAX_CUSTOMERS_PER_RUN}` });
+  });
+});
+
+describe("a model run that cannot succeed", () => {
+  it("fails at once on an error retrying cannot fix, without the driver's words, instead of retrying into the dead-letter queue", async () => {
+    const t = await tenant();
+    const accepted = await ingest(t.apiKey.key, t.project.id, shopHistory(30, 3));
+    await waitForJob(t.apiKey.key, accepted.job_id);
+    await waitForSegmentation(t);
+    const jobId = crypto.randomUUID();
+    await env.DB.prepare("INSERT INTO jobs (id, project_id, organization_id, type, status, created_at, updated_at) VALUES (?, ?, ?, 'segmentation', 'queued', 0, 0)")
+      .bind(jobId, t.project.id, t.organization.id)
+      .run();
+    // D1 refusing the profile writes the way it refuses an oversized value (the job's own writes pass).
+    const profileWrites = new WeakSet<D1PreparedStatement>();
+    const refusing = new Proxy(env.DB, {
+      get(target, prop, receiver) {
+        if (prop === "prepare") {
+          return (query: string) => {
+            const statement = target.prepare(query);
+            if (!query.includes("UPDATE customers SET rfm_recency_days")) return statement;
+            return {
+              bind: (...values: unknown[]) => {
+                const bound = statement.bind(...values);
+                profileWrites.add(bound);
+                return bound;
+              },
+            };
+          };
+        }
+        if (prop === "batch") {
+          return (statements: D1PreparedStatement[]) =>
+            statements.some((s) => profileWrites.has(s)) ? Promise.reject(new Error("D1_ERROR: string or blob too big: SQLITE_TOOBIG")) : target.batch(statements);
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const message: SegmentationMessage = { kind: "segmentation", jobId, projectId: t.project.id, organizationId: t.organization.id };
+    const batch = createMessageBatch("segmento-segmentation", [{ id: "m1", timestamp: new Date(), attempts: 1, body: message }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, { ...env, DB: refusing }, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks).toEqual(["m1"]);
+    const job = await json(await call("GET", `/api/engine/jobs/${jobId}/status`, { token: t.owner.token }));
+    expect(job.status).toBe("failed");
+    expect(job.error_message).toMatch(/internal error that retrying cannot fix/);
+    expect(job.error_message).not.toMatch(/D1|SQLITE|blob/);
+  });
+
+  it("still retries an error that may pass (the network, an overloaded database)", async () => {
+    const t = await tenant();
+    const jobId = crypto.randomUUID();
+    await env.DB.prepare("INSERT INTO jobs (id, project_id, organization_id, type, status, created_at, updated_at) VALUES (?, ?, ?, 'segmentation', 'queued', 0, 0)")
+      .bind(jobId, t.project.id, t.organization.id)
+      .run();
+    const flaky = new Proxy(env.DB, {
+      get(target, prop, receiver) {
+        if (prop === "batch") return () => Promise.reject(new Error("D1_ERROR: Network connection lost."));
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const message: SegmentationMessage = { kind: "segmentation", jobId, projectId: t.project.id, organizationId: t.organization.id };
+    const batch = createMessageBatch("segmento-segmentation", [{ id: "m2", timestamp: new Date(), attempts: 1, body: message }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, { ...env, DB: flaky }, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m2"]);
+    const job = await json(await call("GET", `/api/engine/jobs/${jobId}/status`, { token: t.owner.token }));
+    expect(job.status).not.toBe("failed");
   });
 });
 
