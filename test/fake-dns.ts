@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { expect, vi } from "vitest";
 
 /**
  * A DNS-over-HTTPS resolver (JSON API) for tests, answered inside workerd: the Worker resolves every
@@ -48,3 +49,27 @@ export const publicAddress = (): Zone[string] => [["A", "93.184.215.14"]];
 
 /** The fake resolver's answer when `request` is a DNS query (every name public), else undefined: for tests' fetch interceptors. */
 export const publicDnsAnswer = (request: Request) => (isDnsQuery(request) ? dohAnswer(request, {}, publicAddress) : undefined);
+
+/** A fresh host name per test: the Worker caches answers per isolate for their TTL. */
+export const uniqueHost = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}.example.net`;
+
+/**
+ * Intercepts the Worker's fetch: DNS queries are answered from `zone` (a test may change it to repoint
+ * a name) and recorded as "name type"; any other request is recorded and answered 200 "ok".
+ */
+export function fakeNetwork(zone: Zone) {
+  const questions: string[] = [];
+  const sent: Request[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input as RequestInfo, init);
+    if (!isDnsQuery(request)) {
+      sent.push(request);
+      return new Response("ok");
+    }
+    expect(request.headers.get("accept")).toBe("application/dns-json");
+    const url = new URL(request.url);
+    questions.push(`${url.searchParams.get("name")} ${url.searchParams.get("type")}`);
+    return dohAnswer(request, zone);
+  });
+  return { questions, sent };
+}

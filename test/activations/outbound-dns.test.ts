@@ -2,27 +2,13 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { checkOutboundTarget, outboundFetch, OutboundRequestError, OutboundUrlError } from "../../src/activations/outbound";
 import { slackHosts } from "../../src/activations/channels/slack";
-import { dohAnswer, isDnsQuery, type Zone } from "../fake-dns";
+import { dohAnswer, fakeNetwork, uniqueHost, type Zone } from "../fake-dns";
 
 const resolver = env.OUTBOUND_DNS_RESOLVER!;
 afterEach(() => vi.restoreAllMocks());
 
-/** A fresh name per test: the resolver's answers are cached per isolate for their TTL. */
-const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}.example.net`;
-
-/** The DNS questions the Worker asks (name, type), answered from `zone`; any other request answers 200 "ok". */
-function resolverWith(zone: Zone) {
-  const questions: string[] = [];
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const request = new Request(input as RequestInfo, init);
-    if (!isDnsQuery(request)) return new Response("ok");
-    expect(request.headers.get("accept")).toBe("application/dns-json");
-    const url = new URL(request.url);
-    questions.push(`${url.searchParams.get("name")} ${url.searchParams.get("type")}`);
-    return dohAnswer(request, zone);
-  });
-  return questions;
-}
+/** The DNS questions the Worker asks ("name type"), answered from `zone`. */
+const resolverWith = (zone: Zone) => fakeNetwork(zone).questions;
 
 const check = (host: string) => checkOutboundTarget(`https://${host}/hook`, { dnsResolver: resolver });
 
@@ -41,7 +27,7 @@ describe("host names that resolve to refused addresses", () => {
     ["192.0.2.1", "reserved for documentation"],
   ];
   it.each(v4)("refuses a name whose A record is %s", async (address, what) => {
-    const host = unique("a");
+    const host = uniqueHost("a");
     resolverWith({ [host]: [["A", address]] });
     await expect(check(host)).rejects.toThrow(new OutboundUrlError(`the host name resolves to an address that is ${what}`));
   });
@@ -61,7 +47,7 @@ describe("host names that resolve to refused addresses", () => {
     ["2001:db8::1", "reserved for documentation"],
   ];
   it.each(v6)("refuses a name whose AAAA record is %s", async (address, what) => {
-    const host = unique("aaaa");
+    const host = uniqueHost("aaaa");
     resolverWith({ [host]: [["A", "93.184.215.14"], ["AAAA", address]] });
     await expect(check(host)).rejects.toThrow(new OutboundUrlError(`the host name resolves to an address that is ${what}`));
   });
@@ -73,9 +59,9 @@ describe("host names that resolve to refused addresses", () => {
     ["fc00::5", "AAAA", "unique-local"],
     ["::ffff:192.168.0.1", "AAAA", "private"],
   ] as const)("refuses a name whose CNAME chain ends at %s (%s)", async (address, type, what) => {
-    const host = unique("alias");
-    const middle = unique("middle");
-    const end = unique("end");
+    const host = uniqueHost("alias");
+    const middle = uniqueHost("middle");
+    const end = uniqueHost("end");
     const questions = resolverWith({ [host]: [["CNAME", middle]], [middle]: [["CNAME", end]], [end]: [[type, address]] });
     await expect(check(host)).rejects.toThrow(new OutboundUrlError(`the host name resolves to an address that is ${what}`));
     // The resolver followed the chain itself: one question per type.
@@ -83,8 +69,8 @@ describe("host names that resolve to refused addresses", () => {
   });
 
   it("follows a chain the answer leaves unfinished by asking about its last name", async () => {
-    const host = unique("alias");
-    const end = unique("end");
+    const host = uniqueHost("alias");
+    const end = uniqueHost("end");
     const questions: string[] = [];
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
       const url = new URL(new Request(input as RequestInfo, init).url);
@@ -99,19 +85,19 @@ describe("host names that resolve to refused addresses", () => {
   });
 
   it("refuses a name that is an alias of a local name", async () => {
-    const host = unique("alias");
+    const host = uniqueHost("alias");
     resolverWith({ [host]: [["CNAME", "metadata.google.internal"]], "metadata.google.internal": [["A", "93.184.215.14"]] });
     await expect(check(host)).rejects.toThrow(/alias of metadata\.google\.internal: the host name means a local or internal host/);
   });
 
   it("refuses when one address among public ones is private", async () => {
-    const host = unique("mixed");
+    const host = uniqueHost("mixed");
     resolverWith({ [host]: [["A", "93.184.215.14"], ["A", "10.0.0.5"], ["A", "1.1.1.1"], ["AAAA", "2606:4700::1111"]] });
     await expect(check(host)).rejects.toThrow(new OutboundUrlError("the host name resolves to an address that is private"));
   });
 
   it("passes a name whose every address is public, and then sends the request", async () => {
-    const host = unique("public");
+    const host = uniqueHost("public");
     const questions = resolverWith({ [host]: [["A", "93.184.215.14"], ["AAAA", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"]] });
     const answer = await outboundFetch(`https://${host}/hook`, { method: "POST" }, { dnsResolver: resolver });
     expect(answer).toMatchObject({ status: 200, body: "ok" });
@@ -119,23 +105,17 @@ describe("host names that resolve to refused addresses", () => {
   });
 
   it("refuses before sending: the receiver never sees the request", async () => {
-    const host = unique("private");
-    const sent: string[] = [];
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-      const request = new Request(input as RequestInfo, init);
-      if (isDnsQuery(request)) return dohAnswer(request, { [host]: [["A", "192.168.0.1"]] });
-      sent.push(request.url);
-      return new Response("ok");
-    });
+    const host = uniqueHost("private");
+    const { sent } = fakeNetwork({ [host]: [["A", "192.168.0.1"]] });
     await expect(outboundFetch(`https://${host}/hook`, { method: "POST" }, { dnsResolver: resolver })).rejects.toThrow(OutboundUrlError);
     expect(sent).toEqual([]);
   });
 
   it("refuses an unknown name (NXDOMAIN) and a name without addresses", async () => {
     resolverWith({});
-    await expect(check(unique("nx"))).rejects.toThrow(new OutboundUrlError("the host name does not resolve to an address"));
-    const empty = unique("empty");
-    resolverWith({ [empty]: [["CNAME", unique("nowhere")]] });
+    await expect(check(uniqueHost("nx"))).rejects.toThrow(new OutboundUrlError("the host name does not resolve to an address"));
+    const empty = uniqueHost("empty");
+    resolverWith({ [empty]: [["CNAME", uniqueHost("nowhere")]] });
     await expect(check(empty)).rejects.toThrow(new OutboundUrlError("the host name does not resolve to an address"));
   });
 
@@ -150,7 +130,7 @@ describe("host names that resolve to refused addresses", () => {
     ];
     for (const [answer, message] of failures) {
       vi.spyOn(globalThis, "fetch").mockImplementation(answer);
-      const error = await check(unique("down")).catch((e: unknown) => e);
+      const error = await check(uniqueHost("down")).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OutboundRequestError);
       expect((error as Error).message).toMatch(message);
       vi.restoreAllMocks();
@@ -158,7 +138,7 @@ describe("host names that resolve to refused addresses", () => {
   });
 
   it("refuses an answer whose address cannot be read", async () => {
-    const host = unique("garbled");
+    const host = uniqueHost("garbled");
     resolverWith({ [host]: [["A", "not-an-address"]] });
     await expect(check(host)).rejects.toThrow(new OutboundUrlError("the host name resolves to an address that is not a readable address"));
   });
@@ -170,14 +150,14 @@ describe("host names that resolve to refused addresses", () => {
     await checkOutboundTarget("https://hooks.slack.com/services/T0/B0/x", { dnsResolver: resolver, allowedHost: slackHosts });
     expect(questions).toEqual([]);
     // Without a resolver in the policy (providers' own API hosts), nothing is resolved either.
-    await checkOutboundTarget(`https://${unique("api")}/v3`);
+    await checkOutboundTarget(`https://${uniqueHost("api")}/v3`);
     expect(questions).toEqual([]);
   });
 });
 
 describe("the resolver's answers are cached", () => {
   it("for their TTL: a second check asks nothing, one after the TTL asks again", async () => {
-    const host = unique("cached");
+    const host = uniqueHost("cached");
     const questions = resolverWith({ [host]: [["A", "93.184.215.14", 120], ["AAAA", "2606:4700::1111", 300]] });
     await check(host);
     await check(host);
@@ -189,8 +169,8 @@ describe("the resolver's answers are cached", () => {
   });
 
   it("keeps a refusal for its TTL too, and never caches a zero TTL or a resolver failure", async () => {
-    const refused = unique("refused");
-    const zero = unique("zero");
+    const refused = uniqueHost("refused");
+    const zero = uniqueHost("zero");
     const questions = resolverWith({ [refused]: [["A", "10.0.0.1", 60]], [zero]: [["A", "93.184.215.14", 0]] });
     await expect(check(refused)).rejects.toThrow(OutboundUrlError);
     await expect(check(refused)).rejects.toThrow(OutboundUrlError);
@@ -199,7 +179,7 @@ describe("the resolver's answers are cached", () => {
     await check(zero);
     expect(questions.filter((q) => q.startsWith(zero)).length).toBe(4);
 
-    const flaky = unique("flaky");
+    const flaky = uniqueHost("flaky");
     vi.restoreAllMocks();
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("down", { status: 502 }));
     await expect(check(flaky)).rejects.toThrow(OutboundRequestError);
@@ -209,7 +189,7 @@ describe("the resolver's answers are cached", () => {
   });
 
   it("is bounded: old names are dropped once the cache is full", async () => {
-    const first = unique("first");
+    const first = uniqueHost("first");
     const questions = resolverWith({ [first]: [["A", "93.184.215.14"]] });
     await check(first);
     vi.restoreAllMocks();

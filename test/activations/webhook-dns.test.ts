@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { call, expectError, json } from "../helpers";
 import { waitForJob } from "../ingest/helpers";
-import { dohAnswer, isDnsQuery, type Zone } from "../fake-dns";
+import { fakeNetwork, uniqueHost, type Zone } from "../fake-dns";
 import { activationTenant, createAutomation, createConnector, webhookConnector } from "./helpers";
 
 type Tenant = Awaited<ReturnType<typeof activationTenant>>;
@@ -12,27 +12,15 @@ beforeAll(async () => {
 }, 60_000);
 afterEach(() => vi.restoreAllMocks());
 
-const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}.example.org`;
-
-/** DNS answered from `zone` (a mutable object: a test may repoint a name); other requests recorded and answered 200. */
-function network(zone: Zone) {
-  const sent: Request[] = [];
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const request = new Request(input as RequestInfo, init);
-    if (isDnsQuery(request)) return dohAnswer(request, zone);
-    sent.push(request);
-    return new Response("ok");
-  });
-  return sent;
-}
+const network = (zone: Zone) => fakeNetwork(zone).sent;
 
 const connectorCount = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM connectors WHERE project_id = ?").bind(t.project.id).first<{ n: number }>())!.n;
 
 describe("custom webhook hosts that resolve to private addresses", { timeout: 60_000 }, () => {
   it("are refused on create (400 url_not_allowed) and on PATCH (the stored URL stays)", async () => {
-    const metadata = unique("metadata");
-    const loopback6 = unique("loopback6");
-    const good = unique("good");
+    const metadata = uniqueHost("metadata");
+    const loopback6 = uniqueHost("loopback6");
+    const good = uniqueHost("good");
     network({ [metadata]: [["A", "169.254.169.254"]], [loopback6]: [["A", "93.184.215.14"], ["AAAA", "::1"]], [good]: [["A", "93.184.215.14"]] });
     const before = await connectorCount();
     let body = await expectError(await call("POST", `/api/projects/${t.project.id}/connectors`, { token: t.owner.token, body: webhookConnector(`https://${metadata}/hook`) }), 400, "validation_error");
@@ -48,19 +36,19 @@ describe("custom webhook hosts that resolve to private addresses", { timeout: 60
 
   it("refuses an unknown name, and answers 503 (storing nothing) when the resolver is down", async () => {
     network({});
-    const body = await expectError(await call("POST", `/api/projects/${t.project.id}/connectors`, { token: t.owner.token, body: webhookConnector(`https://${unique("nx")}/hook`) }), 400, "validation_error");
+    const body = await expectError(await call("POST", `/api/projects/${t.project.id}/connectors`, { token: t.owner.token, body: webhookConnector(`https://${uniqueHost("nx")}/hook`) }), 400, "validation_error");
     expect(body.detail[0]).toMatchObject({ path: "config.url", code: "url_not_allowed", message: "the host name does not resolve to an address" });
 
     vi.restoreAllMocks();
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("unavailable", { status: 503 }));
     const before = await connectorCount();
-    const error = await expectError(await call("POST", `/api/projects/${t.project.id}/connectors`, { token: t.owner.token, body: webhookConnector(`https://${unique("down")}/hook`) }), 503, "service_unavailable");
+    const error = await expectError(await call("POST", `/api/projects/${t.project.id}/connectors`, { token: t.owner.token, body: webhookConnector(`https://${uniqueHost("down")}/hook`) }), 503, "service_unavailable");
     expect(error.detail).toEqual({ reason: "the host name could not be checked: the DNS resolver answered HTTP 503" });
     expect(await connectorCount()).toBe(before);
   });
 
   it("fail the connector test (422) once the name points at a private address, without sending", async () => {
-    const host = unique("rebound");
+    const host = uniqueHost("rebound");
     const zone: Zone = { [host]: [["A", "93.184.215.14", 0]] };
     const sent = network(zone);
     const created = await createConnector(t, webhookConnector(`https://${host}/hook`));
@@ -71,7 +59,7 @@ describe("custom webhook hosts that resolve to private addresses", { timeout: 60
   });
 
   it("fail the chunk at delivery (not retried), and nothing reaches the address", async () => {
-    const host = unique("delivery");
+    const host = uniqueHost("delivery");
     const zone: Zone = { [host]: [["A", "93.184.215.14", 0]] };
     const sent = network(zone);
     const connector = await createConnector(t, webhookConnector(`https://${host}/hook`));
