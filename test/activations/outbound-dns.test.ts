@@ -84,6 +84,13 @@ describe("host names that resolve to refused addresses", () => {
     expect(questions.sort()).toEqual([`${end} A`, `${end} AAAA`, `${host} A`, `${host} AAAA`].sort());
   });
 
+  it("fails closed on a CNAME loop", async () => {
+    const a = uniqueHost("loop-a");
+    const b = uniqueHost("loop-b");
+    resolverWith({ [a]: [["CNAME", b]], [b]: [["CNAME", a]] });
+    await expect(check(a)).rejects.toThrow(new OutboundRequestError("the host name could not be checked: the name's CNAME chain loops or is too long"));
+  });
+
   it("refuses a name that is an alias of a local name", async () => {
     const host = uniqueHost("alias");
     resolverWith({ [host]: [["CNAME", "metadata.google.internal"]], "metadata.google.internal": [["A", "93.184.215.14"]] });
