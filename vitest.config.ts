@@ -25,12 +25,14 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             CORS_ALLOWED_ORIGINS: "https://app.example.com, http://localhost:*",
             // SSE keep-alive comments every second, so a test can see one.
             SSE_HEARTBEAT_SECONDS: "1",
+            // Webhook hosts resolve through a fake DoH resolver inside workerd (test/setup/fake-dns.ts).
+            OUTBOUND_DNS_RESOLVER: "https://doh.test/dns-query",
           },
         },
       }),
     ],
     test: {
-      setupFiles: ["./test/setup/apply-migrations.ts"],
+      setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/fake-dns.ts"],
       // Many tests drive an upload or a model run end to end through real queues; on a busy 2-core
       // machine one of those took over vitest's 5 s default (uploads.test.ts). A test that only
       // needs a consumer drives it directly (createMessageBatch) and stays far below this budget.

@@ -47,6 +47,8 @@ export type Bindings = {
   CONNECTOR_ENCRYPTION_KEYS?: string;
   /** "true" lets local runs and benchmarks deliver to loopback over http; must stay "false" in production. */
   OUTBOUND_ALLOW_LOOPBACK?: string;
+  /** DNS-over-HTTPS endpoint (JSON API) that resolves tenants' webhook hosts before each request. */
+  OUTBOUND_DNS_RESOLVER?: string;
 };
 
 /** Numeric configuration read from vars, with the documented defaults when a var is absent. */
@@ -69,6 +71,7 @@ export function config(env: Bindings) {
     meterFlushMs: nonNegativeInt(env.METER_FLUSH_MS, 1000),
     sseHeartbeatSeconds: positiveInt(env.SSE_HEARTBEAT_SECONDS, 15),
     outboundAllowLoopback: env.OUTBOUND_ALLOW_LOOPBACK === "true",
+    outboundDnsResolver: env.OUTBOUND_DNS_RESOLVER || "https://cloudflare-dns.com/dns-query",
   };
 }
 

@@ -9,16 +9,24 @@
  * into its compressed form, so the checks below see one spelling per address.
  *
  * Names are refused when they mean a local host (`localhost`, `*.localhost`, `*.internal`, `*.local`,
- * single-label names such as `metadata`). Where a public name resolves to is not checked here: in
- * production the Worker's fetch leaves from Cloudflare's network, which has no route to the tenant's
- * or our private networks.
+ * single-label names such as `metadata`). A public name that points at a refused address
+ * (`127.0.0.1.nip.io`, a tenant's own name with an A record to 169.254.169.254) is caught by
+ * `checkOutboundTarget`, which resolves the name first (see `checkResolvedHost`).
  */
+
+import { DnsLookupError, resolveHost, type Resolution } from "./doh";
 
 export type UrlPolicy = {
   /** Only these hosts (e.g. Slack's webhook host); any public host when absent. */
   allowedHost?: (hostname: string) => boolean;
   /** Loopback over http or https on any port (OUTBOUND_ALLOW_LOOPBACK: local runs and benchmarks only). */
   allowLoopback?: boolean;
+  /**
+   * DNS-over-HTTPS endpoint (JSON API, OUTBOUND_DNS_RESOLVER) through which a host name is resolved
+   * before each request; every address it resolves to must pass the checks above. Not used for hosts
+   * pinned by `allowedHost` (see checkOutboundTarget).
+   */
+  dnsResolver?: string;
 };
 
 export class OutboundUrlError extends Error {}
@@ -33,12 +41,11 @@ export function checkOutboundUrl(raw: string | URL, policy: UrlPolicy = {}): URL
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new OutboundUrlError("only https URLs are allowed");
   if (url.username || url.password) throw new OutboundUrlError("credentials in the URL are not allowed");
-  const host = url.hostname.toLowerCase().replace(/\.+$/, "");
+  const host = hostOf(url);
   if (!host) throw new OutboundUrlError("the URL has no host");
 
-  const address = host.startsWith("[") ? parseIpv6(host.slice(1, -1)) : parseIpv4(host);
-  const loopback = address ? isLoopback(address) : host === "localhost" || host.endsWith(".localhost");
-  if (loopback && policy.allowLoopback) return url;
+  const address = literalAddress(host);
+  if (isLoopbackHost(host, address) && policy.allowLoopback) return url;
 
   if (url.protocol !== "https:") throw new OutboundUrlError("only https URLs are allowed");
   if (url.port !== "") throw new OutboundUrlError("only the default https port is allowed");
@@ -51,6 +58,60 @@ export function checkOutboundUrl(raw: string | URL, policy: UrlPolicy = {}): URL
   }
   if (policy.allowedHost && !policy.allowedHost(host)) throw new OutboundUrlError("this host is not allowed for this channel");
   return url;
+}
+
+const hostOf = (url: URL) => url.hostname.toLowerCase().replace(/\.+$/, "");
+const literalAddress = (host: string) => (host.startsWith("[") ? parseIpv6(host.slice(1, -1)) : parseIpv4(host));
+const isLoopbackHost = (host: string, address: Address | null) => (address ? isLoopback(address) : host === "localhost" || host.endsWith(".localhost"));
+
+/**
+ * checkOutboundUrl, then, when the policy names a resolver, where the host name resolves to. IP
+ * literals need no lookup (checkOutboundUrl judged the address itself; loopback literals pass only
+ * under OUTBOUND_ALLOW_LOOPBACK, which is what lets local runs and the benchmark work offline).
+ *
+ * Hosts pinned by `allowedHost` (Slack's and Teams' webhook hosts) are not resolved: they are names
+ * in zones Slack and Microsoft operate (hooks.slack.com, *.webhook.office.com, *.logic.azure.com,
+ * *.environment.api.powerplatform.com), so a tenant cannot choose where they point, and a lookup
+ * would only add a resolver outage as a way for their summaries to fail.
+ */
+export async function checkOutboundTarget(raw: string | URL, policy: UrlPolicy = {}): Promise<URL> {
+  const url = checkOutboundUrl(raw, policy);
+  const host = hostOf(url);
+  if (!policy.dnsResolver || policy.allowedHost || literalAddress(host) || isLoopbackHost(host, null)) return url;
+  await checkResolvedHost(host, policy.dnsResolver);
+  return url;
+}
+
+/**
+ * Refuses a host name when any address it resolves to (A and AAAA, through every CNAME on the way)
+ * is one checkOutboundUrl would refuse as a literal, or when an alias on the way is a local name.
+ * One private address among public ones is enough: the runtime may connect to any of them. When the
+ * resolver fails or times out, the request is refused too (fail closed), as a retryable
+ * OutboundRequestError rather than an OutboundUrlError, since the URL itself may be fine.
+ *
+ * This is defence in depth. In production the Worker's fetch leaves from Cloudflare's network, which
+ * has no route to our or a tenant's private networks, so a private address would not be reached
+ * anyway. Nor does the check close DNS rebinding: the runtime resolves the name again when it
+ * connects, and a name with a zero TTL can answer differently between the two lookups.
+ */
+async function checkResolvedHost(host: string, resolver: string): Promise<void> {
+  let resolution: Resolution;
+  try {
+    resolution = await resolveHost(host, resolver);
+  } catch (error) {
+    if (error instanceof DnsLookupError) throw new OutboundRequestError(`the host name could not be checked: ${error.message}`);
+    throw error;
+  }
+  for (const alias of resolution.aliases) {
+    const reason = blockedName(alias);
+    if (reason) throw new OutboundUrlError(`the host name is an alias of ${alias}: ${reason}`);
+  }
+  if (resolution.addresses.length === 0) throw new OutboundUrlError("the host name does not resolve to an address");
+  for (const text of resolution.addresses) {
+    const address = text.includes(":") ? parseIpv6(text) : parseIpv4(text);
+    const reason = address ? blockedAddress(address) : "not a readable address";
+    if (reason) throw new OutboundUrlError(`the host name resolves to an address that is ${reason}`);
+  }
 }
 
 /** Hosts ending in one of the suffixes (the suffix itself included when it starts without a dot). */
@@ -149,6 +210,8 @@ function blockedAddress(address: Address): string | null {
     for (const [base, bits, what] of BLOCKED_V4) if (inPrefix(address.bytes, base, bits)) return what;
     return null;
   }
+  if (address.groups.every((g) => g === 0)) return "the unspecified address";
+  if (isLoopback(address)) return "loopback";
   const inner = embeddedIpv4(address.groups);
   if (inner) return blockedAddress(inner) ?? (address.groups[0] === 0x2002 ? null : "an IPv4-embedding IPv6 address");
   const bytes = address.groups.flatMap((g) => [g >> 8, g & 255]);
@@ -157,7 +220,6 @@ function blockedAddress(address: Address): string | null {
     if (inPrefix(bytes, [0xfc], 7)) return "unique-local";
     if (inPrefix(bytes, [0xfe, 0x80], 10)) return "link-local";
     if (inPrefix(bytes, [0xff], 8)) return "multicast";
-    if (address.groups.every((g) => g === 0)) return "the unspecified address";
     return "not a global unicast address";
   }
   if (inPrefix(bytes, [0x20, 0x01, 0x0d, 0xb8], 32)) return "reserved for documentation";
@@ -178,13 +240,14 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 
 /**
- * One request to an outside address: the URL checked, redirects not followed (a 3xx comes back as
+ * One request to an outside address: the URL checked (and its host resolved, when the options name
+ * a resolver), redirects not followed (a 3xx comes back as
  * is, so a redirect cannot lead past the check), a timeout, and at most `maxResponseBytes` of the
  * body read. Network failures and timeouts throw OutboundRequestError; refused URLs OutboundUrlError.
  * It calls the global `fetch` at request time, which is where tests intercept.
  */
 export async function outboundFetch(url: string | URL, init: RequestInit, options: OutboundOptions = {}): Promise<OutboundResponse> {
-  const checked = checkOutboundUrl(url, options);
+  const checked = await checkOutboundTarget(url, options);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let response: Response;
   try {

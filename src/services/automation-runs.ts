@@ -2,7 +2,7 @@ import { and, desc, eq } from "drizzle-orm";
 import { database, type Database } from "../db/client";
 import { automationChunks, automationRuns, automations, connectors, jobs, segments, type MemberGroup } from "../db/schema";
 import { isUniqueViolation } from "../db/errors";
-import { config, type Bindings } from "../env";
+import type { Bindings } from "../env";
 import { ApiError } from "../errors";
 import { channels, ProviderError } from "../activations/channels";
 import { retryable, type DeliveryMember } from "../activations/channels/channel";
@@ -11,7 +11,7 @@ import { newId } from "../lib/ids";
 import { RetryLater, retryDelaySeconds } from "../queues/consumer";
 import { assertCanAct, type Principal } from "./access";
 import { planMembers, type AutomationRecord, type MemberPlan } from "./automations";
-import { connectorCredentials, withoutSecrets } from "./connectors";
+import { channelContext, connectorCredentials, withoutSecrets } from "./connectors";
 import { completeJobStatement, failJob, findJob, newJob, reportProgress, startJob } from "./jobs";
 import type { MemberRole } from "../db/schema";
 import { pageOf, type PageRequest } from "./paging";
@@ -253,7 +253,7 @@ async function sendClaimedChunk(env: Bindings, db: Database, runId: string, chun
       await env.DB.prepare("UPDATE automation_run_members SET delivered = 1 WHERE run_id = ? AND customer_id = ?").bind(runId, customerId).run();
     },
   };
-  const context = { allowLoopback: config(env).outboundAllowLoopback, connectorId: connector.id };
+  const context = channelContext(env, connector.id);
   for (let attempt = 1; ; attempt++) {
     try {
       await channel.deliver(credentials, batch, context);

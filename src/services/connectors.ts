@@ -1,13 +1,14 @@
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { z } from "@hono/zod-openapi";
-import type { Database } from "../db/client";
+import { database, type Database } from "../db/client";
 import { connectors, type MemberRole } from "../db/schema";
 import { config as envConfig, type Bindings } from "../env";
 import { ApiError, type FieldError } from "../errors";
 import { channels, ProviderError, type ChannelType } from "../activations/channels";
-import { checkOutboundUrl, OutboundUrlError } from "../activations/outbound";
+import type { ChannelContext } from "../activations/channels/channel";
+import { checkOutboundTarget, OutboundRequestError, OutboundUrlError } from "../activations/outbound";
 import { newId } from "../lib/ids";
-import { keyRing, open, seal, SecretBoxError, type KeyRing } from "../lib/secret-box";
+import { keyRing, open, seal, SecretBoxError, sealedVersion, type KeyRing } from "../lib/secret-box";
 import { assertCanAct, type Principal } from "./access";
 import { automationsUsingConnector } from "./automations";
 import { pageOf, type PageRequest } from "./paging";
@@ -48,22 +49,31 @@ async function secretKeys(env: Bindings): Promise<KeyRing> {
   }
 }
 
+/** What a channel needs to know besides its configuration (the outbound policy from vars). */
+export function channelContext(env: Bindings, connectorId: string, now?: Date): ChannelContext {
+  const { outboundAllowLoopback, outboundDnsResolver } = envConfig(env);
+  return { allowLoopback: outboundAllowLoopback, dnsResolver: outboundDnsResolver, connectorId, now };
+}
+
 /**
  * A channel's configuration checked in full: its field schema, then every URL it holds against the
- * outbound policy (private, loopback and metadata addresses in any spelling; the channel's hosts).
+ * outbound policy (private, loopback and metadata addresses in any spelling, also as what a custom
+ * webhook's host name resolves to; the channel's hosts). The same checks run again before each request.
  */
-function validConfig(env: Bindings, type: ChannelType, config: ConnectorConfig): ConnectorConfig {
+async function validConfig(env: Bindings, type: ChannelType, config: ConnectorConfig): Promise<ConnectorConfig> {
   const channel = channels[type];
   const parsed = channel.config.safeParse(config);
   if (!parsed.success) throw new ApiError("validation_error", parsed.error.issues.map((issue: z.core.$ZodIssue) => configError(issue.path.map(String).join("."), issue.code, issue.message)));
-  const allowLoopback = envConfig(env).outboundAllowLoopback;
+  const { allowLoopback, dnsResolver } = channelContext(env, "");
   const errors: FieldError[] = [];
   for (const [field, policy] of Object.entries(channel.urlFields)) {
     const value = parsed.data[field];
     if (typeof value !== "string") continue;
     try {
-      checkOutboundUrl(value, { ...policy, allowLoopback });
+      await checkOutboundTarget(value, { ...policy, allowLoopback, dnsResolver });
     } catch (error) {
+      // The resolver failing is not the tenant's doing: 503 (retry later), and nothing is stored.
+      if (error instanceof OutboundRequestError) throw new ApiError("service_unavailable", { reason: error.message });
       if (!(error instanceof OutboundUrlError)) throw error;
       errors.push(configError(field, "url_not_allowed", error.message));
     }
@@ -87,7 +97,7 @@ async function sealSecrets(ring: KeyRing, connectorId: string, type: ChannelType
 
 export async function createConnector(env: Bindings, db: Database, project: { id: string; organizationId: string }, input: { name: string; type: ChannelType; config: ConnectorConfig }) {
   const id = newId();
-  const config = validConfig(env, input.type, input.config);
+  const config = await validConfig(env, input.type, input.config);
   const { settings, secrets } = await sealSecrets(await secretKeys(env), id, input.type, config);
   const now = new Date();
   const connector: ConnectorRecord = {
@@ -124,12 +134,88 @@ export async function connectorForPrincipal(db: Database, principal: Principal, 
   return connector!;
 }
 
-/** The full configuration with secrets opened: for calling the provider, never for a response. */
+/**
+ * The full configuration with secrets opened: for calling the provider, never for a response.
+ * Secrets still sealed under an older key are sealed again under the current one on the way
+ * (re-encryption on use, see resealConnectorSecrets); that write is best effort and never fails the call.
+ */
 export async function connectorCredentials(env: Bindings, connector: ConnectorRecord): Promise<ConnectorConfig> {
   const ring = await secretKeys(env);
+  const config = await openConfig(ring, connector);
+  if (staleSecrets(ring, connector).length) {
+    await resealConnectorSecrets(database(env.DB), ring, connector).catch((error: unknown) => {
+      console.error(JSON.stringify({ level: "error", message: "re-encrypting a connector's secrets failed", connector_id: connector.id, reason: error instanceof Error ? error.message : String(error) }));
+    });
+  }
+  return config;
+}
+
+async function openConfig(ring: KeyRing, connector: ConnectorRecord): Promise<ConnectorConfig> {
   const config: ConnectorConfig = { ...connector.settings };
   for (const [field, sealed] of Object.entries(connector.secrets)) config[field] = await open(ring, sealed, associatedData(connector.id, field));
   return config;
+}
+
+/** The connector's secret fields sealed under a key other than the one that seals now. */
+const staleSecrets = (ring: KeyRing, connector: ConnectorRecord) =>
+  Object.entries(connector.secrets).filter(([, sealed]) => sealedVersion(sealed) !== ring.current.version);
+
+/**
+ * Seals the connector's secrets that are under an older key again under the current one: the same
+ * plaintext, the connector id and field still the associated data, a fresh IV. The UPDATE is
+ * conditional on the row still holding the ciphertexts that were read, so when a PATCH (or another
+ * tick, or a delivery re-encrypting on use) wrote in between, that write stands and this one does
+ * nothing. Returns whether it wrote. `updated_at` is left alone: the configuration did not change.
+ */
+export async function resealConnectorSecrets(db: Database, ring: KeyRing, connector: ConnectorRecord): Promise<boolean> {
+  const stale = staleSecrets(ring, connector);
+  if (!stale.length) return false;
+  const secrets = { ...connector.secrets };
+  for (const [field, sealed] of stale) {
+    const ad = associatedData(connector.id, field);
+    secrets[field] = await seal(ring, await open(ring, sealed, ad), ad);
+  }
+  const written = await db
+    .update(connectors)
+    .set({ secrets })
+    .where(and(eq(connectors.id, connector.id), eq(connectors.secrets, connector.secrets)))
+    .returning({ id: connectors.id })
+    .get();
+  return written !== undefined;
+}
+
+/** Connectors per scheduled tick whose secrets are sealed again after a key rotation. */
+export const RESEAL_BATCH = 100;
+
+/**
+ * One tick of re-encryption after a key rotation (from the Worker's `scheduled` handler): up to
+ * `limit` connectors with a secret under an older key are sealed again under the current one. Each
+ * write is conditional (resealConnectorSecrets), so overlapping ticks and concurrent PATCHes are safe
+ * and a second pass over a row changes nothing. While any remain it logs one line per tick with
+ * `remaining`; the tick that logs `remaining: 0` is the signal that the older keys can be removed
+ * from CONNECTOR_ENCRYPTION_KEYS (README, "Rotating the connector key"). A value no configured key
+ * opens is logged and left (it counts as remaining: the key it needs must not be removed).
+ */
+export async function resealStaleConnectors(env: Bindings, limit = RESEAL_BATCH): Promise<{ keyVersion: number; resealed: number; remaining: number } | null> {
+  if (!env.CONNECTOR_ENCRYPTION_KEYS?.trim()) return null; // no key: nothing can have been sealed
+  const ring = await secretKeys(env);
+  const db = database(env.DB);
+  const keyVersion = ring.current.version;
+  const underOlderKey = sql`EXISTS (SELECT 1 FROM json_each(${connectors.secrets}) WHERE json_each.value NOT LIKE ${`v${keyVersion}.%`})`;
+  const rows = await db.select().from(connectors).where(underOlderKey).orderBy(asc(connectors.id)).limit(limit).all();
+  if (!rows.length) return { keyVersion, resealed: 0, remaining: 0 };
+  let resealed = 0;
+  for (const row of rows) {
+    try {
+      if (await resealConnectorSecrets(db, ring, row)) resealed++;
+    } catch (error) {
+      if (!(error instanceof SecretBoxError)) throw error;
+      console.error(JSON.stringify({ level: "error", message: "a connector secret does not open with the configured keys", connector_id: row.id, reason: error.message }));
+    }
+  }
+  const remaining = await db.$count(connectors, underOlderKey);
+  console.log(JSON.stringify({ level: "info", message: "connector secrets re-encrypted under the current key", key_version: keyVersion, resealed, remaining }));
+  return { keyVersion, resealed, remaining };
 }
 
 /**
@@ -141,16 +227,22 @@ export async function updateConnector(env: Bindings, db: Database, connector: Co
   let stored: { settings: Record<string, unknown>; secrets: Record<string, string> } = { settings: connector.settings, secrets: connector.secrets };
   if (changes.config) {
     const { secretFields } = channels[connector.type];
-    const merged = await connectorCredentials(env, connector);
+    const ring = await secretKeys(env);
+    const merged = await openConfig(ring, connector);
     for (const [field, value] of Object.entries(changes.config)) {
       if (value === REDACTED && secretFields.includes(field)) continue;
       if (value === null) delete merged[field];
       else merged[field] = value;
     }
-    const config = validConfig(env, connector.type, merged);
+    const config = await validConfig(env, connector.type, merged);
     const patch = changes.config;
-    const unchanged = (field: string) => (patch[field] === undefined || patch[field] === REDACTED ? connector.secrets[field] : undefined);
-    stored = await sealSecrets(await secretKeys(env), connector.id, connector.type, config, unchanged);
+    // A secret the PATCH leaves as it was keeps its sealed value, unless an older key sealed it: then
+    // this write seals it under the current key like the rest.
+    const unchanged = (field: string) => {
+      const sealed = patch[field] === undefined || patch[field] === REDACTED ? connector.secrets[field] : undefined;
+      return sealed !== undefined && sealedVersion(sealed) === ring.current.version ? sealed : undefined;
+    };
+    stored = await sealSecrets(ring, connector.id, connector.type, config, unchanged);
   }
   const updated = await db
     .update(connectors)
@@ -177,7 +269,7 @@ export async function testConnector(env: Bindings, db: Database, connector: Conn
   const config = await connectorCredentials(env, connector);
   const now = new Date();
   try {
-    await channels[connector.type].test(config, { allowLoopback: envConfig(env).outboundAllowLoopback, connectorId: connector.id, now });
+    await channels[connector.type].test(config, channelContext(env, connector.id, now));
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
     const message = withoutSecrets(error.message, connector, config);

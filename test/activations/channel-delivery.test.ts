@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { isHoldout } from "../../src/activations/holdout";
 import { call, json } from "../helpers";
+import { publicDnsAnswer } from "../fake-dns";
 import { waitForJob } from "../ingest/helpers";
 import { activationTenant, createAutomation, createConnector, customerIds } from "./helpers";
 
@@ -20,6 +21,8 @@ function provider(answer: (request: Request, body: string, n: number) => Respons
   const sent: Sent[] = [];
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init);
+    const dns = publicDnsAnswer(request);
+    if (dns) return dns;
     const body = await request.clone().text();
     sent.push({ request, body });
     return answer(request, body, sent.length);

@@ -5,6 +5,7 @@ import { database } from "../../src/db/client";
 import { keyRing, open, seal, SecretBoxError, sealedVersion } from "../../src/lib/secret-box";
 import { connectorCredentials, connectorForPrincipal, createConnector } from "../../src/services/connectors";
 import { call, expectError, json, signUp, tenant } from "../helpers";
+import { publicDnsAnswer } from "../fake-dns";
 
 type Tenant = Awaited<ReturnType<typeof tenant>>;
 
@@ -242,6 +243,8 @@ function interceptFetch(answer: (request: Request) => Response | Promise<Respons
   const requests: Array<{ request: Request; body: string }> = [];
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init);
+    const dns = publicDnsAnswer(request);
+    if (dns) return dns;
     const body = await request.clone().text();
     requests.push({ request, body });
     return answer(request);

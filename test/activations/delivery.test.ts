@@ -6,6 +6,7 @@ import { verifyWebhookSignature } from "../../src/activations/webhook-signature"
 import { isHoldout } from "../../src/activations/holdout";
 import { deliverChunk, planRun, resumeStalledRuns } from "../../src/services/automation-runs";
 import { call, expectError, json } from "../helpers";
+import { publicDnsAnswer } from "../fake-dns";
 import { ingest, waitForJob } from "../ingest/helpers";
 import { activationTenant, createAutomation, createConnector, customerIds, webhookConnector } from "./helpers";
 
@@ -27,6 +28,8 @@ function receiver(answer: (n: number, body: any) => Response = () => new Respons
   const deliveries: Delivery[] = [];
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init);
+    const dns = publicDnsAnswer(request);
+    if (dns) return dns;
     const raw = await request.clone().text();
     const body = JSON.parse(raw);
     deliveries.push({ request, body, raw });

@@ -7,6 +7,8 @@ export type ChannelType = (typeof channelTypes)[number];
 export type ChannelContext = {
   /** OUTBOUND_ALLOW_LOOPBACK */
   allowLoopback: boolean;
+  /** OUTBOUND_DNS_RESOLVER: resolves hosts a tenant chose freely (custom webhooks) before each request */
+  dnsResolver: string;
   connectorId: string;
   now?: Date;
 };
@@ -51,8 +53,9 @@ export type Channel<Config extends Record<string, unknown> = Record<string, any>
   deliver(config: Config, batch: DeliveryBatch, context: ChannelContext): Promise<void>;
 };
 
-/** Whether a provider failure may pass on its own: no answer, 408, 429 or a 5xx. */
-export const retryable = (error: ProviderError) => error.providerStatus === null || error.providerStatus === 408 || error.providerStatus === 429 || error.providerStatus >= 500;
+/** Whether a provider failure may pass on its own: no answer, 408, 429 or a 5xx (a refused URL never does). */
+export const retryable = (error: ProviderError) =>
+  !(error instanceof UrlRefusedError) && (error.providerStatus === null || error.providerStatus === 408 || error.providerStatus === 429 || error.providerStatus >= 500);
 
 /** A provider's refusal, in words safe to show the tenant (its status and message; never our secrets). */
 export class ProviderError extends Error {
@@ -65,6 +68,9 @@ export class ProviderError extends Error {
     super(message);
   }
 }
+
+/** The outbound guard refused the URL (or what its host resolves to): no request was sent. */
+export class UrlRefusedError extends ProviderError {}
 
 /** Retry-After as seconds (delta or HTTP date), or null. */
 export function retryAfter(headers: Headers, now = Date.now()): number | null {
@@ -99,7 +105,7 @@ export async function asProviderCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof OutboundUrlError) throw new ProviderError(null, `the URL is not allowed: ${error.message}`);
+    if (error instanceof OutboundUrlError) throw new UrlRefusedError(null, `the URL is not allowed: ${error.message}`);
     if (error instanceof OutboundRequestError) throw new ProviderError(null, error.message);
     throw error;
   }

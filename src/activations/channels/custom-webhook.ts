@@ -28,7 +28,7 @@ export const customWebhook: Channel<Config> = {
   async test(config, context) {
     const body = JSON.stringify({ type: "segmento.test", connector_id: context.connectorId, sent_at: (context.now ?? new Date()).toISOString() });
     const headers = await webhookHeaders(config, body, `test-${crypto.randomUUID()}`, context.now);
-    const response = await asProviderCall(() => outboundFetch(config.url, { method: "POST", headers, body }, { allowLoopback: context.allowLoopback }));
+    const response = await asProviderCall(() => outboundFetch(config.url, { method: "POST", headers, body }, { allowLoopback: context.allowLoopback, dnsResolver: context.dnsResolver }));
     expectSuccess(response, (_json, text) => text);
   },
   chunkSize: 500,
@@ -44,7 +44,7 @@ export const customWebhook: Channel<Config> = {
       removed: batch.removed,
     });
     const headers = await webhookHeaders(config, body, batch.idempotencyKey, context.now);
-    const response = await asProviderCall(() => outboundFetch(config.url, { method: "POST", headers, body }, { allowLoopback: context.allowLoopback }));
+    const response = await asProviderCall(() => outboundFetch(config.url, { method: "POST", headers, body }, { allowLoopback: context.allowLoopback, dnsResolver: context.dnsResolver }));
     expectSuccess(response, (_json, text) => text);
   },
 };

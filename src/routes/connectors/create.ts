@@ -16,13 +16,13 @@ const route = createRoute({
   tags: ["Connectors"],
   summary: "Add a delivery channel to a project",
   description:
-    "Owners and admins. URLs (custom webhook, Slack, Teams) must be https on the default port, without credentials, and not name a private, loopback, link-local or metadata address in any spelling; Slack and Teams URLs must be on their webhook hosts.",
+    "Owners and admins. URLs (custom webhook, Slack, Teams) must be https on the default port, without credentials, and not name a private, loopback, link-local or metadata address in any spelling; a custom webhook's host name must resolve, and only to public addresses (checked again before every request); Slack and Teams URLs must be on their webhook hosts.",
   ...auth.session(),
   request: { params: ProjectIdParam, body: jsonBody(CreateConnectorBody) },
   responses: {
     201: createdResponse(Connector, "Created; secrets as [REDACTED]"),
     ...authErrorResponses,
-    503: errorResponse("No encryption key is configured for connector secrets (`service_unavailable`)"),
+    503: errorResponse("No encryption key is configured for connector secrets, or the DNS resolver that checks a webhook's host did not answer (`service_unavailable`)"),
   },
 });
 

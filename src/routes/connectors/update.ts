@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { authErrorResponses } from "../../errors";
+import { authErrorResponses, errorResponse } from "../../errors";
 import { database } from "../../db/client";
 import { principalOf } from "../../middleware/auth";
 import { connectorForPrincipal, publicConnector, updateConnector } from "../../services/connectors";
@@ -14,10 +14,14 @@ const route = createRoute({
   operationId: "updateConnector",
   tags: ["Connectors"],
   summary: "Rename a connector or change its fields",
-  description: "Owners and admins. Fields left out are kept, secrets included; the channel cannot change.",
+  description: "Owners and admins. Fields left out are kept, secrets included; the channel cannot change. URLs are checked as on create.",
   ...auth.session(),
   request: { params: ConnectorIdParam, body: jsonBody(UpdateConnectorBody) },
-  responses: { 200: jsonResponse(Connector, "Updated; secrets as [REDACTED]"), ...authErrorResponses },
+  responses: {
+    200: jsonResponse(Connector, "Updated; secrets as [REDACTED]"),
+    ...authErrorResponses,
+    503: errorResponse("No encryption key is configured for connector secrets, or the DNS resolver that checks a webhook's host did not answer (`service_unavailable`)"),
+  },
 });
 
 export function registerUpdateConnector(app: Router) {
