@@ -10,7 +10,7 @@ import { cronMatches, parseCron } from "../activations/cron";
 import { newId } from "../lib/ids";
 import { RetryLater, retryDelaySeconds } from "../queues/consumer";
 import { assertCanAct, type Principal } from "./access";
-import { planMembers, requiredAddress, type AutomationRecord, type MemberPlan, type SyncedMember } from "./automations";
+import { planMembers, requiredAddress, SENT_TO_MEMBER, type AutomationRecord, type MemberPlan, type SyncedMember } from "./automations";
 import { connectorCredentials, withoutSecrets } from "./connectors";
 import { completeJobStatement, failJob, findJob, newJob, reportProgress, startJob } from "./jobs";
 import type { MemberRole } from "../db/schema";
@@ -211,7 +211,7 @@ export async function deliverChunk(env: Bindings, runId: string, chunk: number) 
   const claim = await env.DB.prepare(
     `UPDATE automation_chunks SET status = 'sending', claimed_at = ?3, attempts = attempts + 1
      WHERE run_id = ?1 AND chunk = ?2 AND (status = 'pending' OR (status = 'sending' AND claimed_at < ?4))
-     RETURNING member_count, attempts`,
+     RETURNING attempts`,
   )
     .bind(runId, chunk, now, now - CLAIM_LEASE_MS)
     .first<Claim>();
@@ -233,7 +233,7 @@ export async function deliverChunk(env: Bindings, runId: string, chunk: number) 
 }
 
 /** A consumer's hold on a chunk: `attempts` after its claim tells its claim from a later one. */
-type Claim = { member_count: number; attempts: number };
+type Claim = { attempts: number };
 
 type Outcome = { kind: "delivered" } | { kind: "failed"; message: string } | { kind: "retry"; message: string; retryAfterSeconds: number | null };
 
@@ -274,20 +274,10 @@ async function sendClaimedChunk(env: Bindings, db: Database, runId: string, chun
     await env.DB.prepare("UPDATE automation_chunks SET status = 'pending', last_error = ?3 WHERE run_id = ?1 AND chunk = ?2 AND status = 'sending'").bind(runId, chunk, outcome.message).run();
     throw new RetryLater(outcome.message, outcome.retryAfterSeconds ?? retryDelaySeconds(claim.attempts));
   }
-  // Per-member channels counted each member as it was recorded sent (memberLedger).
-  const delivered = channel.deliverMember ? 0 : channel.chunkSize === 0 ? added.length : claim.member_count - removed.length;
-  // Only this claim's delivery counts: a consumer whose lease ran out while another took the chunk over adds nothing.
-  await env.DB.batch([
-    env.DB.prepare("UPDATE automation_chunks SET status = 'delivered', delivered_at = ?3, last_error = NULL WHERE run_id = ?1 AND chunk = ?2 AND status = 'sending' AND attempts = ?4").bind(
-      runId,
-      chunk,
-      Date.now(),
-      claim.attempts,
-    ),
-    env.DB.prepare(
-      "UPDATE automation_runs SET delivered_count = delivered_count + ?2 WHERE id = ?1 AND EXISTS (SELECT 1 FROM automation_chunks WHERE run_id = ?1 AND chunk = ?3 AND status = 'delivered' AND attempts = ?4)",
-    ).bind(runId, delivered, chunk, claim.attempts),
-  ]);
+  // Only this claim marks it: a consumer whose lease ran out while another took the chunk over does not.
+  await env.DB.prepare("UPDATE automation_chunks SET status = 'delivered', delivered_at = ?3, last_error = NULL WHERE run_id = ?1 AND chunk = ?2 AND status = 'sending' AND attempts = ?4")
+    .bind(runId, chunk, Date.now(), claim.attempts)
+    .run();
   await reportChunkProgress(env, run);
   await finishIfDone(env, runId);
 }
@@ -340,7 +330,6 @@ type MemberLedger = ReturnType<typeof memberLedger>;
 function memberLedger(d1: D1Database, runId: string) {
   /** sent by this delivery, its 2 → 1 not yet written */
   let unrecorded: string | null = null;
-  let sent = 0;
   /** members this delivery is done with (sent, unknown, or someone else's), skipped on an in-place retry */
   const done = new Set<string>();
   return {
@@ -366,16 +355,11 @@ function memberLedger(d1: D1Database, runId: string) {
         throw error;
       }
       unrecorded = customerId;
-      sent++;
     },
-    /** Records the last member sent, and adds the members this delivery sent to the run's count. */
+    /** Records the last member sent. */
     async settle() {
-      const statements: D1PreparedStatement[] = [];
-      if (unrecorded) statements.push(d1.prepare("UPDATE automation_run_members SET delivered = 1 WHERE run_id = ? AND customer_id = ? AND delivered = 2").bind(runId, unrecorded));
-      if (sent) statements.push(d1.prepare("UPDATE automation_runs SET delivered_count = delivered_count + ?2 WHERE id = ?1").bind(runId, sent));
-      if (statements.length) await d1.batch(statements);
+      if (unrecorded) await d1.prepare("UPDATE automation_run_members SET delivered = 1 WHERE run_id = ? AND customer_id = ? AND delivered = 2").bind(runId, unrecorded).run();
       unrecorded = null;
-      sent = 0;
     },
   };
 }
@@ -490,7 +474,14 @@ async function finishIfDone(env: Bindings, runId: string) {
     .bind(runId)
     .first<{ total: number; open: number; failed: number; last_error: string | null }>();
   if (!counts || counts.open > 0) return;
-  const unknown = (await env.DB.prepare("SELECT COUNT(*) AS n FROM automation_run_members WHERE run_id = ? AND delivered = 2").bind(runId).first<{ n: number }>())?.n ?? 0;
+  // Counted from the members once the run is over, so no delivery (a crashed one, a repeated one) can miscount them.
+  const members = await env.DB.prepare(
+    `SELECT COALESCE(SUM(m.grp = 'treated' AND ${SENT_TO_MEMBER}), 0) AS delivered, COALESCE(SUM(m.delivered = 2), 0) AS unknown
+     FROM automation_run_members m LEFT JOIN automation_chunks c ON c.run_id = m.run_id AND c.chunk = m.chunk WHERE m.run_id = ?`,
+  )
+    .bind(runId)
+    .first<{ delivered: number; unknown: number }>();
+  const unknown = members?.unknown ?? 0;
   const status = counts.failed === 0 && unknown === 0 ? "success" : counts.failed === counts.total ? "failed" : "partial";
   const unknownMessage = unknown
     ? `delivery unknown for ${unknown} member${unknown === 1 ? "" : "s"}: the provider was called but the outcome was not recorded (no answer, or delivery stopped mid-way); they are not sent again`
@@ -499,7 +490,7 @@ async function finishIfDone(env: Bindings, runId: string) {
   const db = database(env.DB);
   const run = await db
     .update(automationRuns)
-    .set({ status, finishedAt: new Date(), errorMessage, deliveryUnknownCount: unknown })
+    .set({ status, finishedAt: new Date(), errorMessage, deliveredCount: members?.delivered ?? 0, deliveryUnknownCount: unknown })
     .where(and(eq(automationRuns.id, runId), eq(automationRuns.status, "processing")))
     .returning()
     .get();

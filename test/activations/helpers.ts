@@ -1,4 +1,8 @@
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { database } from "../../src/db/client";
+import { automations } from "../../src/db/schema";
+import { planRun, startRun } from "../../src/services/automation-runs";
 import { expect } from "vitest";
 import { call, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
@@ -58,4 +62,19 @@ export async function insertFinishedRun(
     env.DB.prepare("INSERT INTO automation_run_members (run_id, customer_id, grp, chunk) SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)").bind(runId, JSON.stringify(members)),
   ]);
   return runId;
+}
+
+const noQueue = () => ({ ...env, ACTIVATIONS_QUEUE: { send: async () => undefined, sendBatch: async () => undefined } as unknown as Queue });
+
+/** A run inserted as POST …/run would, without its queue message (so the test drives the consumer). */
+export async function startRunDirect(automationId: string) {
+  const db = database(env.DB);
+  const automation = (await db.select().from(automations).where(eq(automations.id, automationId)).get())!;
+  const { run, job } = await startRun(noQueue(), db, automation, "manual");
+  return { run: run.id, job: job.id };
+}
+
+/** Plans a run without queueing its chunks. */
+export async function planRunWithoutQueue(runId: string) {
+  await planRun(noQueue(), runId);
 }
