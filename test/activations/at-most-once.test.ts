@@ -6,16 +6,15 @@ import { isHoldout } from "../../src/activations/holdout";
 import { deliverChunk } from "../../src/services/automation-runs";
 import { call, expectError, json } from "../helpers";
 import { waitForJob } from "../ingest/helpers";
-import { activationTenant, createAutomation, createConnector, customerIds, planRunWithoutQueue, startRunDirect } from "./helpers";
+import { createAutomation, createConnector, customerIds, planRunWithoutQueue, proActivationTenant, startRunDirect } from "./helpers";
 
-type Tenant = Awaited<ReturnType<typeof activationTenant>>;
+type Tenant = Awaited<ReturnType<typeof proActivationTenant>>;
 const N = 40;
 const SID = `AC${"0a".repeat(16)}`;
 
 let t: Tenant;
 beforeAll(async () => {
-  t = await activationTenant(N);
-  await env.DB.prepare("UPDATE organizations SET plan = 'pro' WHERE id = ?").bind(t.organization.id).run();
+  t = await proActivationTenant(N);
 }, 60_000);
 afterEach(() => vi.restoreAllMocks());
 

@@ -7,16 +7,15 @@ import { isHoldout } from "../../src/activations/holdout";
 import { deliverChunk, planRun, resumeStalledRuns } from "../../src/services/automation-runs";
 import { call, expectError, json } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
-import { activationTenant, createAutomation, createConnector, customerIds, planRunWithoutQueue, startRunDirect, webhookConnector } from "./helpers";
+import { createAutomation, createConnector, customerIds, planRunWithoutQueue, proActivationTenant, startRunDirect, webhookConnector } from "./helpers";
 
-type Tenant = Awaited<ReturnType<typeof activationTenant>>;
+type Tenant = Awaited<ReturnType<typeof proActivationTenant>>;
 const SECRET = "whsec_0123456789abcdef0123";
 const N = 1200;
 
 let t: Tenant;
 beforeAll(async () => {
-  t = await activationTenant(N);
-  await env.DB.prepare("UPDATE organizations SET plan = 'pro' WHERE id = ?").bind(t.organization.id).run();
+  t = await proActivationTenant(N);
 }, 90_000);
 afterEach(() => vi.restoreAllMocks());
 

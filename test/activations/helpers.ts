@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { database } from "../../src/db/client";
 import { automations } from "../../src/db/schema";
 import { planRun, startRun } from "../../src/services/automation-runs";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import { call, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
 
@@ -27,6 +27,27 @@ export async function activationTenant(n = 200) {
   const segment = await json(await call("POST", `/api/engine/projects/${t.project.id}/segments`, { token: t.owner.token, body: { name: "All", rules: [{ field: "rfm_frequency", op: "gte", value: 1 }] } }));
   expect(segment.size).toBe(n);
   return { ...t, segmentId: segment.id as string };
+}
+
+/** activationTenant on the Pro plan, which has room for the many automations a test file creates. */
+export async function proActivationTenant(n: number) {
+  const t = await activationTenant(n);
+  await env.DB.prepare("UPDATE organizations SET plan = 'pro' WHERE id = ?").bind(t.organization.id).run();
+  return t;
+}
+
+export type SentRequest = { request: Request; body: string };
+
+/** Intercepts the Worker's outbound requests (the providers); `answer` decides each reply, by request and call number. */
+export function interceptProvider(answer: (request: Request, body: string, n: number) => Response | Promise<Response> = () => Response.json({})) {
+  const sent: SentRequest[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input as RequestInfo, init);
+    const body = await request.clone().text();
+    sent.push({ request, body });
+    return answer(request, body, sent.length);
+  });
+  return sent;
 }
 
 export async function createConnector(t: { owner: { token: string }; project: { id: string } }, body: unknown) {

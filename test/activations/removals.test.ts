@@ -5,9 +5,9 @@ import { isHoldout } from "../../src/activations/holdout";
 import { deliverChunk } from "../../src/services/automation-runs";
 import { call, json } from "../helpers";
 import { waitForJob } from "../ingest/helpers";
-import { activationTenant, createAutomation, createConnector, customerIds } from "./helpers";
+import { createAutomation, createConnector, customerIds, interceptProvider, proActivationTenant } from "./helpers";
 
-type Tenant = Awaited<ReturnType<typeof activationTenant>>;
+type Tenant = Awaited<ReturnType<typeof proActivationTenant>>;
 const N = 40;
 const SG_KEY = "SG.abcdefghijklmnop.qrstuvwxyz0123456789";
 const SG_LIST = "6f1c4c5e-2a43-4f4b-9e42-2f1a0d1b3c4d";
@@ -15,22 +15,10 @@ const MC_KEY = "0123456789abcdef0123456789abcdef-us6";
 
 let t: Tenant;
 beforeAll(async () => {
-  t = await activationTenant(N);
-  await env.DB.prepare("UPDATE organizations SET plan = 'pro' WHERE id = ?").bind(t.organization.id).run();
+  t = await proActivationTenant(N);
 }, 60_000);
 afterEach(() => vi.restoreAllMocks());
 
-type Sent = { request: Request; body: string };
-function provider(answer: (request: Request, body: string) => Response | Promise<Response>) {
-  const sent: Sent[] = [];
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const request = new Request(input as RequestInfo, init);
-    const body = await request.clone().text();
-    sent.push({ request, body });
-    return answer(request, body);
-  });
-  return sent;
-}
 
 const email = (id: string) => `${id}@example.com`;
 /** activationTenant gives every customer an email but each tenth (c0000, c0010, …). */
@@ -67,7 +55,7 @@ async function syncedThenShrunk(connectorBody: unknown, firstAnswer: () => Respo
     .all<{ customer_id: string }>();
   const existing = new Set(results.map((r) => r.customer_id));
   for (const id of ids.filter((id) => existing.has(id))) ((await isHoldout(automation.id, id, 20)) ? control : treated).push(id);
-  provider(firstAnswer);
+  interceptProvider(firstAnswer);
   expect((await runAndWait(automation.id)).job.status).toBe("completed");
   vi.restoreAllMocks();
   await setMembers(segment.id, ids.slice(9));
@@ -91,7 +79,7 @@ describe("removals to list channels", { timeout: 60_000 }, () => {
 
     // SendGrid does not know the second leaver (a per-email error in a 200): nothing to remove for it.
     const unknown = email(leavers[1]!);
-    const sent = provider((request, body) => {
+    const sent = interceptProvider((request, body) => {
       if (request.url.endsWith("/v3/marketing/contacts/search/emails")) {
         const result = Object.fromEntries((JSON.parse(body).emails as string[]).map((e) => [e, e === unknown ? { error: "contact not found" } : { contact: { id: `id-${e}`, email: e, list_ids: [SG_LIST] } }]));
         return Response.json({ result });
@@ -126,7 +114,7 @@ describe("removals to list channels", { timeout: 60_000 }, () => {
       Response.json({ job_id: "a" }, { status: 202 }),
     );
     const lookup = (body: string) => Response.json({ result: Object.fromEntries((JSON.parse(body).emails as string[]).map((e) => [e, { contact: { id: `id-${e}` } }])) });
-    provider((request, body) =>
+    interceptProvider((request, body) =>
       request.method === "POST" ? lookup(body) : Response.json({ errors: [{ field: "id", message: "list not found" }] }, { status: 404 }),
     );
     const { runId, job } = await runAndWait(automation.id);
@@ -136,7 +124,7 @@ describe("removals to list channels", { timeout: 60_000 }, () => {
     expect((await preview(automation.id)).to_remove.count).toBe(leavers.length);
 
     vi.restoreAllMocks();
-    const replayed = provider((request, body) => (request.method === "POST" ? lookup(body) : Response.json({ job_id: "c" }, { status: 202 })));
+    const replayed = interceptProvider((request, body) => (request.method === "POST" ? lookup(body) : Response.json({ job_id: "c" }, { status: 202 })));
     const replay = await json(await call("POST", `/api/automation-runs/${runId}/replay`, { token: t.owner.token }));
     expect((await waitForJob(t.owner.token, replay.job_id, 30_000)).status).toBe("completed");
     expect(replayed.map((s) => s.request.method)).toEqual(["POST", "DELETE"]);
@@ -147,14 +135,14 @@ describe("removals to list channels", { timeout: 60_000 }, () => {
 
   it("sendgrid: a lookup that finds none of them (404) has nothing to remove; without a list nothing is sent at all", async () => {
     const withList = await syncedThenShrunk({ type: "sendgrid", name: "SG none", config: { apiKey: SG_KEY, listId: SG_LIST } }, () => Response.json({ job_id: "a" }, { status: 202 }));
-    const sent = provider(() => Response.json({ errors: [{ message: "No contacts found" }] }, { status: 404 }));
+    const sent = interceptProvider(() => Response.json({ errors: [{ message: "No contacts found" }] }, { status: 404 }));
     expect((await runAndWait(withList.automation.id)).job.status).toBe("completed");
     expect(sent.map((s) => s.request.url)).toEqual(["https://api.sendgrid.com/v3/marketing/contacts/search/emails"]);
 
     vi.restoreAllMocks();
     const noList = await syncedThenShrunk({ type: "sendgrid", name: "SG no list", config: { apiKey: SG_KEY } }, () => Response.json({ job_id: "a" }, { status: 202 }));
     expect((await preview(noList.automation.id)).to_remove).toMatchObject({ count: noList.leavers.length, sent: false });
-    const none = provider(() => Response.json({}, { status: 500 }));
+    const none = interceptProvider(() => Response.json({}, { status: 500 }));
     expect((await runAndWait(noList.automation.id)).job.status).toBe("completed");
     expect(none).toEqual([]);
     expect((await preview(noList.automation.id)).to_remove.count).toBe(0);
@@ -168,7 +156,7 @@ describe("removals to list channels", { timeout: 60_000 }, () => {
     const hashes = new Map(await Promise.all(leavers.map(async (id) => [await subscriberHash(email(id)), id] as const)));
     const [alreadyGone, refused] = [...hashes.keys()];
     let refusedOnce = false;
-    const sent = provider((request) => {
+    const sent = interceptProvider((request) => {
       const hash = request.url.split("/").at(-1)!;
       if (hash === alreadyGone) return Response.json({ title: "Resource Not Found", status: 404, detail: "The requested resource could not be found." }, { status: 404 });
       if (hash === refused && !refusedOnce) {
