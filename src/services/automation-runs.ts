@@ -180,10 +180,7 @@ function memberRows(plan: MemberPlan, chunkSize: number) {
   for (const id of plan.control) rows.push([id, "control", null, null]);
   for (const id of plan.skipped) rows.push([id, "skipped", null, null]);
   for (const m of plan.inSync) rows.push([m.customer_id, "in_sync", null, m.address]);
-  chunked(
-    plan.toAdd.map((m) => ({ customer_id: m.customer_id, address: plan.addressOf(m) })),
-    "treated",
-  );
+  chunked(plan.toAdd.map((m) => ({ customer_id: m.customer_id, address: plan.addressOf(m) })), "treated");
   if (plan.removalsSent) chunked(plan.toRemove, "removed");
   else for (const m of plan.toRemove) rows.push([m.customer_id, "removed", null, m.address]);
   return { rows, chunkSizes };
