@@ -5,12 +5,12 @@ import { isUniqueViolation } from "../db/errors";
 import type { Bindings } from "../env";
 import { ApiError } from "../errors";
 import { channels, ProviderError } from "../activations/channels";
-import { retryable, type DeliveryMember } from "../activations/channels/channel";
+import { certainlyNotSent, retryable, type Channel, type ChannelContext, type DeliveryBatch, type DeliveryMember, type RemovedMember } from "../activations/channels/channel";
 import { cronMatches, parseCron } from "../activations/cron";
 import { newId } from "../lib/ids";
 import { RetryLater, retryDelaySeconds } from "../queues/consumer";
 import { assertCanAct, type Principal } from "./access";
-import { planMembers, type AutomationRecord, type MemberPlan } from "./automations";
+import { planMembers, requiredAddress, SENT_TO_MEMBER, type AutomationRecord, type MemberPlan, type SyncedMember } from "./automations";
 import { channelContext, connectorCredentials, withoutSecrets } from "./connectors";
 import { completeJobStatement, failJob, findJob, newJob, reportProgress, startJob } from "./jobs";
 import type { MemberRole } from "../db/schema";
@@ -32,6 +32,7 @@ export function publicRun(run: RunRecord) {
     skipped_no_address: run.skippedCount,
     chunks: run.chunkCount,
     delivered: run.deliveredCount,
+    delivery_unknown: run.deliveryUnknownCount,
     error_message: run.errorMessage,
     created_at: run.createdAt.toISOString(),
     started_at: run.startedAt?.toISOString() ?? null,
@@ -68,6 +69,7 @@ export async function startRun(env: Bindings, db: Database, automation: Automati
     skippedCount: 0,
     chunkCount: 0,
     deliveredCount: 0,
+    deliveryUnknownCount: 0,
     errorMessage: null,
     createdAt: new Date(),
     startedAt: null,
@@ -127,7 +129,7 @@ export async function planRun(env: Bindings, runId: string) {
     if (!segment) return failRun(env, run, "the automation's segment no longer exists");
     const plan = await planMembers(env.DB, db, automation);
     const channel = channels[connector.type];
-    const { rows, chunkSizes } = memberRows(plan, channel.chunkSize, channel.sendsRemovals ?? false);
+    const { rows, chunkSizes } = memberRows(plan, channel.chunkSize);
 
     const statements: D1PreparedStatement[] = [
       env.DB.prepare("DELETE FROM automation_run_members WHERE run_id = ?").bind(run.id),
@@ -136,7 +138,7 @@ export async function planRun(env: Bindings, runId: string) {
     for (let i = 0; i < rows.length; i += MEMBER_WRITE_CHUNK) {
       statements.push(
         env.DB.prepare(
-          "INSERT INTO automation_run_members (run_id, customer_id, grp, chunk) SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)",
+          "INSERT INTO automation_run_members (run_id, customer_id, grp, chunk, address) SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?2)",
         ).bind(run.id, JSON.stringify(rows.slice(i, i + MEMBER_WRITE_CHUNK))),
       );
     }
@@ -159,27 +161,28 @@ export async function planRun(env: Bindings, runId: string) {
 }
 
 /**
- * Each member of a plan with its group and, for those to send, its chunk: additions first, then
- * removals (for channels that send them), `chunkSize` to a chunk; a summary channel (0) has one chunk.
+ * Each member of a plan with its group, its address and, for those to send, its chunk: additions
+ * first, then removals (for channels that send them), `chunkSize` to a chunk; a summary channel (0)
+ * has one chunk.
  */
-function memberRows(plan: MemberPlan, chunkSize: number, sendsRemovals: boolean) {
-  const rows: Array<[string, MemberGroup, number | null]> = [];
+function memberRows(plan: MemberPlan, chunkSize: number) {
+  const rows: Array<[string, MemberGroup, number | null, string | null]> = [];
   const chunkSizes = new Map<number, number>();
   let nextChunk = 0;
-  const chunked = (ids: string[], group: MemberGroup) => {
-    ids.forEach((id, i) => {
+  const chunked = (members: SyncedMember[], group: MemberGroup) => {
+    members.forEach(({ customer_id, address }, i) => {
       const chunk = chunkSize === 0 ? 0 : nextChunk + Math.floor(i / chunkSize);
-      rows.push([id, group, chunk]);
+      rows.push([customer_id, group, chunk, address]);
       chunkSizes.set(chunk, (chunkSizes.get(chunk) ?? 0) + 1);
     });
-    if (chunkSize > 0) nextChunk += Math.ceil(ids.length / chunkSize);
+    if (chunkSize > 0) nextChunk += Math.ceil(members.length / chunkSize);
   };
-  for (const id of plan.control) rows.push([id, "control", null]);
-  for (const id of plan.skipped) rows.push([id, "skipped", null]);
-  for (const id of plan.inSync) rows.push([id, "in_sync", null]);
-  chunked(plan.toAdd.map((m) => m.customer_id), "treated");
-  if (sendsRemovals) chunked(plan.toRemove, "removed");
-  else for (const id of plan.toRemove) rows.push([id, "removed", null]);
+  for (const id of plan.control) rows.push([id, "control", null, null]);
+  for (const id of plan.skipped) rows.push([id, "skipped", null, null]);
+  for (const m of plan.inSync) rows.push([m.customer_id, "in_sync", null, m.address]);
+  chunked(plan.toAdd.map((m) => ({ customer_id: m.customer_id, address: plan.addressOf(m) })), "treated");
+  if (plan.removalsSent) chunked(plan.toRemove, "removed");
+  else for (const m of plan.toRemove) rows.push([m.customer_id, "removed", null, m.address]);
   return { rows, chunkSizes };
 }
 
@@ -195,28 +198,28 @@ const isFinished = (run: RunRecord) => run.status === "success" || run.status ==
 /**
  * Delivers one chunk, once in effect: the chunk is claimed (a delivered or failed chunk, or one
  * another consumer holds, is not sent again), webhook requests carry the chunk's idempotency key,
- * and per-member channels skip members already sent. Retryable provider failures (no answer, 408,
- * 429, 5xx) are retried a few times in place, honouring Retry-After, then through the queue;
- * others fail the chunk at once.
+ * list upserts and removals change nothing when repeated, and per-member channels send each member
+ * at most once (memberLedger). Retryable provider failures (no answer, 408, 429, 5xx) are retried a
+ * few times in place, honouring Retry-After, then through the queue; others fail the chunk at once.
  */
 export async function deliverChunk(env: Bindings, runId: string, chunk: number) {
   const db = database(env.DB);
   const now = Date.now();
-  const claimed = await env.DB.prepare(
+  const claim = await env.DB.prepare(
     `UPDATE automation_chunks SET status = 'sending', claimed_at = ?3, attempts = attempts + 1
      WHERE run_id = ?1 AND chunk = ?2 AND (status = 'pending' OR (status = 'sending' AND claimed_at < ?4))
-     RETURNING member_count`,
+     RETURNING attempts`,
   )
     .bind(runId, chunk, now, now - CLAIM_LEASE_MS)
-    .first<{ member_count: number }>();
-  if (!claimed) {
+    .first<Claim>();
+  if (!claim) {
     const state = await env.DB.prepare("SELECT status, claimed_at FROM automation_chunks WHERE run_id = ? AND chunk = ?").bind(runId, chunk).first<{ status: string; claimed_at: number }>();
     // Someone else is delivering it: look again once their lease has run out.
     if (state?.status === "sending") throw new RetryLater("the chunk is being delivered by another consumer", Math.ceil((state.claimed_at + CLAIM_LEASE_MS - now) / 1000) + 1);
     return;
   }
   try {
-    await sendClaimedChunk(env, db, runId, chunk, claimed.member_count);
+    await sendClaimedChunk(env, db, runId, chunk, claim);
   } catch (error) {
     // Anything unexpected gives the chunk back, so the queue's retry can claim it again.
     await env.DB.prepare("UPDATE automation_chunks SET status = 'pending', last_error = ?3 WHERE run_id = ?1 AND chunk = ?2 AND status = 'sending'")
@@ -226,7 +229,12 @@ export async function deliverChunk(env: Bindings, runId: string, chunk: number) 
   }
 }
 
-async function sendClaimedChunk(env: Bindings, db: Database, runId: string, chunk: number, memberCount: number) {
+/** A consumer's hold on a chunk: `attempts` after its claim tells its claim from a later one. */
+type Claim = { attempts: number };
+
+type Outcome = { kind: "delivered" } | { kind: "failed"; message: string } | { kind: "retry"; message: string; retryAfterSeconds: number | null };
+
+async function sendClaimedChunk(env: Bindings, db: Database, runId: string, chunk: number, claim: Claim) {
   const run = (await db.select().from(automationRuns).where(eq(automationRuns.id, runId)).get())!;
   const automation = await db.select().from(automations).where(eq(automations.id, run.automationId)).get();
   const connector = automation && (await db.select().from(connectors).where(eq(connectors.id, automation.connectorId)).get());
@@ -234,8 +242,8 @@ async function sendClaimedChunk(env: Bindings, db: Database, runId: string, chun
   const segment = await db.select({ id: segments.id, name: segments.name }).from(segments).where(eq(segments.id, automation.segmentId)).get();
   const credentials = await connectorCredentials(env, connector);
   const channel = channels[connector.type];
-  const { added, removed } = await chunkMembers(env.DB, run, chunk, automation);
-  const batch = {
+  const { added, removed } = await chunkMembers(env.DB, run, chunk, automation, requiredAddress(connector.type));
+  const batch: DeliveryBatch = {
     runId,
     automationId: automation.id,
     segment: segment ?? { id: automation.segmentId, name: "(deleted segment)" },
@@ -249,36 +257,108 @@ async function sendClaimedChunk(env: Bindings, db: Database, runId: string, chun
         : { member_count: run.memberCount, added: 0, removed: 0, held_out: run.controlCount, skipped_no_address: run.skippedCount },
     message: automation.message ?? null,
     idempotencyKey: `${runId}:${chunk}`,
-    memberDelivered: async (customerId: string) => {
-      await env.DB.prepare("UPDATE automation_run_members SET delivered = 1 WHERE run_id = ? AND customer_id = ?").bind(runId, customerId).run();
-    },
   };
   const context = channelContext(env, connector.id);
+  const ledger = memberLedger(env.DB, runId);
+  let outcome: Outcome;
+  try {
+    outcome = await deliverWithRetries(channel, credentials, batch, context, ledger, (error) => `${error.providerStatus ?? "no answer"}: ${withoutSecrets(error.message, connector, credentials)}`);
+  } finally {
+    await ledger.settle();
+  }
+  if (outcome.kind === "failed") return failChunk(env, run, chunk, outcome.message);
+  if (outcome.kind === "retry") {
+    await env.DB.prepare("UPDATE automation_chunks SET status = 'pending', last_error = ?3 WHERE run_id = ?1 AND chunk = ?2 AND status = 'sending'").bind(runId, chunk, outcome.message).run();
+    throw new RetryLater(outcome.message, outcome.retryAfterSeconds ?? retryDelaySeconds(claim.attempts));
+  }
+  // Only this claim marks it: a consumer whose lease ran out while another took the chunk over does not.
+  await env.DB.prepare("UPDATE automation_chunks SET status = 'delivered', delivered_at = ?3, last_error = NULL WHERE run_id = ?1 AND chunk = ?2 AND status = 'sending' AND attempts = ?4")
+    .bind(runId, chunk, Date.now(), claim.attempts)
+    .run();
+  await reportChunkProgress(env, run);
+  await finishIfDone(env, runId);
+}
+
+/** The channel's delivery of the batch, retried in place while that is quick; then handed back to the queue. */
+async function deliverWithRetries(
+  channel: Channel,
+  credentials: Record<string, unknown>,
+  batch: DeliveryBatch,
+  context: ChannelContext,
+  ledger: MemberLedger,
+  describe: (error: ProviderError) => string,
+): Promise<Outcome> {
+  const send = channel.deliverMember
+    ? async () => {
+        for (const member of batch.added) await ledger.sendOnce(member.customer_id, () => channel.deliverMember!(credentials, member, batch, context));
+      }
+    : () => channel.deliver!(credentials, batch, context);
   for (let attempt = 1; ; attempt++) {
     try {
-      await channel.deliver(credentials, batch, context);
-      break;
+      await send();
+      return { kind: "delivered" };
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
-      const message = `${error.providerStatus ?? "no answer"}: ${withoutSecrets(error.message, connector, credentials)}`;
-      if (!retryable(error)) return failChunk(env, run, chunk, message);
+      const message = describe(error);
+      if (!retryable(error)) return { kind: "failed", message };
       const wait = error.retryAfterSeconds ?? 0.25 * 2 ** (attempt - 1);
       if (attempt < IN_PLACE_ATTEMPTS && wait <= IN_PLACE_MAX_WAIT_SECONDS) {
         await new Promise((resolve) => setTimeout(resolve, wait * 1000));
         continue;
       }
-      await env.DB.prepare("UPDATE automation_chunks SET status = 'pending', last_error = ?3 WHERE run_id = ?1 AND chunk = ?2 AND status = 'sending'").bind(runId, chunk, message).run();
-      const chunkRow = await env.DB.prepare("SELECT attempts FROM automation_chunks WHERE run_id = ? AND chunk = ?").bind(runId, chunk).first<{ attempts: number }>();
-      throw new RetryLater(message, error.retryAfterSeconds ?? retryDelaySeconds(chunkRow?.attempts ?? 1));
+      return { kind: "retry", message, retryAfterSeconds: error.retryAfterSeconds };
     }
   }
-  const delivered = channel.chunkSize === 0 ? added.length : memberCount - removed.length;
-  await env.DB.batch([
-    env.DB.prepare("UPDATE automation_chunks SET status = 'delivered', delivered_at = ?3, last_error = NULL WHERE run_id = ?1 AND chunk = ?2").bind(runId, chunk, Date.now()),
-    env.DB.prepare("UPDATE automation_runs SET delivered_count = delivered_count + ?2 WHERE id = ?1").bind(runId, delivered),
-  ]);
-  await reportChunkProgress(env, run);
-  await finishIfDone(env, runId);
+}
+
+type MemberLedger = ReturnType<typeof memberLedger>;
+
+/**
+ * At most once per member, for channels that send one request per member with no idempotency key
+ * (SES, Twilio, MessageBird). `delivered`: 0 not sent, 2 being sent, 1 sent. Just before its request a
+ * member is claimed (0 → 2) by the same small UPDATE that records the member sent before it (2 → 1), so
+ * a send costs one write. If delivery stops between a provider's answer and that write (the Worker
+ * dies, a lease runs out), the member stays at 2: whoever delivers the chunk next skips it, and the run
+ * reports it as delivery unknown. A claim takes only a member still at 0, so not even two consumers
+ * holding the same chunk can send one member twice. A provider that certainly did not act (it answered
+ * 4xx or 503) gives the member back (2 → 0) for the retry or a replay; no answer, or another 5xx, leaves
+ * it unknown.
+ */
+function memberLedger(d1: D1Database, runId: string) {
+  /** sent by this delivery, its 2 → 1 not yet written */
+  let unrecorded: string | null = null;
+  /** members this delivery is done with (sent, unknown, or someone else's), skipped on an in-place retry */
+  const done = new Set<string>();
+  return {
+    async sendOnce(customerId: string, send: () => Promise<void>) {
+      if (done.has(customerId)) return;
+      const { results } = await d1
+        .prepare(
+          `UPDATE automation_run_members SET delivered = CASE customer_id WHEN ?3 THEN 2 ELSE 1 END
+           WHERE run_id = ?1 AND ((customer_id = ?2 AND delivered = 2) OR (customer_id = ?3 AND delivered = 0)) RETURNING customer_id`,
+        )
+        .bind(runId, unrecorded, customerId)
+        .all<{ customer_id: string }>();
+      unrecorded = null;
+      done.add(customerId);
+      if (!results.some((row) => row.customer_id === customerId)) return;
+      try {
+        await send();
+      } catch (error) {
+        if (error instanceof ProviderError && certainlyNotSent(error)) {
+          await d1.prepare("UPDATE automation_run_members SET delivered = 0 WHERE run_id = ? AND customer_id = ? AND delivered = 2").bind(runId, customerId).run();
+          done.delete(customerId);
+        }
+        throw error;
+      }
+      unrecorded = customerId;
+    },
+    /** Records the last member sent. */
+    async settle() {
+      if (unrecorded) await d1.prepare("UPDATE automation_run_members SET delivered = 1 WHERE run_id = ? AND customer_id = ? AND delivered = 2").bind(runId, unrecorded).run();
+      unrecorded = null;
+    },
+  };
 }
 
 async function runSummary(d1: D1Database, run: RunRecord) {
@@ -289,11 +369,15 @@ async function runSummary(d1: D1Database, run: RunRecord) {
   return { member_count: run.memberCount, added: counts?.added ?? 0, removed: counts?.removed ?? 0, held_out: run.controlCount, skipped_no_address: run.skippedCount };
 }
 
-/** The chunk's members still to send, with the profile fields templates and webhooks carry. */
-async function chunkMembers(d1: D1Database, run: RunRecord, chunk: number, automation: AutomationRecord) {
+/**
+ * The chunk's members still to send, with the profile fields templates and webhooks carry. Each is
+ * addressed as the run recorded it (`address`); a member who left the segment keeps the address it
+ * was added with, which is what the list holds, even when its customer row has gone since.
+ */
+async function chunkMembers(d1: D1Database, run: RunRecord, chunk: number, automation: AutomationRecord, needed: "email" | "phone" | undefined) {
   const { results } = await d1
     .prepare(
-      `SELECT m.customer_id, m.grp, c.segment_label, c.churn_risk, c.frequency, c.monetary_cents, c.extra_features,
+      `SELECT m.customer_id, m.grp, m.address, c.segment_label, c.churn_risk, c.frequency, c.monetary_cents, c.extra_features,
               json_extract(c.extra_features, ?4) AS email, json_extract(c.extra_features, ?5) AS phone
        FROM automation_run_members m LEFT JOIN customers c ON c.project_id = ?3 AND c.customer_id = m.customer_id
        WHERE m.run_id = ?1 AND m.chunk = ?2 AND m.delivered = 0 ORDER BY m.customer_id`,
@@ -301,16 +385,18 @@ async function chunkMembers(d1: D1Database, run: RunRecord, chunk: number, autom
     .bind(run.id, chunk, run.projectId, automation.address.email ? `$."${automation.address.email}"` : "$.__none__", automation.address.phone ? `$."${automation.address.phone}"` : "$.__none__")
     .all<Record<string, any>>();
   const added: DeliveryMember[] = [];
-  const removed: string[] = [];
+  const removed: RemovedMember[] = [];
+  const current = (row: Record<string, any>, field: "email" | "phone") => (needed === field && row.address != null ? String(row.address) : row[field] == null ? null : String(row[field]));
   for (const row of results) {
     if (row.grp === "removed") {
-      removed.push(row.customer_id);
+      // Rows from before addresses were recorded fall back to the profile's current address.
+      removed.push({ customer_id: row.customer_id, address: needed ? current(row, needed) : null });
       continue;
     }
     added.push({
       customer_id: row.customer_id,
-      email: row.email == null ? null : String(row.email),
-      phone: row.phone == null ? null : String(row.phone),
+      email: current(row, "email"),
+      phone: current(row, "phone"),
       fields: {
         segment_label: row.segment_label,
         churn_risk: row.churn_risk,
@@ -371,8 +457,9 @@ async function reportChunkProgress(env: Bindings, run: RunRecord) {
 }
 
 /**
- * Ends the run once no chunk is pending or being sent: success when every chunk was delivered,
- * partial when some failed, failed when none was delivered (with the last error). Only one caller
+ * Ends the run once no chunk is pending or being sent: success when every chunk was delivered and
+ * every member's delivery is known, partial when some chunk failed or some member's delivery is
+ * unknown (memberLedger), failed when no chunk was delivered (with the last error). Only one caller
  * can end it (the update is conditional), so concurrent chunk consumers agree.
  */
 async function finishIfDone(env: Bindings, runId: string) {
@@ -384,16 +471,28 @@ async function finishIfDone(env: Bindings, runId: string) {
     .bind(runId)
     .first<{ total: number; open: number; failed: number; last_error: string | null }>();
   if (!counts || counts.open > 0) return;
-  const status = counts.failed === 0 ? "success" : counts.failed === counts.total ? "failed" : "partial";
+  // Counted from the members once the run is over, so no delivery (a crashed one, a repeated one) can miscount them.
+  const members = await env.DB.prepare(
+    `SELECT COALESCE(SUM(m.grp = 'treated' AND ${SENT_TO_MEMBER}), 0) AS delivered, COALESCE(SUM(m.delivered = 2), 0) AS unknown
+     FROM automation_run_members m LEFT JOIN automation_chunks c ON c.run_id = m.run_id AND c.chunk = m.chunk WHERE m.run_id = ?`,
+  )
+    .bind(runId)
+    .first<{ delivered: number; unknown: number }>();
+  const unknown = members?.unknown ?? 0;
+  const status = counts.failed === 0 && unknown === 0 ? "success" : counts.failed === counts.total ? "failed" : "partial";
+  const unknownMessage = unknown
+    ? `delivery unknown for ${unknown} member${unknown === 1 ? "" : "s"}: the provider was called but the outcome was not recorded (no answer, or delivery stopped mid-way); they are not sent again`
+    : null;
+  const errorMessage = [counts.failed ? counts.last_error : null, unknownMessage].filter(Boolean).join("; ") || null;
   const db = database(env.DB);
   const run = await db
     .update(automationRuns)
-    .set({ status, finishedAt: new Date(), errorMessage: counts.failed ? counts.last_error : null })
+    .set({ status, finishedAt: new Date(), errorMessage, deliveredCount: members?.delivered ?? 0, deliveryUnknownCount: unknown })
     .where(and(eq(automationRuns.id, runId), eq(automationRuns.status, "processing")))
     .returning()
     .get();
   if (!run) return;
-  const summary = `${run.deliveredCount} delivered, ${run.controlCount} held out, ${run.skippedCount} skipped${counts.failed ? `, ${counts.failed} of ${counts.total} chunks failed` : ""}`;
+  const summary = `${run.deliveredCount} delivered, ${run.controlCount} held out, ${run.skippedCount} skipped${unknown ? `, ${unknown} delivery unknown` : ""}${counts.failed ? `, ${counts.failed} of ${counts.total} chunks failed` : ""}`;
   if (status === "failed") {
     await failRunJob(db, env, run.jobId, run.errorMessage ?? "delivery failed", { run: publicRun(run) });
   } else {
@@ -404,7 +503,7 @@ async function finishIfDone(env: Bindings, runId: string) {
 
 /**
  * Sends a finished run's failed chunks again (and only those), under a new job. Per-member channels
- * skip members a failed chunk had already reached.
+ * skip members a failed chunk had already reached, and those whose delivery is unknown.
  */
 export async function replayRun(env: Bindings, db: Database, run: RunRecord) {
   if (!isFinished(run)) throw new ApiError("conflict", { reason: "the run is still in progress" });

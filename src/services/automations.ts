@@ -2,7 +2,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { automationRuns, automations, connectors, segments, type AutomationAddress, type AutomationMessage, type AutomationTrigger, type MemberRole } from "../db/schema";
 import { ApiError, type FieldError } from "../errors";
-import type { ChannelType } from "../activations/channels";
+import { channels, type ChannelType } from "../activations/channels";
 import { CronError, parseCron } from "../activations/cron";
 import { isHoldout } from "../activations/holdout";
 import { newId } from "../lib/ids";
@@ -193,32 +193,40 @@ export async function automationsUsingConnector(db: Database, connectorId: strin
 
 export type MemberPlan = {
   memberCount: number;
-  /** treated members to deliver (not delivered by the last successful sync) */
+  /** treated members to deliver (not delivered by the last sync) */
   toAdd: MemberView[];
-  /** members delivered by the last successful sync who left the segment */
-  toRemove: string[];
+  /** members the last sync delivered (or failed to remove) who are no longer in the segment */
+  toRemove: SyncedMember[];
+  /** whether the connector is sent `toRemove` (otherwise they are only recorded) */
+  removalsSent: boolean;
   control: string[];
   skipped: string[];
-  /** treated members the last successful sync already delivered */
-  inSync: string[];
+  /** treated members the last sync already delivered */
+  inSync: SyncedMember[];
+  /** the address (the channel's address field) each treated member is sent to, or null */
+  addressOf: (member: MemberView) => string | null;
   lastSyncedAt: Date | null;
 };
 export type MemberView = { customer_id: string; email: string | null; phone: string | null };
+/** A member a sync delivered, with the address it was delivered to (null: none needed, or not recorded). */
+export type SyncedMember = { customer_id: string; address: string | null };
 
 const MEMBER_PAGE = 10_000;
 
 /**
  * Who a run of the automation would cover now: the segment's members split into control (the fixed
  * holdout), skipped (no address for the channel), already in sync and to add; and the members the
- * last successful sync delivered who have left the segment. Nothing is written.
+ * last sync delivered who have left the segment. Nothing is written.
  */
 export async function planMembers(d1: D1Database, db: Database, automation: AutomationRecord): Promise<MemberPlan> {
   const segment = await db.select().from(segments).where(eq(segments.id, automation.segmentId)).get();
-  const connector = await db.select({ type: connectors.type }).from(connectors).where(eq(connectors.id, automation.connectorId)).get();
+  const connector = await db.select({ type: connectors.type, settings: connectors.settings }).from(connectors).where(eq(connectors.id, automation.connectorId)).get();
   if (!segment || !connector) throw new ApiError("conflict", { reason: "the automation's segment or connector no longer exists" });
   const needed = requiredAddress(connector.type);
+  const addressOf = (member: MemberView) => (needed ? member[needed] : null);
   const { synced, lastSyncedAt } = await syncedMembers(d1, automation.id);
-  const plan: MemberPlan = { memberCount: 0, toAdd: [], toRemove: [], control: [], skipped: [], inSync: [], lastSyncedAt };
+  const removalsSent = channels[connector.type].sendsRemovals?.(connector.settings) ?? false;
+  const plan: MemberPlan = { memberCount: 0, toAdd: [], toRemove: [], removalsSent, control: [], skipped: [], inSync: [], addressOf, lastSyncedAt };
   const current = new Set<string>();
   const scope = segmentMemberScope(segment);
   let after = "";
@@ -235,14 +243,15 @@ export async function planMembers(d1: D1Database, db: Database, automation: Auto
       const member: MemberView = { customer_id: row.customer_id, email: addressValue(row.email), phone: addressValue(row.phone) };
       if (await isHoldout(automation.id, row.customer_id, automation.holdoutPct)) plan.control.push(row.customer_id);
       else if (needed && !member[needed]) plan.skipped.push(row.customer_id);
-      else if (synced.has(row.customer_id)) plan.inSync.push(row.customer_id);
+      // Rows from before addresses were recorded (null) take the current one.
+      else if (synced.has(row.customer_id)) plan.inSync.push({ customer_id: row.customer_id, address: synced.get(row.customer_id) ?? addressOf(member) });
       else plan.toAdd.push(member);
     }
     if (results.length < MEMBER_PAGE) break;
     after = results.at(-1)!.customer_id;
   }
   plan.memberCount = current.size;
-  for (const id of synced) if (!current.has(id)) plan.toRemove.push(id);
+  for (const [id, address] of synced) if (!current.has(id)) plan.toRemove.push({ customer_id: id, address });
   return plan;
 }
 
@@ -251,26 +260,40 @@ const jsonPath = (key: string | undefined) => (key ? `$."${key}"` : "$.__segment
 const addressValue = (value: unknown) => (typeof value === "string" && value.trim() ? value.trim() : typeof value === "number" ? String(value) : null);
 
 /**
- * Treated members the last successful (or partial) sync delivered: those in its delivered chunks,
- * and those it found already in sync.
+ * Whether a run member (`m`, its chunk joined as `c`) certainly received what the run sent: marked
+ * sent by a per-member channel (1), or in a delivered chunk of a chunk-delivering channel (0). A 2 is
+ * a per-member send whose outcome is unknown.
+ */
+export const SENT_TO_MEMBER = "(m.delivered = 1 OR (m.delivered = 0 AND c.status = 'delivered'))";
+
+/**
+ * Treated members the last sync reached, with the address they were sent to: those it delivered (and
+ * those whose delivery is unknown: they are never sent again), those it found already in sync, and
+ * the members it failed to remove (still on the list). The last sync is the latest planned run that
+ * finished, whatever its status: a failed run still records who it reached, and skipping it would
+ * send those members again.
  */
 async function syncedMembers(d1: D1Database, automationId: string) {
-  const last = await d1
-    .prepare("SELECT id, finished_at FROM automation_runs WHERE automation_id = ? AND status IN ('success', 'partial') ORDER BY finished_at DESC LIMIT 1")
-    .bind(automationId)
-    .first<{ id: string; finished_at: number }>();
-  const synced = new Set<string>();
-  if (!last) return { synced, lastSyncedAt: null };
+  const [last, lastSuccess] = await Promise.all([
+    d1
+      .prepare("SELECT id FROM automation_runs WHERE automation_id = ? AND status IN ('success', 'partial', 'failed') AND started_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1")
+      .bind(automationId)
+      .first<{ id: string }>(),
+    d1.prepare("SELECT MAX(finished_at) AS at FROM automation_runs WHERE automation_id = ? AND status IN ('success', 'partial')").bind(automationId).first<{ at: number | null }>(),
+  ]);
+  const synced = new Map<string, string | null>();
+  const lastSyncedAt = lastSuccess?.at == null ? null : new Date(lastSuccess.at);
+  if (!last) return { synced, lastSyncedAt };
   const { results } = await d1
     .prepare(
-      `SELECT m.customer_id FROM automation_run_members m
+      `SELECT m.customer_id, m.address FROM automation_run_members m
        LEFT JOIN automation_chunks c ON c.run_id = m.run_id AND c.chunk = m.chunk
-       WHERE m.run_id = ? AND (m.grp = 'in_sync' OR (m.grp = 'treated' AND c.status = 'delivered'))`,
+       WHERE m.run_id = ? AND (m.grp = 'in_sync' OR (m.grp = 'treated' AND (m.delivered = 2 OR ${SENT_TO_MEMBER})) OR (m.grp = 'removed' AND c.status = 'failed'))`,
     )
     .bind(last.id)
-    .all<{ customer_id: string }>();
-  for (const row of results) synced.add(row.customer_id);
-  return { synced, lastSyncedAt: new Date(last.finished_at) };
+    .all<{ customer_id: string; address: string | null }>();
+  for (const row of results) synced.set(row.customer_id, row.address);
+  return { synced, lastSyncedAt };
 }
 
 const SAMPLE = 10;
@@ -282,7 +305,7 @@ export function publicPreview(automation: AutomationRecord, plan: MemberPlan) {
     member_count: plan.memberCount,
     last_synced_at: plan.lastSyncedAt?.toISOString() ?? null,
     to_add: { count: plan.toAdd.length, sample: plan.toAdd.slice(0, SAMPLE).map((m) => m.customer_id) },
-    to_remove: { count: plan.toRemove.length, sample: plan.toRemove.slice(0, SAMPLE) },
+    to_remove: { count: plan.toRemove.length, sample: plan.toRemove.slice(0, SAMPLE).map((m) => m.customer_id), sent: plan.removalsSent },
     holdout: { count: plan.control.length, sample: plan.control.slice(0, SAMPLE) },
     skipped_no_address: { count: plan.skipped.length, sample: plan.skipped.slice(0, SAMPLE) },
     in_sync: { count: plan.inSync.length },

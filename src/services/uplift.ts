@@ -1,9 +1,11 @@
 import { upliftScores } from "../engine/uplift";
+import { SENT_TO_MEMBER } from "./automations";
 
 /**
  * Campaign outcomes and the uplift model. An observation is a customer of a finished run (success or
- * partial) whose outcome window has closed: treated if the run (or an earlier sync) delivered to them,
- * control if held out; converted if they bought within the window after the run. Features are taken
+ * partial) whose outcome window has closed: treated if the run (or an earlier sync) certainly delivered
+ * to them (a member whose delivery is unknown is neither), control if held out; converted if they
+ * bought within the window after the run. Features are taken
  * as of the run (orders, net spend and days since the last purchase before it), so the outcome does
  * not leak into them.
  */
@@ -22,7 +24,7 @@ const observationsSql = `
     SELECT runs.t0, runs.t1, m.customer_id, CASE WHEN m.grp = 'control' THEN 0 ELSE 1 END AS treated
     FROM automation_run_members m JOIN runs ON runs.id = m.run_id
     LEFT JOIN automation_chunks c ON c.run_id = m.run_id AND c.chunk = m.chunk
-    WHERE m.grp IN ('control', 'in_sync') OR (m.grp = 'treated' AND c.status = 'delivered'))`;
+    WHERE m.grp IN ('control', 'in_sync') OR (m.grp = 'treated' AND ${SENT_TO_MEMBER}))`;
 
 const converted = `EXISTS (SELECT 1 FROM transactions t WHERE t.project_id = ?1 AND t.customer_id = obs.customer_id AND t.is_return = 0 AND t.ordered_at > obs.t0 AND t.ordered_at <= obs.t1)`;
 

@@ -2,33 +2,18 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { isHoldout } from "../../src/activations/holdout";
 import { call, json } from "../helpers";
-import { publicDnsAnswer } from "../fake-dns";
 import { waitForJob } from "../ingest/helpers";
-import { activationTenant, createAutomation, createConnector, customerIds } from "./helpers";
+import { createAutomation, createConnector, customerIds, interceptProvider, proActivationTenant } from "./helpers";
 
-type Tenant = Awaited<ReturnType<typeof activationTenant>>;
+type Tenant = Awaited<ReturnType<typeof proActivationTenant>>;
 const N = 40;
 
 let t: Tenant;
 beforeAll(async () => {
-  t = await activationTenant(N);
-  await env.DB.prepare("UPDATE organizations SET plan = 'pro' WHERE id = ?").bind(t.organization.id).run();
+  t = await proActivationTenant(N);
 }, 60_000);
 afterEach(() => vi.restoreAllMocks());
 
-type Sent = { request: Request; body: string };
-function provider(answer: (request: Request, body: string, n: number) => Response = () => Response.json({})) {
-  const sent: Sent[] = [];
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const request = new Request(input as RequestInfo, init);
-    const dns = publicDnsAnswer(request);
-    if (dns) return dns;
-    const body = await request.clone().text();
-    sent.push({ request, body });
-    return answer(request, body, sent.length);
-  });
-  return sent;
-}
 
 async function run(connectorBody: unknown, automation: Record<string, unknown>, beforeRun?: (treated: number[]) => void) {
   const connector = await createConnector(t, connectorBody);
@@ -48,7 +33,7 @@ const withPhone = (indexes: number[]) => indexes.filter((i) => i % 5 !== 0).map(
 
 describe("delivery per channel", { timeout: 60_000 }, () => {
   it("sendgrid: upserts the treated members with an email as marketing contacts on the list", async () => {
-    const sent = provider(() => Response.json({ job_id: "x" }, { status: 202 }));
+    const sent = interceptProvider(() => Response.json({ job_id: "x" }, { status: 202 }));
     const listId = "6f1c4c5e-2a43-4f4b-9e42-2f1a0d1b3c4d";
     const { job, treated } = await run({ type: "sendgrid", name: "SG", config: { apiKey: "SG.abcdefghijklmnop.qrstuvwxyz0123456789", listId } }, { address: { email: "email" } });
     expect(job.status).toBe("completed");
@@ -62,7 +47,7 @@ describe("delivery per channel", { timeout: 60_000 }, () => {
   });
 
   it("mailchimp: batch-subscribes the members to the audience", async () => {
-    const sent = provider(() => Response.json({ new_members: [], updated_members: [], errors: [], error_count: 0 }));
+    const sent = interceptProvider(() => Response.json({ new_members: [], updated_members: [], errors: [], error_count: 0 }));
     const { job, treated } = await run({ type: "mailchimp", name: "MC", config: { apiKey: "0123456789abcdef0123456789abcdef-us6", listId: "a1b2c3d4e5" } }, { address: { email: "email" } });
     expect(job.status).toBe("completed");
     expect(sent[0]!.request.url).toBe("https://us6.api.mailchimp.com/3.0/lists/a1b2c3d4e5?fields=error_count,errors.email_address,errors.error");
@@ -74,7 +59,7 @@ describe("delivery per channel", { timeout: 60_000 }, () => {
   });
 
   it("mailchimp: a chunk whose members Mailchimp refused inside a 200 is failed, not counted as delivered", async () => {
-    provider(() => Response.json({ error_count: 1, errors: [{ email_address: "c0001@example.com", error: "c0001@example.com looks fake or invalid" }] }));
+    interceptProvider(() => Response.json({ error_count: 1, errors: [{ email_address: "c0001@example.com", error: "c0001@example.com looks fake or invalid" }] }));
     const { job, runId } = await run({ type: "mailchimp", name: "MC2", config: { apiKey: "0123456789abcdef0123456789abcdef-us6", listId: "a1b2c3d4e5" } }, { address: { email: "email" } });
     expect(job.status).toBe("failed");
     expect(job.error_message).toMatch(/Mailchimp refused 1 of \d+ members: c0001@example.com/);
@@ -83,7 +68,7 @@ describe("delivery per channel", { timeout: 60_000 }, () => {
   });
 
   it("amazon_ses: one signed SendEmail per member, the template filled in", async () => {
-    const sent = provider(() => Response.json({ MessageId: "x" }));
+    const sent = interceptProvider(() => Response.json({ MessageId: "x" }));
     const { job, treated } = await run(
       { type: "amazon_ses", name: "SES", config: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", region: "eu-west-1", fromEmail: "news@example.com" } },
       { address: { email: "email" }, message: { subject: "Hello {{customer_id}}", body: "You are in {{segment_name}} ({{email}})" } },
@@ -108,7 +93,7 @@ describe("delivery per channel", { timeout: 60_000 }, () => {
     let thirdPhone = "";
     // The third member of the first chunk (members go out in customer id order) is refused once.
     let refused: string | null = null;
-    const sent = provider((_request, body) => {
+    const sent = interceptProvider((_request, body) => {
       const to = new URLSearchParams(body).get("To");
       if (refused === null && to === thirdPhone) {
         refused = to;
@@ -145,7 +130,7 @@ describe("delivery per channel", { timeout: 60_000 }, () => {
   });
 
   it("messagebird: one SMS per member from the originator", async () => {
-    const sent = provider(() => Response.json({ id: "x" }, { status: 201 }));
+    const sent = interceptProvider(() => Response.json({ id: "x" }, { status: 201 }));
     const { job, treated } = await run({ type: "messagebird", name: "MB", config: { apiKey: "live_abcdefghijklmnopqrstuvwx", originator: "Segmento" } }, { address: { phone: "phone" }, message: { body: "Hi {{customer_id}}" } });
     expect(job.status).toBe("completed");
     expect(sent.map((s) => JSON.parse(s.body).recipients[0]).sort()).toEqual(withPhone(treated).sort());
@@ -155,7 +140,7 @@ describe("delivery per channel", { timeout: 60_000 }, () => {
   });
 
   it("slack and teams: one summary message per run", async () => {
-    const sent = provider(() => new Response("ok"));
+    const sent = interceptProvider(() => new Response("ok"));
     const slack = await run({ type: "slack", name: "Slack", config: { webhookUrl: "https://hooks.slack.com/services/T000/B000/XXXX" } }, {});
     expect(slack.job.status).toBe("completed");
     expect(sent.length).toBe(1);

@@ -8,16 +8,15 @@ import { deliverChunk, planRun, resumeStalledRuns } from "../../src/services/aut
 import { call, expectError, json } from "../helpers";
 import { publicDnsAnswer } from "../fake-dns";
 import { ingest, waitForJob } from "../ingest/helpers";
-import { activationTenant, createAutomation, createConnector, customerIds, webhookConnector } from "./helpers";
+import { createAutomation, createConnector, customerIds, planRunWithoutQueue, proActivationTenant, startRunDirect, webhookConnector } from "./helpers";
 
-type Tenant = Awaited<ReturnType<typeof activationTenant>>;
+type Tenant = Awaited<ReturnType<typeof proActivationTenant>>;
 const SECRET = "whsec_0123456789abcdef0123";
 const N = 1200;
 
 let t: Tenant;
 beforeAll(async () => {
-  t = await activationTenant(N);
-  await env.DB.prepare("UPDATE organizations SET plan = 'pro' WHERE id = ?").bind(t.organization.id).run();
+  t = await proActivationTenant(N);
 }, 90_000);
 afterEach(() => vi.restoreAllMocks());
 
@@ -270,20 +269,3 @@ describe("triggers", () => {
     expect(sync.flatMap((d) => d.body.removed)).toEqual([a]);
   }, 120_000);
 });
-
-/** A run inserted as POST …/run would, without its queue message (so the test drives the consumer). */
-async function startRunDirect(automationId: string) {
-  const { database } = await import("../../src/db/client");
-  const { startRun } = await import("../../src/services/automation-runs");
-  const db = database(env.DB);
-  const { automations } = await import("../../src/db/schema");
-  const { eq } = await import("drizzle-orm");
-  const automation = (await db.select().from(automations).where(eq(automations.id, automationId)).get())!;
-  const noQueue = { ...env, ACTIVATIONS_QUEUE: { send: async () => undefined, sendBatch: async () => undefined } as unknown as Queue };
-  const { run, job } = await startRun(noQueue, db, automation, "manual");
-  return { run: run.id, job: job.id };
-}
-
-async function planRunWithoutQueue(runId: string) {
-  await planRun({ ...env, ACTIVATIONS_QUEUE: { send: async () => undefined, sendBatch: async () => undefined } as unknown as Queue }, runId);
-}

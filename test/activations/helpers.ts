@@ -1,5 +1,10 @@
 import { env } from "cloudflare:workers";
-import { expect } from "vitest";
+import { eq } from "drizzle-orm";
+import { database } from "../../src/db/client";
+import { automations } from "../../src/db/schema";
+import { planRun, startRun } from "../../src/services/automation-runs";
+import { expect, vi } from "vitest";
+import { publicDnsAnswer } from "../fake-dns";
 import { call, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
 
@@ -23,6 +28,30 @@ export async function activationTenant(n = 200) {
   const segment = await json(await call("POST", `/api/engine/projects/${t.project.id}/segments`, { token: t.owner.token, body: { name: "All", rules: [{ field: "rfm_frequency", op: "gte", value: 1 }] } }));
   expect(segment.size).toBe(n);
   return { ...t, segmentId: segment.id as string };
+}
+
+/** activationTenant on the Pro plan, which has room for the many automations a test file creates. */
+export async function proActivationTenant(n: number) {
+  const t = await activationTenant(n);
+  await env.DB.prepare("UPDATE organizations SET plan = 'pro' WHERE id = ?").bind(t.organization.id).run();
+  return t;
+}
+
+export type SentRequest = { request: Request; body: string };
+
+/** Intercepts the Worker's outbound requests (the providers); `answer` decides each reply, by request and call number. */
+export function interceptProvider(answer: (request: Request, body: string, n: number) => Response | Promise<Response> = () => Response.json({})) {
+  const sent: SentRequest[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input as RequestInfo, init);
+    // Webhook hosts are resolved before delivery: answer those lookups with a public address.
+    const dns = publicDnsAnswer(request);
+    if (dns) return dns;
+    const body = await request.clone().text();
+    sent.push({ request, body });
+    return answer(request, body, sent.length);
+  });
+  return sent;
 }
 
 export async function createConnector(t: { owner: { token: string }; project: { id: string } }, body: unknown) {
@@ -58,4 +87,19 @@ export async function insertFinishedRun(
     env.DB.prepare("INSERT INTO automation_run_members (run_id, customer_id, grp, chunk) SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)").bind(runId, JSON.stringify(members)),
   ]);
   return runId;
+}
+
+const noQueue = () => ({ ...env, ACTIVATIONS_QUEUE: { send: async () => undefined, sendBatch: async () => undefined } as unknown as Queue });
+
+/** A run inserted as POST …/run would, without its queue message (so the test drives the consumer). */
+export async function startRunDirect(automationId: string) {
+  const db = database(env.DB);
+  const automation = (await db.select().from(automations).where(eq(automations.id, automationId)).get())!;
+  const { run, job } = await startRun(noQueue(), db, automation, "manual");
+  return { run: run.id, job: job.id };
+}
+
+/** Plans a run without queueing its chunks. */
+export async function planRunWithoutQueue(runId: string) {
+  await planRun(noQueue(), runId);
 }

@@ -43,19 +43,16 @@ export const amazonSes: Channel<Config> = {
     const response = await sesRequest(config, "GET", "/v2/email/account", undefined, context.now);
     expectSuccess(response, (json) => sesError(json, response.headers));
   },
-  // One request per member: small chunks, each member marked sent as it goes.
+  // One request per member, at most once each (see deliverMember): small chunks.
   chunkSize: 25,
-  async deliver(config, batch, context) {
-    for (const member of batch.added) {
-      const values = templateValues(member, batch);
-      const body = JSON.stringify({
-        FromEmailAddress: config.fromEmail,
-        Destination: { ToAddresses: [member.email] },
-        Content: { Simple: { Subject: { Data: renderTemplate(batch.message?.subject ?? "", values) }, Body: { Text: { Data: renderTemplate(batch.message?.body ?? "", values) } } } },
-      });
-      const response = await sesRequest(config, "POST", "/v2/email/outbound-emails", body, context.now);
-      expectSuccess(response, (json) => sesError(json, response.headers));
-      await batch.memberDelivered(member.customer_id);
-    }
+  async deliverMember(config, member, batch, context) {
+    const values = templateValues(member, batch);
+    const body = JSON.stringify({
+      FromEmailAddress: config.fromEmail,
+      Destination: { ToAddresses: [member.email] },
+      Content: { Simple: { Subject: { Data: renderTemplate(batch.message?.subject ?? "", values) }, Body: { Text: { Data: renderTemplate(batch.message?.body ?? "", values) } } } },
+    });
+    const response = await sesRequest(config, "POST", "/v2/email/outbound-emails", body, context.now);
+    expectSuccess(response, (json) => sesError(json, response.headers));
   },
 };

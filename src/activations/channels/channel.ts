@@ -16,6 +16,9 @@ export type ChannelContext = {
 /** A member as a channel receives it: the address fields and the profile fields templates may use. */
 export type DeliveryMember = { customer_id: string; email: string | null; phone: string | null; fields: Record<string, unknown> };
 
+/** A member who left the segment, with the address the channel added them by (null when unknown). */
+export type RemovedMember = { customer_id: string; address: string | null };
+
 /** One chunk of a run, as handed to a channel. */
 export type DeliveryBatch = {
   runId: string;
@@ -24,15 +27,13 @@ export type DeliveryBatch = {
   chunk: number;
   /** members to deliver (treated, not yet in sync) */
   added: DeliveryMember[];
-  /** customer ids that left the segment since the last successful sync */
-  removed: string[];
+  /** members who left the segment since the last successful sync (channels that send removals) */
+  removed: RemovedMember[];
   /** the whole run in numbers, for channels that post one summary */
   summary: { member_count: number; added: number; removed: number; held_out: number; skipped_no_address: number };
   message: { subject?: string; body: string } | null;
   /** the same on every retry of this chunk */
   idempotencyKey: string;
-  /** per-member channels call this after each member is sent, so a retried chunk skips them */
-  memberDelivered(customerId: string): Promise<void>;
 };
 
 /** One delivery channel: its configuration fields, which of them are secrets, its test call and its delivery. */
@@ -47,11 +48,24 @@ export type Channel<Config extends Record<string, unknown> = Record<string, any>
   test(config: Config, context: ChannelContext): Promise<void>;
   /** Members per chunk (one queue message); 0: one summary message per run (Slack, Teams). */
   chunkSize: number;
-  /** whether members who left the segment are sent (as `removed`) */
-  sendsRemovals?: boolean;
-  /** Sends one chunk; throws ProviderError (retried when `retryable`). */
-  deliver(config: Config, batch: DeliveryBatch, context: ChannelContext): Promise<void>;
+  /** whether members who left the segment are sent (as `removed`), given the connector's non-secret settings */
+  sendsRemovals?(settings: Record<string, unknown>): boolean;
+  /**
+   * A channel delivers either whole chunks (`deliver`: webhooks, lists, summaries; a repeat is harmless
+   * there: an idempotency key, an upsert or a removal) or one member at a time (`deliverMember`: email
+   * and SMS, which have no idempotency key; the run sends each member at most once through it).
+   * Both throw ProviderError (retried when `retryable`).
+   */
+  deliver?(config: Config, batch: DeliveryBatch, context: ChannelContext): Promise<void>;
+  deliverMember?(config: Config, member: DeliveryMember, batch: DeliveryBatch, context: ChannelContext): Promise<void>;
 };
+
+/**
+ * Whether a provider certainly did not act on a request: it answered with a redirect, a 4xx, or 503
+ * (unavailable: refused before any work). No answer, or another 5xx, may come after it acted.
+ */
+export const certainlyNotSent = (error: ProviderError) =>
+  error instanceof UrlRefusedError || (error.providerStatus !== null && (error.providerStatus < 500 || error.providerStatus === 503));
 
 /** Whether a provider failure may pass on its own: no answer, 408, 429 or a 5xx (a refused URL never does). */
 export const retryable = (error: ProviderError) =>

@@ -32,7 +32,7 @@ export const customWebhook: Channel<Config> = {
     expectSuccess(response, (_json, text) => text);
   },
   chunkSize: 500,
-  sendsRemovals: true,
+  sendsRemovals: () => true,
   async deliver(config, batch, context) {
     const body = JSON.stringify({
       type: "segment.sync",
@@ -41,7 +41,7 @@ export const customWebhook: Channel<Config> = {
       segment: batch.segment,
       chunk: batch.chunk,
       added: batch.added,
-      removed: batch.removed,
+      removed: batch.removed.map((m) => m.customer_id),
     });
     const headers = await webhookHeaders(config, body, batch.idempotencyKey, context.now);
     const response = await asProviderCall(() => outboundFetch(config.url, { method: "POST", headers, body }, { allowLoopback: context.allowLoopback, dnsResolver: context.dnsResolver }));

@@ -28,16 +28,13 @@ export const messagebird: Channel<Config> = {
     const response = await asProviderCall(() => outboundFetch(`${MESSAGEBIRD_API}/balance`, { headers: { Authorization: `AccessKey ${config.apiKey}`, Accept: "application/json" } }));
     expectSuccess(response, messagebirdError);
   },
-  // One request per member: small chunks, each member marked sent as it goes.
+  // One request per member, at most once each (see deliverMember): small chunks.
   chunkSize: 25,
-  async deliver(config, batch) {
-    for (const member of batch.added) {
-      const body = JSON.stringify({ originator: config.originator, recipients: [member.phone], body: renderTemplate(batch.message?.body ?? "", templateValues(member, batch)) });
-      const response = await asProviderCall(() =>
-        outboundFetch(`${MESSAGEBIRD_API}/messages`, { method: "POST", headers: { Authorization: `AccessKey ${config.apiKey}`, "Content-Type": "application/json" }, body }),
-      );
-      expectSuccess(response, messagebirdError);
-      await batch.memberDelivered(member.customer_id);
-    }
+  async deliverMember(config, member, batch) {
+    const body = JSON.stringify({ originator: config.originator, recipients: [member.phone], body: renderTemplate(batch.message?.body ?? "", templateValues(member, batch)) });
+    const response = await asProviderCall(() =>
+      outboundFetch(`${MESSAGEBIRD_API}/messages`, { method: "POST", headers: { Authorization: `AccessKey ${config.apiKey}`, "Content-Type": "application/json" }, body }),
+    );
+    expectSuccess(response, messagebirdError);
   },
 };

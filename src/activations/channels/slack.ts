@@ -32,7 +32,7 @@ export const slack: Channel<Config> = {
   },
   // One summary message per run: Slack is a channel for people, not a list of members.
   chunkSize: 0,
-  sendsRemovals: true,
+  sendsRemovals: () => true,
   async deliver(config, batch, context) {
     await postToSlack(config, context.allowLoopback, batch.message ? `${batch.message.body}\n${summaryText(batch)}` : summaryText(batch));
   },

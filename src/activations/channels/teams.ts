@@ -32,7 +32,7 @@ export const teams: Channel<Config> = {
     await postToTeams(config, context.allowLoopback, "Segmento connector test", "Activations will post a summary of each run here.");
   },
   chunkSize: 0,
-  sendsRemovals: true,
+  sendsRemovals: () => true,
   async deliver(config, batch, context) {
     await postToTeams(config, context.allowLoopback, batch.message?.subject ?? `Segmento: ${batch.segment.name}`, batch.message ? `${batch.message.body}\n\n${summaryText(batch)}` : summaryText(batch));
   },

@@ -30,18 +30,18 @@ export const twilio: Channel<Config> = {
     const response = await asProviderCall(() => outboundFetch(url, { headers: { Authorization: basicAuth(config.accountSid, config.authToken), Accept: "application/json" } }));
     expectSuccess(response, twilioError);
   },
-  // One request per member: small chunks, each member marked sent as it goes.
+  // One request per member, at most once each (see deliverMember): small chunks.
   chunkSize: 25,
-  async deliver(config, batch) {
-    const url = `${TWILIO_API}/Accounts/${config.accountSid}/Messages.json`;
-    for (const member of batch.added) {
-      const form = new URLSearchParams({ To: member.phone ?? "", Body: renderTemplate(batch.message?.body ?? "", templateValues(member, batch)) });
-      form.set(config.fromNumber?.startsWith("MG") ? "MessagingServiceSid" : "From", config.fromNumber ?? "");
-      const response = await asProviderCall(() =>
-        outboundFetch(url, { method: "POST", headers: { Authorization: basicAuth(config.accountSid, config.authToken), "Content-Type": "application/x-www-form-urlencoded" }, body: form.toString() }),
-      );
-      expectSuccess(response, twilioError);
-      await batch.memberDelivered(member.customer_id);
-    }
+  async deliverMember(config, member, batch) {
+    const form = new URLSearchParams({ To: member.phone ?? "", Body: renderTemplate(batch.message?.body ?? "", templateValues(member, batch)) });
+    form.set(config.fromNumber?.startsWith("MG") ? "MessagingServiceSid" : "From", config.fromNumber ?? "");
+    const response = await asProviderCall(() =>
+      outboundFetch(`${TWILIO_API}/Accounts/${config.accountSid}/Messages.json`, {
+        method: "POST",
+        headers: { Authorization: basicAuth(config.accountSid, config.authToken), "Content-Type": "application/x-www-form-urlencoded" },
+        body: form.toString(),
+      }),
+    );
+    expectSuccess(response, twilioError);
   },
 };

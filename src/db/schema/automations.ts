@@ -64,6 +64,8 @@ export const automationRuns = sqliteTable(
     skippedCount: integer("skipped_count").notNull().default(0),
     chunkCount: integer("chunk_count").notNull().default(0),
     deliveredCount: integer("delivered_count").notNull().default(0),
+    /** per-member channels: members whose send was attempted but whose outcome is unknown (never sent again) */
+    deliveryUnknownCount: integer("delivery_unknown_count").notNull().default(0),
     errorMessage: text("error_message"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     startedAt: integer("started_at", { mode: "timestamp_ms" }),
@@ -91,8 +93,14 @@ export const automationRunMembers = sqliteTable(
     customerId: text("customer_id").notNull(),
     group: text("grp", { enum: memberGroups }).notNull(),
     chunk: integer("chunk"),
-    /** per-member channels (email, SMS) mark each member sent, so a retried chunk skips them */
-    delivered: integer("delivered", { mode: "boolean" }).notNull().default(false),
+    /**
+     * Per-member channels (email, SMS): 0 not sent, 1 sent, 2 attempted (claimed just before its request;
+     * once the chunk is over, a 2 is a member whose delivery is unknown, never sent again). List and
+     * webhook channels deliver whole chunks and leave it 0.
+     */
+    delivered: integer("delivered").notNull().default(0),
+    /** the address the channel needs (email or phone) as sent, carried forward so a removal uses it */
+    address: text("address"),
   },
   (t) => [primaryKey({ columns: [t.runId, t.customerId] }), index("automation_run_members_chunk_idx").on(t.runId, t.chunk)],
 );
