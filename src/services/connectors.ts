@@ -225,16 +225,19 @@ export async function resealStaleConnectors(env: Bindings, limit = RESEAL_BATCH)
  */
 export async function updateConnector(env: Bindings, db: Database, connector: ConnectorRecord, changes: { name?: string; config?: Record<string, string | null> }) {
   let stored: { settings: Record<string, unknown>; secrets: Record<string, string> } = { settings: connector.settings, secrets: connector.secrets };
+  let configChanged = false;
   if (changes.config) {
     const { secretFields } = channels[connector.type];
     const ring = await secretKeys(env);
     const merged = await openConfig(ring, connector);
+    const before = canonical(merged);
     for (const [field, value] of Object.entries(changes.config)) {
       if (value === REDACTED && secretFields.includes(field)) continue;
       if (value === null) delete merged[field];
       else merged[field] = value;
     }
     const config = await validConfig(env, connector.type, merged);
+    configChanged = canonical(config) !== before;
     const patch = changes.config;
     // A secret the PATCH leaves as it was keeps its sealed value, unless an older key sealed it: then
     // this write seals it under the current key like the rest.
@@ -246,12 +249,20 @@ export async function updateConnector(env: Bindings, db: Database, connector: Co
   }
   const updated = await db
     .update(connectors)
-    .set({ ...(changes.name !== undefined && { name: changes.name.trim() }), ...stored, updatedAt: new Date() })
+    .set({
+      ...(changes.name !== undefined && { name: changes.name.trim() }),
+      ...stored,
+      // A test of another URL or key says nothing about this one: the last test is forgotten.
+      ...(configChanged && { lastTestedAt: null, lastTestOk: null, lastTestError: null }),
+      updatedAt: new Date(),
+    })
     .where(eq(connectors.id, connector.id))
     .returning()
     .get();
   return updated!;
 }
+
+const canonical = (config: Record<string, unknown>) => JSON.stringify(Object.entries(config).sort(([a], [b]) => a.localeCompare(b)));
 
 /** Deletes a connector and its sealed secrets; one an automation uses refuses (409). */
 export async function deleteConnector(db: Database, connector: ConnectorRecord) {

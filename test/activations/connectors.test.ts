@@ -272,6 +272,12 @@ describe("POST /api/connectors/:id/test", { timeout: 30_000 }, () => {
     expect(await verifyWebhookSignature("another-secret-value", request.headers, body)).toBe(false);
     expect(await verifyWebhookSignature(SECRETS.webhookSigning, request.headers, body + " ")).toBe(false);
     expect((await json(await call("GET", `/api/connectors/${created.id}`, { token: t.owner.token }))).last_test).toMatchObject({ ok: true, error: null });
+    // A rename keeps the last test; a new URL forgets it (it was a test of the old one).
+    const renamed = await call("PATCH", `/api/connectors/${created.id}`, { token: t.owner.token, body: { name: "renamed", config: { url: "https://hooks.example.com/segmento" } } });
+    expect((await json(renamed)).last_test).toMatchObject({ ok: true });
+    const moved = await call("PATCH", `/api/connectors/${created.id}`, { token: t.owner.token, body: { config: { url: "https://hooks.example.com/elsewhere" } } });
+    expect(moved.status).toBe(200);
+    expect((await json(moved)).last_test).toBeNull();
   });
 
   it("sendgrid: GET /v3/scopes with the key as a bearer token", async () => {
