@@ -2,6 +2,7 @@ import type { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
 import type { JobProgress } from "../durable-objects/job-progress";
 import type { PurchaseHistory } from "../durable-objects/purchase-history";
 import type { AnalyticsWarehouse } from "../durable-objects/analytics-warehouse";
+import type { SimilarityIndex } from "../durable-objects/similarity-index";
 import type { ActivationMessage, IngestMessage, SegmentationMessage } from "./queues/messages";
 import type { AiBinding } from "./copilot/workers-ai";
 
@@ -12,6 +13,7 @@ export type Bindings = {
   JOB_PROGRESS: DurableObjectNamespace<JobProgress>;
   PURCHASE_HISTORY: DurableObjectNamespace<PurchaseHistory>;
   ANALYTICS_WAREHOUSE: DurableObjectNamespace<AnalyticsWarehouse>;
+  SIMILARITY_INDEX: DurableObjectNamespace<SimilarityIndex>;
   FILES: R2Bucket;
   INGEST_QUEUE: Queue<IngestMessage>;
   SEGMENTATION_QUEUE: Queue<SegmentationMessage>;
@@ -47,6 +49,8 @@ export type Bindings = {
   CONNECTOR_ENCRYPTION_KEYS?: string;
   /** "true" lets local runs and benchmarks deliver to loopback over http; must stay "false" in production. */
   OUTBOUND_ALLOW_LOOPBACK?: string;
+  /** Where /similar searches: "index" (default, the project's SimilarityIndex) or "d1-scan" (the reference, small projects only) */
+  VECTOR_STORE?: string;
 };
 
 /** Numeric configuration read from vars, with the documented defaults when a var is absent. */

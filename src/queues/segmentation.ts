@@ -20,6 +20,7 @@ import {
 import { runChangedSegmentAutomations } from "../services/automation-runs";
 import { refreshWarehouse } from "../services/sql-query";
 import { refreshUplift } from "../services/uplift";
+import { warmSimilarityIndex } from "../services/vector-store";
 import { consumeCounter } from "../services/usage-counters";
 import { consumeDeadLetters, consumeEach, errorText, publicAttemptError } from "./consumer";
 import { SegmentationMessage } from "./messages";
@@ -43,6 +44,8 @@ export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env:
       ctx.waitUntil(warmPurchaseHistory(env, message.projectId));
       // The same for the SQL API: the run rewrote the project's profiles, which its warehouse copies now rather than on the next query.
       ctx.waitUntil(refreshWarehouse(env, message.organizationId));
+      // And for /similar: the run rewrote every embedding, which the project's index reads now.
+      ctx.waitUntil(warmSimilarityIndex(env, message.projectId));
       // Segments may have changed: automations triggered by segment changes run now. A failure here
       // must not fail the model run, which is done; it is logged.
       await runChangedSegmentAutomations(env, message.projectId).catch((error) =>
