@@ -12,7 +12,9 @@
 // the first request after the run completed (the project's SimilarityIndex is being built from D1,
 // or was by the run's warm-up), p50/p95 of BENCH_SIMILAR_REQUESTS more (one at a time, other
 // customers), the memory the index holds (its typed arrays, as the object logs them); the first
-// request on a fresh server (an evicted index, built from D1 on the request); and the same requests
+// request on a fresh server (an evicted index: read back from the object's storage), and again with
+// projects.embeddings_version moved while the server was down (built from D1 on the request, as
+// after a model run whose warm-up did not happen); and the same requests
 // on a server with VECTOR_STORE=d1-scan, the implementation the index replaced (every embedding
 // read from D1 and parsed per request), with both answers compared (they must be equal).
 //
@@ -49,10 +51,10 @@ const { call, signIn } = apiClient(() => server.baseUrl, 300_000);
 const ms = (value) => `${fmt(value)} ms`;
 const percentile = (sorted, p) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 
-/** What the SimilarityIndex logs when it has built (its line in wrangler dev's output). */
+/** What the SimilarityIndex logs when it is ready (its line in wrangler dev's output). */
 const builds = [];
 const onLine = (line) => {
-  const at = line.indexOf('{"level":"info","message":"similarity index built"');
+  const at = line.indexOf('{"level":"info","message":"similarity index ready"');
   if (at !== -1) builds.push(JSON.parse(line.slice(at)));
 };
 
@@ -177,7 +179,7 @@ async function main() {
     console.log(`Similar customers (limit 10) on the same project:`);
     const first = await similar(session, customers[0]);
     const build = builds.at(-1);
-    console.log(`  first request after the run   ${ms(first.ms)} (the index built by the run's warm-up in ${ms(build?.ms ?? NaN)}: ${fmt(build?.customers ?? 0)} customers x ${build?.dimensions} dimensions)`);
+    console.log(`  first request after the run   ${ms(first.ms)} (the index built from ${build?.source} by the run's warm-up in ${ms(build?.ms ?? NaN)}: ${fmt(build?.customers ?? 0)} customers x ${build?.dimensions} dimensions)`);
     const warm = await similarRun(session, customers.slice(1));
     console.log(`  warm, ${warm.runs.length} requests            p50 ${ms(warm.p50)}, p95 ${ms(warm.p95)}, max ${ms(warm.max)}`);
     console.log(`  memory the index holds        ${fmt((build?.bytes ?? 0) / 1024 ** 2, 1)} MB (typed arrays: vectors as int32, norms, ids as UTF-8)`);
@@ -185,8 +187,15 @@ async function main() {
     await stopWrangler();
     server = await startWrangler({ onLine });
     session = await signIn(credentials);
-    const cold = await similar(session, customers[0]);
-    console.log(`  first request, evicted index  ${ms(cold.ms)} (built from D1 on the request in ${ms(builds.at(-1)?.ms ?? NaN)})`);
+    const evicted = await similar(session, customers[0]);
+    console.log(`  first request, evicted index  ${ms(evicted.ms)} (read back from ${builds.at(-1)?.source} in ${ms(builds.at(-1)?.ms ?? NaN)})`);
+
+    await stopWrangler();
+    await d1(["--command", `UPDATE projects SET embeddings_version = embeddings_version + 1 WHERE id = ${sqlString(projectId)}`]);
+    server = await startWrangler({ onLine });
+    session = await signIn(credentials);
+    const stale = await similar(session, customers[0]);
+    console.log(`  first request, stale index    ${ms(stale.ms)} (built from ${builds.at(-1)?.source} on the request in ${ms(builds.at(-1)?.ms ?? NaN)})`);
 
     await stopWrangler();
     server = await startWrangler({ vars: { VECTOR_STORE: "d1-scan" } });

@@ -25,9 +25,14 @@ export class EmbeddingIndex {
     private readonly idOffsets: Uint32Array,
   ) {}
 
+  /** The typed arrays, to be stored as they are (`new EmbeddingIndex(n, d, ...columns)` takes them back). */
+  get columns(): [vectors: Int32Array, norms: Float64Array, idBytes: Uint8Array, idOffsets: Uint32Array] {
+    return [this.vectors, this.norms, this.idBytes, this.idOffsets];
+  }
+
   /** Bytes held by the typed arrays. */
   get bytes() {
-    return this.vectors.byteLength + this.norms.byteLength + this.idBytes.byteLength + this.idOffsets.byteLength;
+    return this.columns.reduce((sum, column) => sum + column.byteLength, 0);
   }
 
   customerId(i: number): string {

@@ -124,6 +124,26 @@ describe("similar customers from the project's SimilarityIndex", () => {
     expect((await index.nearest(t.project.id, key, 1))![0]).toEqual({ customerKey: "late", similarity: 1 });
   });
 
+  it("comes back from its own storage after an eviction, unless the embeddings moved on", async () => {
+    const rows = embeddings(120, 5);
+    const t = await projectWithEmbeddings(rows);
+    const index = new IndexedVectorStore(env);
+    const [key, vector] = rows[1]!;
+    const before = await index.nearest(t.project.id, key, 10);
+    const evict = () => runInDurableObject(indexStub(t.project.id), (object) => void ((object as unknown as { held: unknown }).held = null));
+
+    await evict();
+    expect(await warmSimilarityIndex(env, t.project.id)).toMatchObject({ source: "storage", customers: 120 });
+    expect(await index.nearest(t.project.id, key, 10)).toEqual(before);
+
+    await evict();
+    await env.DB.prepare("UPDATE customers SET embedding = ? WHERE project_id = ? AND customer_id = ?").bind(JSON.stringify(vector), t.project.id, rows[100]![0]).run();
+    const after = (await index.nearest(t.project.id, key, 10))!;
+    expect(after[0]).toEqual({ customerKey: rows[100]![0], similarity: 1 });
+    expect(after).toEqual(await new D1VectorStore(env.DB).nearest(t.project.id, key, 10));
+    expect(await warmSimilarityIndex(env, t.project.id)).toMatchObject({ source: "d1" });
+  });
+
   it("answers requests arriving together from one build", async () => {
     const rows = embeddings(300, 5);
     const t = await projectWithEmbeddings(rows);
@@ -145,7 +165,7 @@ describe("similar customers from the project's SimilarityIndex", () => {
     expect((await call("DELETE", `/api/projects/${t.project.id}`, { token: t.owner.token })).status).toBe(204);
     const left = await runInDurableObject(indexStub(t.project.id), (object, state) => ({
       held: (object as unknown as { held: unknown }).held,
-      stored: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").one().n,
+      stored: state.storage.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM index_meta) + (SELECT COUNT(*) FROM index_chunks) AS n").one().n,
     }));
     expect(left).toEqual({ held: null, stored: 0 });
     await expectError(await call("GET", `/api/engine/customers/${id}/similar`, { token: t.owner.token }), 404, "not_found");
