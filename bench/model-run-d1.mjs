@@ -9,8 +9,8 @@
 // bench:engine measures.
 //
 // Then similar customers (`GET /api/engine/customers/:id/similar?limit=10`) on the same project:
-// the first request after the run completed (the project's SimilarityIndex is being built from D1,
-// or was by the run's warm-up), p50/p95 of BENCH_SIMILAR_REQUESTS more (one at a time, other
+// the first request after the run completed (the embeddings are cleared before the run, so it writes
+// every one anew; the project's SimilarityIndex is being built from D1 by the run's warm-up, or was), p50/p95 of BENCH_SIMILAR_REQUESTS more (one at a time, other
 // customers), the memory the index holds (its typed arrays, as the object logs them); the first
 // request on a fresh server (an evicted index: read back from the object's storage), and again with
 // projects.embeddings_version moved while the server was down (built from D1 on the request, as
@@ -57,6 +57,13 @@ const onLine = (line) => {
   const at = line.indexOf('{"level":"info","message":"similarity index ready"');
   if (at !== -1) builds.push(JSON.parse(line.slice(at)));
 };
+/** The first index line logged after `mark` lines (output arrives after the answer: waits up to 10 s). */
+async function readyAfter(mark) {
+  for (let waited = 0; builds.length <= mark && waited < 10_000; waited += 100) await sleep(100);
+  const line = builds[mark];
+  return line ? `${line.source} at version ${fmt(line.version)} in ${ms(line.ms)}: ${fmt(line.customers)} customers x ${line.dimensions} dimensions, ${fmt(line.bytes / 1024 ** 2, 1)} MB` : "no index line logged";
+}
+const embeddingsVersion = async (projectId) => fmt((await d1Rows(`SELECT embeddings_version AS v FROM projects WHERE id = ${sqlString(projectId)}`))[0].v);
 
 /** One timed /similar request: its time and answer (customer ids and similarities). */
 async function similar(session, customer) {
@@ -148,6 +155,10 @@ async function main() {
   try {
     // Customers to ask /similar about: the API's ids are random UUIDs, so the first by id are a random sample.
     const customers = (await d1Rows(`SELECT id FROM customers WHERE project_id = ${sqlString(projectId)} ORDER BY id LIMIT ${SIMILAR_REQUESTS + 1}`)).map((r) => r.id);
+    // Every embedding written anew by the run, as in a project's first run (a rerun on unchanged data
+    // writes the same embeddings, and its index, still current, is not built again).
+    await d1(["--command", `UPDATE customers SET embedding = NULL WHERE project_id = ${sqlString(projectId)}`]);
+    console.log(`Embeddings cleared (projects.embeddings_version ${await embeddingsVersion(projectId)})`);
     server = await startWrangler({ onLine });
     let session = await signIn(credentials);
     console.log(`Model run on ${fmt(CUSTOMERS)} customers through the API:`);
@@ -178,8 +189,9 @@ async function main() {
 
     console.log(`Similar customers (limit 10) on the same project:`);
     const first = await similar(session, customers[0]);
-    const build = builds.at(-1);
-    console.log(`  first request after the run   ${ms(first.ms)} (the index built from ${build?.source} by the run's warm-up in ${ms(build?.ms ?? NaN)}: ${fmt(build?.customers ?? 0)} customers x ${build?.dimensions} dimensions)`);
+    const firstIndex = await readyAfter(0);
+    const build = builds[0];
+    console.log(`  first request after the run   ${ms(first.ms)} (the index, built by the run's warm-up: ${firstIndex})`);
     const warm = await similarRun(session, customers.slice(1));
     console.log(`  warm, ${warm.runs.length} requests            p50 ${ms(warm.p50)}, p95 ${ms(warm.p95)}, max ${ms(warm.max)}`);
     console.log(`  memory the index holds        ${fmt((build?.bytes ?? 0) / 1024 ** 2, 1)} MB (typed arrays: vectors as int32, norms, ids as UTF-8)`);
@@ -187,15 +199,18 @@ async function main() {
     await stopWrangler();
     server = await startWrangler({ onLine });
     session = await signIn(credentials);
+    let mark = builds.length;
     const evicted = await similar(session, customers[0]);
-    console.log(`  first request, evicted index  ${ms(evicted.ms)} (read back from ${builds.at(-1)?.source} in ${ms(builds.at(-1)?.ms ?? NaN)})`);
+    console.log(`  first request, evicted index  ${ms(evicted.ms)} (from ${await readyAfter(mark)})`);
 
     await stopWrangler();
     await d1(["--command", `UPDATE projects SET embeddings_version = embeddings_version + 1 WHERE id = ${sqlString(projectId)}`]);
+    console.log(`  (projects.embeddings_version moved to ${await embeddingsVersion(projectId)})`);
     server = await startWrangler({ onLine });
     session = await signIn(credentials);
+    mark = builds.length;
     const stale = await similar(session, customers[0]);
-    console.log(`  first request, stale index    ${ms(stale.ms)} (built from ${builds.at(-1)?.source} on the request in ${ms(builds.at(-1)?.ms ?? NaN)})`);
+    console.log(`  first request, stale index    ${ms(stale.ms)} (from ${await readyAfter(mark)})`);
 
     await stopWrangler();
     server = await startWrangler({ vars: { VECTOR_STORE: "d1-scan" } });
