@@ -178,7 +178,7 @@ async function main() {
       last = phase;
       if (status.status === "completed" || status.status === "failed") break;
       if (Date.now() - started > JOB_TIMEOUT_MS) throw new Error(`job ${accepted.job_id} still ${phase} after ${JOB_TIMEOUT_MS / 1000} s`);
-      await sleep(500);
+      await sleep(200);
     }
     const total = Date.now() - started;
     status = await call("GET", `/api/engine/jobs/${accepted.job_id}/status`, { token: session });

@@ -42,10 +42,10 @@ export async function handleSegmentationBatch(batch: MessageBatch<unknown>, env:
       // A run follows every burst of ingest: the moment to bring CRM analytics up to date, off the
       // request path (a million purchase lines take seconds to read).
       ctx.waitUntil(warmPurchaseHistory(env, message.projectId));
-      // The same for the SQL API: the run rewrote the project's profiles, which its warehouse copies now rather than on the next query.
-      ctx.waitUntil(refreshWarehouse(env, message.organizationId));
-      // And for /similar: the run rewrote every embedding, which the project's index reads now.
-      ctx.waitUntil(warmSimilarityIndex(env, message.projectId));
+      // /similar: the run rewrote the embeddings, which the project's index reads now (1.4 s at 500,000
+      // customers alone, 6 s while the warehouse copied the same rows: so first, then the warehouse).
+      // The SQL API: the run rewrote the project's profiles, which its warehouse copies now rather than on the next query.
+      ctx.waitUntil(warmSimilarityIndex(env, message.projectId).then(() => refreshWarehouse(env, message.organizationId)));
       // Segments may have changed: automations triggered by segment changes run now. A failure here
       // must not fail the model run, which is done; it is logged.
       await runChangedSegmentAutomations(env, message.projectId).catch((error) =>
