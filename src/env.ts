@@ -2,6 +2,7 @@ import type { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
 import type { JobProgress } from "../durable-objects/job-progress";
 import type { PurchaseHistory } from "../durable-objects/purchase-history";
 import type { AnalyticsWarehouse } from "../durable-objects/analytics-warehouse";
+import type { SimilarityIndex } from "../durable-objects/similarity-index";
 import type { ActivationMessage, IngestMessage, SegmentationMessage } from "./queues/messages";
 import type { AiBinding } from "./copilot/workers-ai";
 
@@ -12,6 +13,7 @@ export type Bindings = {
   JOB_PROGRESS: DurableObjectNamespace<JobProgress>;
   PURCHASE_HISTORY: DurableObjectNamespace<PurchaseHistory>;
   ANALYTICS_WAREHOUSE: DurableObjectNamespace<AnalyticsWarehouse>;
+  SIMILARITY_INDEX: DurableObjectNamespace<SimilarityIndex>;
   FILES: R2Bucket;
   INGEST_QUEUE: Queue<IngestMessage>;
   SEGMENTATION_QUEUE: Queue<SegmentationMessage>;
@@ -49,6 +51,8 @@ export type Bindings = {
   OUTBOUND_ALLOW_LOOPBACK?: string;
   /** DNS-over-HTTPS endpoint (JSON API) that resolves tenants' webhook hosts before each request. */
   OUTBOUND_DNS_RESOLVER?: string;
+  /** Where /similar searches: "index" (default, the project's SimilarityIndex) or "d1-scan" (the reference, small projects only) */
+  VECTOR_STORE?: string;
 };
 
 /** Numeric configuration read from vars, with the documented defaults when a var is absent. */

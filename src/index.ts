@@ -10,6 +10,7 @@ export { RateLimitBucket } from "../durable-objects/rate-limit-bucket";
 export { JobProgress } from "../durable-objects/job-progress";
 export { PurchaseHistory } from "../durable-objects/purchase-history";
 export { AnalyticsWarehouse } from "../durable-objects/analytics-warehouse";
+export { SimilarityIndex } from "../durable-objects/similarity-index";
 
 const app = createApp();
 

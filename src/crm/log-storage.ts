@@ -1,12 +1,12 @@
+import { createColumnTable, readColumn as readStoredColumn, writeColumn as writeStoredColumn } from "../lib/stored-columns";
 import type { Dimension, FileMark, PurchaseLog } from "./purchase-log";
 
 /**
  * A purchase log kept in its Durable Object's SQLite storage, so that an object evicted from memory
  * (after a minute or two idle) reads a few megabytes of its own storage instead of a million rows from
- * D1. Columns are stored as raw bytes in chunks (a SQLite value in a Durable Object is at most 2 MB);
- * only the latest version is kept.
+ * D1. Columns are stored as raw bytes in chunks (src/lib/stored-columns.ts); only the latest version
+ * is kept.
  */
-const CHUNK_BYTES = 1 << 20;
 const COLUMNS = ["customerStart", "day", "amountCents", "order", "sharedOrder", "rowid", "file"] as const;
 type Meta = {
   version: number;
@@ -19,27 +19,11 @@ type Meta = {
 
 export function createLogTables(sql: SqlStorage) {
   sql.exec(`CREATE TABLE IF NOT EXISTS log_meta (id INTEGER PRIMARY KEY CHECK (id = 1), meta TEXT NOT NULL)`);
-  sql.exec(`CREATE TABLE IF NOT EXISTS log_chunks (name TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (name, part))`);
+  createColumnTable(sql, "log_chunks");
 }
 
-function writeColumn(sql: SqlStorage, name: string, column: ArrayBufferView) {
-  const bytes = new Uint8Array(column.buffer, column.byteOffset, column.byteLength);
-  sql.exec("DELETE FROM log_chunks WHERE name = ?", name);
-  for (let part = 0, offset = 0; offset < bytes.length; part++, offset += CHUNK_BYTES) {
-    sql.exec("INSERT INTO log_chunks (name, part, data) VALUES (?, ?, ?)", name, part, bytes.slice(offset, offset + CHUNK_BYTES).buffer);
-  }
-}
-
-function readColumn<T>(sql: SqlStorage, name: string, make: new (buffer: ArrayBuffer) => T): T {
-  const chunks = sql.exec<{ data: ArrayBuffer }>("SELECT data FROM log_chunks WHERE name = ? ORDER BY part", name).toArray();
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.data.byteLength, 0));
-  let offset = 0;
-  for (const { data } of chunks) {
-    bytes.set(new Uint8Array(data), offset);
-    offset += data.byteLength;
-  }
-  return new make(bytes.buffer);
-}
+const writeColumn = (sql: SqlStorage, name: string, column: ArrayBufferView) => writeStoredColumn(sql, "log_chunks", name, column);
+const readColumn = <T>(sql: SqlStorage, name: string, make: new (buffer: ArrayBuffer) => T): T => readStoredColumn(sql, "log_chunks", name, make);
 
 function writeMeta(sql: SqlStorage, log: PurchaseLog) {
   const meta: Meta = {

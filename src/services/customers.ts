@@ -7,7 +7,8 @@ import type { Principal } from "./access";
 import { compileConditions, FilterError, type Condition } from "./customer-filters";
 import { assertCanSee } from "./access";
 import { lastCompletedRun } from "./jobs";
-import { D1VectorStore } from "./vector-store";
+import { vectorStore } from "./vector-store";
+import type { Bindings } from "../env";
 import { storedExtraFeatures } from "../db/stored-json";
 
 /** The columns a customer profile is read with. */
@@ -133,8 +134,9 @@ export async function segmentMembership(db: Database, projectId: string, segment
  * A customer's nearest neighbours in the same project (cosine similarity of embeddings), with the names
  * of the embedding's features from the last completed model run.
  */
-export async function similarCustomers(d1: D1Database, db: Database, customer: CustomerRow, limit: number) {
-  const matches = (await new D1VectorStore(d1).nearest(customer.project_id, customer.customer_id, limit)) ?? [];
+export async function similarCustomers(env: Bindings, db: Database, customer: CustomerRow, limit: number) {
+  const d1 = env.DB;
+  const matches = (await vectorStore(env).nearest(customer.project_id, customer.customer_id, limit)) ?? [];
   const rows = matches.length
     ? (
         await d1

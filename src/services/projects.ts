@@ -8,6 +8,7 @@ import { progressStub } from "./jobs";
 import { newProjectId } from "../lib/ids";
 import { forgetProjectKeys } from "./api-keys";
 import { refreshWarehouse } from "./sql-query";
+import { forgetSimilarityIndex } from "./vector-store";
 import { pageOf, type PageRequest } from "./paging";
 
 export type ProjectRecord = typeof projects.$inferSelect;
@@ -24,7 +25,7 @@ export function publicProject(project: ProjectRecord) {
 
 export async function createProject(db: Database, organizationId: string, name: string) {
   const now = new Date();
-  const project: ProjectRecord = { id: newProjectId(), organizationId, name: name.trim(), createdAt: now, updatedAt: now, purchasesVersion: 0, customersVersion: 0, segmentsVersion: 0 };
+  const project: ProjectRecord = { id: newProjectId(), organizationId, name: name.trim(), createdAt: now, updatedAt: now, purchasesVersion: 0, customersVersion: 0, segmentsVersion: 0, embeddingsVersion: 0 };
   await db.insert(projects).values(project);
   return project;
 }
@@ -66,6 +67,7 @@ export async function deleteProject(db: Database, env: Bindings, project: Projec
   forgetProjectKeys(project.id);
   await deleteR2Prefix(env.FILES, `projects/${project.id}/`);
   await forgetPurchaseHistory(env, project.id);
+  await forgetSimilarityIndex(env, project.id);
   for (const job of liveJobs) await progressStub(env, job.id).forget();
   // The organization's warehouse drops the project's rows now rather than at its next query (which
   // would notice the project is gone in D1 and drop them then, so a failure here loses nothing).

@@ -22,6 +22,11 @@ export const projects = sqliteTable(
      */
     customersVersion: integer("customers_version").notNull().default(0),
     segmentsVersion: integer("segments_version").notNull().default(0),
+    /**
+     * Bumped by the same customers triggers only when an embedding is written or a customer holding one
+     * comes or goes (migration 0020), so the project's SimilarityIndex knows when it is stale.
+     */
+    embeddingsVersion: integer("embeddings_version").notNull().default(0),
   },
   (t) => [index("projects_org_idx").on(t.organizationId)],
 );

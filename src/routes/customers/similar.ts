@@ -23,6 +23,6 @@ export function registerSimilarCustomers(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
     const customer = await customerForPrincipal(c.env.DB, db, principalOf(c), c.req.valid("param").customerId);
-    return c.json(await similarCustomers(c.env.DB, db, customer, c.req.valid("query").limit), 200);
+    return c.json(await similarCustomers(c.env, db, customer, c.req.valid("query").limit), 200);
   });
 }
