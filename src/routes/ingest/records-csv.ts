@@ -1,6 +1,7 @@
 import { MappingError, resolveColumns, type ColumnMapping } from "../../ingest/columns";
 import { toCsv } from "../../ingest/csv";
 import { ApiError, type FieldError } from "../../errors";
+import { sha256Hex } from "../../lib/crypto";
 
 const LEADING = ["customer_id", "order_date", "amount"];
 
@@ -61,4 +62,19 @@ export function assertWellFormedText(records: ReadonlyArray<Record<string, unkno
     }
   });
   if (errors.length > 0) throw new ApiError("validation_error", errors.slice(0, 100));
+}
+
+/** JSON with every object's keys sorted, so that the same records spelt in another key order hash alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** What tells a repeated API batch from a different one under the same batch_id: its records and mapping. */
+export function batchPayloadSha256(records: ReadonlyArray<Record<string, unknown>>, mapping: ColumnMapping | undefined): Promise<string> {
+  return sha256Hex(canonicalJson({ records, mapping: mapping ?? null }));
 }
