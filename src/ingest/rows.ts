@@ -1,6 +1,6 @@
 import type { ColumnMapping, ResolvedColumns } from "./columns";
 import { hasInvalidUtf8 } from "./utf8";
-import { isInFuture, parseAmount, parseDate, parseFlag, toCents, ValueError } from "./values";
+import { isInFuture, parseAmount, parseDate, parseFlag, parseMoney, rowCurrency, toCents, ValueError, type AmountCurrency } from "./values";
 
 /** An accepted row, ready to store. */
 export type TransactionRow = {
@@ -58,9 +58,15 @@ export function readRow(
     const quantity = quantityText === "" ? null : parseAmount(quantityText, "quantity");
 
     let amount: number;
-    if (columns.amount !== -1 && cell(record, columns.amount) !== "") amount = parseAmount(cell(record, columns.amount));
-    else if (columns.unit_price !== -1 && cell(record, columns.unit_price) !== "") {
-      amount = parseAmount(cell(record, columns.unit_price), "unit_price") * (quantity ?? 1);
+    let amountCurrency: AmountCurrency;
+    let amountText: string;
+    if (columns.amount !== -1 && cell(record, columns.amount) !== "") {
+      amountText = cell(record, columns.amount);
+      ({ value: amount, currency: amountCurrency } = parseMoney(amountText));
+    } else if (columns.unit_price !== -1 && cell(record, columns.unit_price) !== "") {
+      amountText = cell(record, columns.unit_price);
+      const price = parseMoney(amountText, "unit_price");
+      [amount, amountCurrency] = [price.value * (quantity ?? 1), price.currency];
     } else throw new ValueError("amount is empty");
 
     const returnedText = cell(record, columns.returned);
@@ -69,6 +75,7 @@ export function readRow(
 
     const currencyText = cell(record, columns.currency).toUpperCase();
     if (currencyText !== "" && !/^[A-Z]{3}$/.test(currencyText)) throw new ValueError(`currency "${currencyText}" is not an ISO 4217 code`);
+    const currency = rowCurrency(amountCurrency, amountText, currencyText, mapping.default_currency);
 
     const orderId = cell(record, columns.order_id);
     if (orderId.length > MAX_ID_LENGTH) throw new ValueError(`order_id is longer than ${MAX_ID_LENGTH} characters`);
@@ -88,7 +95,7 @@ export function readRow(
       orderedAt: date.at,
       orderDay: date.day,
       amountCents: Math.abs(toCents(amount)),
-      currency: currencyText || mapping.default_currency || null,
+      currency,
       quantity: quantity === null ? null : Math.abs(quantity),
       isReturn,
       extra,
