@@ -13,8 +13,10 @@ export type TransactionRow = {
   currency: string | null;
   quantity: number | null;
   isReturn: boolean;
-  extra: Record<string, string | number> | null;
+  extra: Record<string, ExtraValue> | null;
 };
+
+export type ExtraValue = string | number | Record<string, unknown> | unknown[];
 
 export type RowRejection = { row: number; reason: string };
 
@@ -80,13 +82,12 @@ export function readRow(
     const orderId = cell(record, columns.order_id);
     if (orderId.length > MAX_ID_LENGTH) throw new ValueError(`order_id is longer than ${MAX_ID_LENGTH} characters`);
     if (CONTROL_CHARACTER.test(orderId)) throw new ValueError("order_id holds a control character");
-    let extra: Record<string, string | number> | null = null;
+    let extra: Record<string, ExtraValue> | null = null;
     for (const { index, name } of columns.extra) {
       const value = cell(record, index);
       if (value === "") continue;
       extra ??= {};
-      // Numbers stay numbers, so the engine can use them as features.
-      extra[name] = /^-?\d+(\.\d+)?$/.test(value) && value.length < 16 ? Number(value) : value;
+      extra[name] = extraValue(value);
     }
     return {
       rowNumber,
@@ -104,6 +105,23 @@ export function readRow(
     if (error instanceof ValueError) return { row: rowNumber, reason: error.message };
     throw error;
   }
+}
+
+/**
+ * Numbers stay numbers, so the engine can use them as features; a JSON object or array (an API
+ * record's nested value, which its CSV cell holds as JSON text) stays JSON rather than a string of it.
+ */
+function extraValue(text: string): ExtraValue {
+  if (/^-?\d+(\.\d+)?$/.test(text) && text.length < 16) return Number(text);
+  if (/^[[{]/.test(text)) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed === "object" && parsed !== null) return parsed as ExtraValue;
+    } catch {
+      // Not JSON: kept as the text it is.
+    }
+  }
+  return text;
 }
 
 export const isRejection = (row: TransactionRow | RowRejection): row is RowRejection => "reason" in row;

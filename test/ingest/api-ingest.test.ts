@@ -88,6 +88,26 @@ describe("POST /api/v1/ingest", () => {
     expect(n).toBe(1);
   });
 
+  it("keeps nested objects and arrays of records as JSON in extra_features, not as strings of JSON", async () => {
+    const t = await tenant();
+    const accepted = await ingest(t.apiKey.key, t.project.id, [{ customer_id: "A", order_date: "2026-01-01", amount: 10, nested: { a: [1, 2] }, tags: ["x", "y"], note: "[draft]" }]);
+    expect((await waitForJob(t.apiKey.key, accepted.job_id)).status).toBe("completed");
+    const [a] = await customerRows(t.project.id);
+    expect(JSON.parse(a!.extra_features)).toEqual({ nested: { a: [1, 2] }, tags: ["x", "y"], note: "[draft]" });
+  });
+
+  it("answers 400 up front, storing nothing, when the mapping names a field none of the records has or no customer field is found", async () => {
+    const t = await tenant();
+    const records = [{ customer_id: "A", order_date: "2026-01-01", amount: 10 }];
+    const res = await call("POST", "/api/v1/ingest", { token: t.apiKey.key, body: { project_id: t.project.id, records, mapping: { columns: { customer_id: "Kunde" } } } });
+    const body = await expectError(res, 400, "validation_error");
+    expect(body.detail).toEqual([{ path: "mapping.columns.customer_id", code: "invalid_value", message: expect.stringContaining('"Kunde"') }]);
+    const unknown = await call("POST", "/api/v1/ingest", { token: t.apiKey.key, body: { project_id: t.project.id, records: [{ who: "A", order_date: "2026-01-01", amount: 10 }] } });
+    expect((await expectError(unknown, 400, "validation_error")).detail[0]).toMatchObject({ path: "records", message: expect.stringContaining("customer_id") });
+    const { n } = (await env.DB.prepare("SELECT COUNT(*) AS n FROM files WHERE project_id = ?").bind(t.project.id).first<{ n: number }>())!;
+    expect(n).toBe(0);
+  });
+
   it("answers 400 for an empty list, more than 10,000 records, non-object records and missing fields", async () => {
     const t = await tenant();
     await expectError(await call("POST", "/api/v1/ingest", { token: t.apiKey.key, body: { project_id: t.project.id, records: [] } }), 400, "validation_error");
