@@ -45,7 +45,15 @@ export type ColumnMapping = z.infer<typeof ColumnMapping>;
 /** Column indexes of each recognised field in a header row; -1 when absent. */
 export type ResolvedColumns = Record<TransactionField, number> & { extra: Array<{ index: number; name: string }> };
 
-export class MappingError extends Error {}
+export class MappingError extends Error {
+  /** the mapping entry at fault (`mapping.columns.<field>`), when it is one */
+  constructor(
+    message: string,
+    readonly path?: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Resolves which column holds which field: the explicit mapping first, then the aliases. Fails when a
@@ -61,7 +69,7 @@ export function resolveColumns(header: readonly string[], mapping: ColumnMapping
     if (explicit !== undefined) {
       index = header.indexOf(explicit);
       if (index === -1) index = normalized.indexOf(normalizeHeader(explicit));
-      if (index === -1) throw new MappingError(`mapping names column "${explicit}" for ${field}, but the file has no such column`);
+      if (index === -1) throw new MappingError(`mapping names column "${explicit}" for ${field}, but the file has no such column`, `mapping.columns.${field}`);
     } else {
       index = normalized.findIndex((name, i) => !taken.has(i) && (name === normalizeHeader(field) || aliases[field].includes(name)));
     }

@@ -1,6 +1,6 @@
 import type { ColumnMapping, ResolvedColumns } from "./columns";
 import { hasInvalidUtf8 } from "./utf8";
-import { isInFuture, parseAmount, parseDate, parseFlag, toCents, ValueError } from "./values";
+import { isInFuture, parseAmount, parseDate, parseFlag, parseMoney, rowCurrency, toCents, ValueError, type AmountCurrency } from "./values";
 
 /** An accepted row, ready to store. */
 export type TransactionRow = {
@@ -13,8 +13,10 @@ export type TransactionRow = {
   currency: string | null;
   quantity: number | null;
   isReturn: boolean;
-  extra: Record<string, string | number> | null;
+  extra: Record<string, ExtraValue> | null;
 };
+
+export type ExtraValue = string | number | Record<string, unknown> | unknown[];
 
 export type RowRejection = { row: number; reason: string };
 
@@ -58,9 +60,15 @@ export function readRow(
     const quantity = quantityText === "" ? null : parseAmount(quantityText, "quantity");
 
     let amount: number;
-    if (columns.amount !== -1 && cell(record, columns.amount) !== "") amount = parseAmount(cell(record, columns.amount));
-    else if (columns.unit_price !== -1 && cell(record, columns.unit_price) !== "") {
-      amount = parseAmount(cell(record, columns.unit_price), "unit_price") * (quantity ?? 1);
+    let amountCurrency: AmountCurrency;
+    let amountText: string;
+    if (columns.amount !== -1 && cell(record, columns.amount) !== "") {
+      amountText = cell(record, columns.amount);
+      ({ value: amount, currency: amountCurrency } = parseMoney(amountText));
+    } else if (columns.unit_price !== -1 && cell(record, columns.unit_price) !== "") {
+      amountText = cell(record, columns.unit_price);
+      const price = parseMoney(amountText, "unit_price");
+      [amount, amountCurrency] = [price.value * (quantity ?? 1), price.currency];
     } else throw new ValueError("amount is empty");
 
     const returnedText = cell(record, columns.returned);
@@ -69,17 +77,17 @@ export function readRow(
 
     const currencyText = cell(record, columns.currency).toUpperCase();
     if (currencyText !== "" && !/^[A-Z]{3}$/.test(currencyText)) throw new ValueError(`currency "${currencyText}" is not an ISO 4217 code`);
+    const currency = rowCurrency(amountCurrency, amountText, currencyText, mapping.default_currency);
 
     const orderId = cell(record, columns.order_id);
     if (orderId.length > MAX_ID_LENGTH) throw new ValueError(`order_id is longer than ${MAX_ID_LENGTH} characters`);
     if (CONTROL_CHARACTER.test(orderId)) throw new ValueError("order_id holds a control character");
-    let extra: Record<string, string | number> | null = null;
+    let extra: Record<string, ExtraValue> | null = null;
     for (const { index, name } of columns.extra) {
       const value = cell(record, index);
       if (value === "") continue;
       extra ??= {};
-      // Numbers stay numbers, so the engine can use them as features.
-      extra[name] = /^-?\d+(\.\d+)?$/.test(value) && value.length < 16 ? Number(value) : value;
+      extra[name] = extraValue(value);
     }
     return {
       rowNumber,
@@ -88,7 +96,7 @@ export function readRow(
       orderedAt: date.at,
       orderDay: date.day,
       amountCents: Math.abs(toCents(amount)),
-      currency: currencyText || mapping.default_currency || null,
+      currency,
       quantity: quantity === null ? null : Math.abs(quantity),
       isReturn,
       extra,
@@ -97,6 +105,23 @@ export function readRow(
     if (error instanceof ValueError) return { row: rowNumber, reason: error.message };
     throw error;
   }
+}
+
+/**
+ * Numbers stay numbers, so the engine can use them as features; a JSON object or array (an API
+ * record's nested value, which its CSV cell holds as JSON text) stays JSON rather than a string of it.
+ */
+function extraValue(text: string): ExtraValue {
+  if (/^-?\d+(\.\d+)?$/.test(text) && text.length < 16) return Number(text);
+  if (/^[[{]/.test(text)) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed === "object" && parsed !== null) return parsed as ExtraValue;
+    } catch {
+      // Not JSON: kept as the text it is.
+    }
+  }
+  return text;
 }
 
 export const isRejection = (row: TransactionRow | RowRejection): row is RowRejection => "reason" in row;

@@ -62,12 +62,49 @@ function fromParts(year: number, month: number, day: number, raw: string): Parse
 export const isInFuture = (at: number, now = Date.now()) => at > now + DAY_MS;
 
 /**
- * Reads a decimal amount: `1234.56`, `-12`, `1,234.56`, `1.234,56`, `12,5`, with an optional currency
- * symbol or code around it. A lone comma followed by exactly three digits (`1,234`) is ambiguous and
- * refused.
+ * The currencies a sign may stand for, the one it means when nothing else says first. `$` and `¥` are
+ * shared: the row's currency column (or `default_currency`) picks among them, otherwise USD and JPY.
  */
-export function parseAmount(raw: string, field = "amount"): number {
-  let text = raw.trim().replace(/^[A-Z]{3}\s*|\s*[A-Z]{3}$/g, "").replace(/[$€£₺¥\s\u00a0]/g, "");
+const SIGN_CURRENCIES: Record<string, readonly string[]> = {
+  "€": ["EUR"],
+  "£": ["GBP"],
+  "₺": ["TRY"],
+  "¥": ["JPY", "CNY"],
+  $: ["USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"],
+};
+const SIGNS = /[$€£₺¥]/g;
+
+/** The currency an amount was written in: an ISO code (`EUR 7`, `5 TRY`) or a sign (`€3`), if any. */
+export type AmountCurrency = { code: string } | { sign: string } | null;
+
+/**
+ * Reads a decimal amount: `1234.56`, `-12`, `1,234.56`, `1.234,56`, `12,5`, with an optional currency
+ * sign or upper-case ISO code around it, which is returned so that it is kept, not dropped. A lone comma
+ * followed by exactly three digits (`1,234`) is ambiguous and refused.
+ */
+export function parseMoney(raw: string, field = "amount"): { value: number; currency: AmountCurrency } {
+  let text = raw.trim();
+  let code: string | undefined;
+  const coded = /^([A-Z]{3})\s*(.+)$/.exec(text) ?? /^(.+?)\s*([A-Z]{3})$/.exec(text);
+  if (coded) {
+    const [before, after] = [coded[1]!, coded[2]!];
+    [code, text] = /^[A-Z]{3}$/.test(before) ? [before, after] : [after, before];
+  }
+  const signs = [...new Set(text.match(SIGNS) ?? [])];
+  if (signs.length > 1) throw new ValueError(`${field} "${raw}" carries two currency signs`);
+  const sign = signs[0];
+  if (code !== undefined && sign !== undefined && !SIGN_CURRENCIES[sign]!.includes(code)) {
+    throw new ValueError(`${field} "${raw}" carries two currencies (${code} and ${sign})`);
+  }
+  const value = parseNumber(text.replace(SIGNS, "").replace(/[\s\u00a0]/g, ""), raw, field);
+  return { value, currency: code !== undefined ? { code } : sign !== undefined ? { sign } : null };
+}
+
+/** A plain number (quantity): as `parseMoney`, a currency around it ignored. */
+export const parseAmount = (raw: string, field = "amount") => parseMoney(raw, field).value;
+
+function parseNumber(digits: string, raw: string, field: string): number {
+  let text = digits;
   let negative = false;
   if (/^\(.*\)$/.test(text)) [text, negative] = [text.slice(1, -1), true];
   if (text.startsWith("-")) [text, negative] = [text.slice(1), !negative];
@@ -85,6 +122,26 @@ export function parseAmount(raw: string, field = "amount"): number {
   return negative ? -value : value;
 }
 
+/**
+ * A row's currency: the one its amount was written in, checked against its currency column; else the
+ * column; else `default_currency`. An amount and a column that disagree reject the row (neither is
+ * dropped silently). A shared sign (`$`, `¥`) takes the column's or the default's code when that is one
+ * of its currencies, else its first (USD, JPY).
+ */
+export function rowCurrency(amount: AmountCurrency, amountText: string, column: string, defaultCurrency: string | undefined): string | null {
+  if (amount === null) return column || defaultCurrency || null;
+  if ("code" in amount) {
+    if (column !== "" && column !== amount.code) throw new ValueError(`amount "${amountText}" is in ${amount.code} but currency says ${column}`);
+    return amount.code;
+  }
+  const candidates = SIGN_CURRENCIES[amount.sign]!;
+  if (column !== "") {
+    if (!candidates.includes(column)) throw new ValueError(`amount "${amountText}" is in ${amount.sign} (${candidates.join(", ")}) but currency says ${column}`);
+    return column;
+  }
+  return defaultCurrency !== undefined && candidates.includes(defaultCurrency) ? defaultCurrency : candidates[0]!;
+}
+
 const TRUE = new Set(["true", "1", "yes", "y", "t", "x", "returned", "return", "refund", "evet"]);
 const FALSE = new Set(["false", "0", "no", "n", "f", "", "hayır", "hayir"]);
 
@@ -95,5 +152,8 @@ export function parseFlag(raw: string, field: string): boolean {
   throw new ValueError(`${field} "${raw}" is not a yes/no value`);
 }
 
-/** Money in integer cents, rounded half away from zero. */
+/**
+ * Money as an integer of hundredths of the currency's unit, rounded half away from zero: a fixed point
+ * ×100 for every currency, not ISO minor units (¥100 is stored as 10000, as 1.00 EUR is 100).
+ */
 export const toCents = (amount: number) => Math.sign(amount) * Math.round(Math.abs(amount) * 100);

@@ -37,6 +37,7 @@ export function publicAutomation(automation: AutomationRecord) {
     address: automation.address,
     message: automation.message ?? null,
     status: automation.status,
+    status_reason: automation.statusReason,
     outcome_window_days: automation.outcomeWindowDays,
     created_at: automation.createdAt.toISOString(),
     updated_at: automation.updatedAt.toISOString(),
@@ -105,6 +106,7 @@ export async function createAutomation(db: Database, project: { id: string; orga
     address: input.address,
     message: input.message ?? null,
     status: input.status,
+    statusReason: null,
     outcomeWindowDays: input.outcome_window_days,
     lastScheduledAt: null,
     createdAt: now,
@@ -154,6 +156,8 @@ export async function updateAutomation(db: Database, automation: AutomationRecor
       address: merged.address,
       message: merged.message ?? null,
       status: merged.status,
+      // The system's reason for a pause stands until a person re-activates it or points it elsewhere.
+      statusReason: merged.status === "active" || merged.segment_id !== automation.segmentId ? null : automation.statusReason,
       outcomeWindowDays: merged.outcome_window_days,
       updatedAt: new Date(),
     })
@@ -206,6 +210,8 @@ export type MemberPlan = {
   /** the address (the channel's address field) each treated member is sent to, or null */
   addressOf: (member: MemberView) => string | null;
   lastSyncedAt: Date | null;
+  /** the segment no longer exists (a preview only: a run refuses it) */
+  segmentMissing: boolean;
 };
 export type MemberView = { customer_id: string; email: string | null; phone: string | null };
 /** A member a sync delivered, with the address it was delivered to (null: none needed, or not recorded). */
@@ -216,21 +222,28 @@ const MEMBER_PAGE = 10_000;
 /**
  * Who a run of the automation would cover now: the segment's members split into control (the fixed
  * holdout), skipped (no address for the channel), already in sync and to add; and the members the
- * last sync delivered who have left the segment. Nothing is written.
+ * last sync delivered who have left the segment. Nothing is written. A run refuses (409)
+ * a segment that no longer exists, as retracting the whole audience; a preview (`missingSegment:
+ * "empty"`) shows it as having no members.
  */
-export async function planMembers(d1: D1Database, db: Database, automation: AutomationRecord): Promise<MemberPlan> {
+export async function planMembers(
+  d1: D1Database,
+  db: Database,
+  automation: AutomationRecord,
+  { missingSegment = "refuse" }: { missingSegment?: "refuse" | "empty" } = {},
+): Promise<MemberPlan> {
   const segment = await db.select().from(segments).where(eq(segments.id, automation.segmentId)).get();
   const connector = await db.select({ type: connectors.type, settings: connectors.settings }).from(connectors).where(eq(connectors.id, automation.connectorId)).get();
-  if (!segment || !connector) throw new ApiError("conflict", { reason: "the automation's segment or connector no longer exists" });
+  if ((!segment && missingSegment === "refuse") || !connector) throw new ApiError("conflict", { reason: "the automation's segment or connector no longer exists" });
   const needed = requiredAddress(connector.type);
   const addressOf = (member: MemberView) => (needed ? member[needed] : null);
   const { synced, lastSyncedAt } = await syncedMembers(d1, automation.id);
   const removalsSent = channels[connector.type].sendsRemovals?.(connector.settings) ?? false;
-  const plan: MemberPlan = { memberCount: 0, toAdd: [], toRemove: [], removalsSent, control: [], skipped: [], inSync: [], addressOf, lastSyncedAt };
+  const plan: MemberPlan = { memberCount: 0, toAdd: [], toRemove: [], removalsSent, control: [], skipped: [], inSync: [], addressOf, lastSyncedAt, segmentMissing: !segment };
   const current = new Set<string>();
-  const scope = segmentMemberScope(segment);
+  const scope = segment ? segmentMemberScope(segment) : null;
   let after = "";
-  for (;;) {
+  while (scope) {
     const { results } = await d1
       .prepare(
         `SELECT customer_id, json_extract(extra_features, ?) AS email, json_extract(extra_features, ?) AS phone FROM customers
@@ -302,6 +315,9 @@ export function publicPreview(automation: AutomationRecord, plan: MemberPlan) {
   return {
     automation_id: automation.id,
     segment_id: automation.segmentId,
+    segment_missing: plan.segmentMissing,
+    status: automation.status,
+    status_reason: automation.statusReason,
     member_count: plan.memberCount,
     last_synced_at: plan.lastSyncedAt?.toISOString() ?? null,
     to_add: { count: plan.toAdd.length, sample: plan.toAdd.slice(0, SAMPLE).map((m) => m.customer_id) },

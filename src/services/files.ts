@@ -39,8 +39,10 @@ const safeName = (name: string) => name.replace(/[^\w.-]+/g, "_").slice(-120) ||
 
 /**
  * Stores a batch of raw transactions: the bytes in R2, a file record and its ingest job in D1 (one
- * batch), then a queue message that references them. With a `batchId` already used in the project,
- * nothing is stored and the first job is returned: API ingest is idempotent per batch id. An upload
+ * batch), then a queue message that references them. With a `batchId` a live (not failed) file of the
+ * project holds, nothing is stored: the same payload (`payloadSha256`) gets the first job back (API ingest
+ * is idempotent per batch id), a different one 409 `conflict` naming that job. A failed batch gives its id
+ * up, so it can be sent again (as a failed upload's content can). An upload
  * whose bytes match a live (not failed) file of the project is refused (409 duplicate_file) unless
  * `force`: ingesting it again would double every figure.
  */
@@ -48,11 +50,11 @@ export async function acceptFile(
   db: Database,
   env: Bindings,
   project: ProjectRecord,
-  input: { source: "upload" | "ingest"; format: FileFormat; filename: string; body: ArrayBuffer | string; batchId?: string; mapping?: ColumnMapping; force?: boolean },
+  input: { source: "upload" | "ingest"; format: FileFormat; filename: string; body: ArrayBuffer | string; batchId?: string; payloadSha256?: string; mapping?: ColumnMapping; force?: boolean },
 ): Promise<{ file: FileRecord; job: JobRecord; duplicate: boolean }> {
   if (input.batchId !== undefined) {
-    const existing = await fileByBatchId(db, project.id, input.batchId);
-    if (existing) return { ...existing, duplicate: true };
+    const existing = await liveFileByBatchId(db, project.id, input.batchId);
+    if (existing) return repeatedBatch(existing, input.payloadSha256);
   }
   const contentSha256 = input.source === "upload" && !input.force ? await sha256Hex(input.body) : null;
   if (contentSha256) await assertNewContent(db, project.id, contentSha256);
@@ -73,6 +75,7 @@ export async function acceptFile(
     rowsRejected: null,
     status: "processing",
     batchId: input.batchId ?? null,
+    payloadSha256: input.payloadSha256 ?? null,
     mapping: input.mapping ?? null,
     errorMessage: null,
     contentSha256,
@@ -91,8 +94,8 @@ export async function acceptFile(
     await env.FILES.delete(file.r2Key);
     // Two requests with the same batch id at once: the unique index lets one through.
     if (input.batchId !== undefined && isUniqueViolation(error)) {
-      const existing = await fileByBatchId(db, project.id, input.batchId);
-      if (existing) return { ...existing, duplicate: true };
+      const existing = await liveFileByBatchId(db, project.id, input.batchId);
+      if (existing) return repeatedBatch(existing, input.payloadSha256);
     }
     // Two uploads of the same content at once: the partial unique index lets one through.
     if (contentSha256 && isUniqueViolation(error)) await assertNewContent(db, project.id, contentSha256);
@@ -126,14 +129,30 @@ async function assertNewContent(db: Database, projectId: string, contentSha256: 
   }
 }
 
-async function fileByBatchId(db: Database, projectId: string, batchId: string) {
+async function liveFileByBatchId(db: Database, projectId: string, batchId: string) {
   const row = await db
     .select({ file: files, job: jobs })
     .from(files)
     .innerJoin(jobs, and(eq(jobs.fileId, files.id), eq(jobs.type, "ingest")))
-    .where(and(eq(files.projectId, projectId), eq(files.batchId, batchId)))
+    .where(and(eq(files.projectId, projectId), eq(files.batchId, batchId), ne(files.status, "failed")))
     .get();
   return row ?? null;
+}
+
+/**
+ * A batch id already accepted: the same payload is a retry and gets the first job; another payload
+ * would be lost silently behind it, so it is refused. (Files stored before payloads were hashed match any.)
+ */
+function repeatedBatch(existing: { file: FileRecord; job: JobRecord }, payloadSha256: string | undefined) {
+  const { file, job } = existing;
+  if (file.payloadSha256 !== null && payloadSha256 !== undefined && file.payloadSha256 !== payloadSha256) {
+    throw new ApiError("conflict", {
+      reason: `batch_id "${file.batchId}" was already accepted with a different payload, as job ${job.id}; send new records under a new batch_id`,
+      job_id: job.id,
+      file_id: file.id,
+    });
+  }
+  return { file, job, duplicate: true };
 }
 
 export async function listFiles(db: Database, projectId: string, page: PageRequest) {

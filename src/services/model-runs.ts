@@ -1,6 +1,6 @@
-import { and, eq, notInArray } from "drizzle-orm";
+import { and, eq, inArray, notInArray } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { segments } from "../db/schema";
+import { automations, segments } from "../db/schema";
 import { CustomerColumnsBuilder, type CustomerColumns } from "../engine/customer-columns";
 import type { RfmPosition } from "../engine/labels";
 import type { CustomerAggregate } from "../engine/rfm";
@@ -98,6 +98,7 @@ export async function previousClusters(db: Database, projectId: string): Promise
  * Writes the model's cluster segments (kept ids updated, new ones inserted, those the model no longer
  * finds removed), then the checkpoint that lets the run write profiles. A crash between the two is
  * harmless: the retry fits again and matches its clusters to the segments just written, keeping them.
+ * What used a removed cluster is told, in the same batch (see `droppedClusterStatements`).
  */
 export async function saveFittedModel(d1: D1Database, db: Database, job: JobRecord, checkpoint: ModelRunCheckpoint) {
   const now = new Date(checkpoint.profiledAt);
@@ -124,11 +125,39 @@ export async function saveFittedModel(d1: D1Database, db: Database, job: JobReco
         set: { size: cluster.size, centroid: cluster.centroid, position: cluster.position, lastComputedAt: now, updatedAt: now },
       }),
   );
-  const stale = db
-    .delete(segments)
-    .where(and(eq(segments.projectId, job.projectId), eq(segments.kind, "cluster"), ...(ids.length ? [notInArray(segments.id, ids)] : [])));
-  await db.batch([stale, ...upserts]);
+  const staleScope = and(eq(segments.projectId, job.projectId), eq(segments.kind, "cluster"), ...(ids.length ? [notInArray(segments.id, ids)] : []));
+  const dropped = await db.select({ id: segments.id, name: segments.name }).from(segments).where(staleScope).all();
+  await db.batch([db.delete(segments).where(staleScope), ...droppedClusterStatements(db, job.projectId, dropped, now), ...upserts]);
   await checkpointStatement(d1, job.id, checkpoint).run();
+}
+
+/**
+ * A run that no longer finds a cluster removes its segment, but must not leave what used it pointing at
+ * nothing silently: automations on that cluster, or on a hybrid segment narrowing it, are paused with a
+ * `status_reason` (which frees their place in the automations quota: delivering to an audience the model
+ * dissolved would retract everyone from it), and hybrid segments on it are marked `cluster_missing_at`
+ * (they have no members until pointed elsewhere or deleted).
+ */
+function droppedClusterStatements(db: Database, projectId: string, dropped: Array<{ id: string; name: string }>, now: Date) {
+  const day = now.toISOString().slice(0, 10);
+  return dropped.flatMap((cluster) => {
+    const hybrids = db.select({ id: segments.id }).from(segments).where(and(eq(segments.projectId, projectId), eq(segments.clusterSegmentId, cluster.id)));
+    const gone = `the model run of ${day} no longer finds the cluster segment "${cluster.name}" (${cluster.id})`;
+    return [
+      db
+        .update(automations)
+        .set({ status: "paused", statusReason: `${gone}; choose another segment to activate it again`, updatedAt: now })
+        .where(and(eq(automations.projectId, projectId), eq(automations.segmentId, cluster.id))),
+      db
+        .update(automations)
+        .set({ status: "paused", statusReason: `${gone}, which its hybrid segment narrows; choose another segment to activate it again`, updatedAt: now })
+        .where(and(eq(automations.projectId, projectId), inArray(automations.segmentId, hybrids))),
+      db
+        .update(segments)
+        .set({ clusterMissingAt: now, size: 0, updatedAt: now })
+        .where(and(eq(segments.projectId, projectId), eq(segments.clusterSegmentId, cluster.id))),
+    ];
+  });
 }
 
 /**

@@ -8,6 +8,8 @@ import { CUSTOMER_COLUMNS, customerScope, publicCustomer, type CustomerRow } fro
 import type { Condition } from "./customer-filters";
 import { assertCanSee } from "./access";
 import { pageOf, type PageRequest } from "./paging";
+// A cycle (model-runs reads segmentMemberScope from here), safe as both are only called, never run at load.
+import { refreshRuleSegmentsAndSnapshot } from "./model-runs";
 
 export type SegmentRecord = typeof segments.$inferSelect;
 
@@ -22,6 +24,7 @@ export function publicSegment(segment: SegmentRecord) {
     centroid: (segment.centroid ?? null) as Record<string, number> | null,
     rules: (segment.rules ?? null) as Condition[] | null,
     cluster_segment_id: segment.clusterSegmentId,
+    cluster_segment_missing: segment.clusterMissingAt !== null,
     last_computed_at: segment.lastComputedAt?.toISOString() ?? null,
     created_at: segment.createdAt.toISOString(),
     updated_at: segment.updatedAt.toISOString(),
@@ -102,6 +105,7 @@ export async function createRuleSegment(
     description: input.description ?? null,
     rules: input.rules,
     clusterSegmentId: input.cluster_segment_id ?? null,
+    clusterMissingAt: null,
     size: count,
     centroid: null,
     position: null,
@@ -110,7 +114,17 @@ export async function createRuleSegment(
     updatedAt: now,
   };
   await db.insert(segments).values(segment);
+  await refreshMembership(d1, db, project.id);
   return segment;
+}
+
+/**
+ * A segment created, deleted or given new rules changes today's membership snapshot, daily sizes and
+ * overlaps (and the warehouse copies them, the segments version having moved): rewritten as a model run
+ * does, so overlap never counts members a segment no longer has.
+ */
+async function refreshMembership(d1: D1Database, db: Database, projectId: string) {
+  await refreshRuleSegmentsAndSnapshot(d1, db, projectId, new Date());
 }
 
 /** Renames any segment; changes the rules of rule and hybrid segments (a cluster's members are the model's). */
@@ -131,13 +145,15 @@ export async function updateSegment(d1: D1Database, db: Database, segment: Segme
     .where(eq(segments.id, segment.id))
     .returning()
     .get();
+  if (changes.rules !== undefined) await refreshMembership(d1, db, segment.projectId);
   return updated!;
 }
 
 /** Deletes a rule or hybrid segment. Cluster segments belong to the model: the next run decides them (409). */
-export async function deleteSegment(db: Database, segment: SegmentRecord) {
+export async function deleteSegment(d1: D1Database, db: Database, segment: SegmentRecord) {
   if (segment.kind === "cluster") throw new ApiError("conflict", { reason: "cluster segments are managed by segmentation runs" });
   const bound = await db.select({ id: automations.id }).from(automations).where(eq(automations.segmentId, segment.id)).all();
   if (bound.length) throw new ApiError("conflict", { reason: "automations use this segment", automation_ids: bound.map((a) => a.id) });
   await db.delete(segments).where(eq(segments.id, segment.id));
+  await refreshMembership(d1, db, segment.projectId);
 }

@@ -107,7 +107,7 @@ export async function activationAnalytics(d1: D1Database, scope: AnalyticsScope)
   const [automationRows, logRows] = await d1.batch<Record<string, any>>([
     d1
       .prepare(
-        `SELECT a.id, a.segment_id, COALESCE(s.name, '') AS segment_name, COALESCE(s.size, 0) AS member_count, c.type AS connector_type, a.status
+        `SELECT a.id, a.segment_id, s.name AS segment_name, COALESCE(s.size, 0) AS member_count, c.type AS connector_type, a.status, a.status_reason
          FROM automations a LEFT JOIN segments s ON s.id = a.segment_id LEFT JOIN connectors c ON c.id = a.connector_id
          WHERE ${inScope.sql} ORDER BY a.created_at, a.id`,
       )
@@ -131,9 +131,11 @@ export async function activationAnalytics(d1: D1Database, scope: AnalyticsScope)
     return {
       id: a.id as string,
       segment_id: a.segment_id as string,
-      segment_name: a.segment_name as string,
+      // null when a model run dropped the segment; status_reason then says which and when
+      segment_name: a.segment_name as string | null,
       connector_type: (a.connector_type ?? "") as string,
       status: a.status as string,
+      status_reason: a.status_reason as string | null,
       last_synced_at: latest ? new Date(latest.finished_at).toISOString() : null,
       last_error: (latest?.error_message ?? "") as string,
       member_count: a.member_count as number,

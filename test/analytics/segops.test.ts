@@ -97,3 +97,42 @@ describe("SegOps analytics", () => {
     await expectError(await call("GET", "/api/analytics/overview"), 401, "unauthorized");
   });
 });
+
+describe("a rule segment's membership after a change of it", () => {
+  it("is rewritten at once for overlap, sizes and the SQL API's fact_segment_membership: on create, rule edit and delete", async () => {
+    const t = await tenant();
+    const records = Array.from({ length: 120 }, (_, i) => ({ customer_id: `c${i % 40}`, order_date: `2025-0${1 + (i % 9)}-1${i % 10}`, amount: 10 + (i % 40) * 3, country: i % 2 ? "TR" : "DE" }));
+    const ingested = await waitForJob(t.apiKey.key, (await ingest(t.apiKey.key, t.project.id, records)).job_id);
+    await waitForJob(t.owner.token, ingested.result.model_run.job_id, 30_000);
+    const members = async (segmentId: string) => {
+      const res = await call("POST", "/api/analytics/query", { token: t.apiKey.key, body: { query: `SELECT COUNT(*) FROM fact_segment_membership WHERE segment_id = '${segmentId}'` } });
+      expect(res.status).toBe(200);
+      return Number((await json(res)).rows[0][0]);
+    };
+    /** The segment's overlaps with the clusters, which partition the customers, add up to its size. */
+    const overlapTotal = async (segmentId: string) => {
+      const pairs = await json(await call("GET", "/api/analytics/overlap", { token: t.apiKey.key }));
+      return pairs.filter((p: any) => p.seg_a_id === segmentId || p.seg_b_id === segmentId).reduce((sum: number, p: any) => sum + p.overlap, 0);
+    };
+
+    // Every customer buys in TR and DE alike (odd and even rows): 40 members, then narrowed by spend.
+    const created = await json(await call("POST", `/api/engine/projects/${t.project.id}/segments`, { token: t.owner.token, body: { name: "Turkey", rules: [{ field: "extra_features.country", op: "eq", value: "TR" }] } }));
+    expect(created.size).toBeGreaterThan(0);
+    expect(await overlapTotal(created.id)).toBe(created.size);
+    expect(await members(created.id)).toBe(created.size);
+
+    const patched = await json(
+      await call("PATCH", `/api/engine/segments/${created.id}`, { token: t.owner.token, body: { rules: [{ field: "extra_features.country", op: "eq", value: "TR" }, { field: "rfm_monetary", op: "gte", value: 200 }] } }),
+    );
+    expect(patched.size).toBeGreaterThan(0);
+    expect(patched.size).toBeLessThan(created.size);
+    expect(await overlapTotal(created.id)).toBe(patched.size);
+    expect(await members(created.id)).toBe(patched.size);
+    const [trend] = (await json(await call("GET", "/api/analytics/segments", { token: t.apiKey.key }))).filter((s: any) => s.id === created.id);
+    expect(trend.member_count).toBe(patched.size);
+
+    expect((await call("DELETE", `/api/engine/segments/${created.id}`, { token: t.owner.token })).status).toBe(204);
+    expect(await overlapTotal(created.id)).toBe(0);
+    expect(await members(created.id)).toBe(0);
+  });
+});

@@ -55,6 +55,59 @@ describe("POST /api/v1/ingest", () => {
     expect((await customerRows(t.project.id))[0]).toMatchObject({ frequency: 1, monetary_cents: 1000 });
   });
 
+  it("lets a failed batch be sent again under its batch_id, and refuses a different payload under an accepted one (409 naming the first job)", async () => {
+    const t = await tenant();
+    const bad = [{ customer_id: "A", order_date: "not a date", amount: 10 }];
+    const failed = await ingest(t.apiKey.key, t.project.id, bad, "batch-f");
+    expect((await waitForJob(t.apiKey.key, failed.job_id)).status).toBe("failed");
+    // The failed batch's id is free again: the corrected batch runs.
+    const good = [{ customer_id: "A", order_date: "2026-01-01", amount: 10 }];
+    const retried = await ingest(t.apiKey.key, t.project.id, good, "batch-f");
+    expect(retried.job_id).not.toBe(failed.job_id);
+    expect((await waitForJob(t.apiKey.key, retried.job_id)).status).toBe("completed");
+    // The same payload again (keys in another order) is a repeat: the accepted job, nothing stored twice.
+    const repeated = await ingest(t.apiKey.key, t.project.id, [{ amount: 10, order_date: "2026-01-01", customer_id: "A" }], "batch-f");
+    expect(repeated).toMatchObject({ job_id: retried.job_id, file_id: retried.file_id });
+    // Another payload under the accepted id would be dropped silently: 409 naming the first job.
+    const other = await call("POST", "/api/v1/ingest", { token: t.apiKey.key, body: { project_id: t.project.id, batch_id: "batch-f", records: [{ customer_id: "B", order_date: "2026-01-02", amount: 5 }] } });
+    const body = await expectError(other, 409, "conflict");
+    expect(body.detail).toMatchObject({ job_id: retried.job_id, file_id: retried.file_id, reason: expect.stringContaining(retried.job_id) });
+    // So does the same records under another mapping.
+    const remapped = await call("POST", "/api/v1/ingest", { token: t.apiKey.key, body: { project_id: t.project.id, batch_id: "batch-f", records: good, mapping: { default_currency: "EUR" } } });
+    await expectError(remapped, 409, "conflict");
+    expect((await customerRows(t.project.id)).map((c) => [c.customer_id, c.frequency])).toEqual([["A", 1]]);
+  });
+
+  it("makes exactly one job of two identical concurrent posts with one batch_id", async () => {
+    const t = await tenant();
+    const records = [{ customer_id: "A", order_date: "2026-01-01", amount: 10 }];
+    const [a, b] = await Promise.all([ingest(t.apiKey.key, t.project.id, records, "batch-c"), ingest(t.apiKey.key, t.project.id, records, "batch-c")]);
+    expect(b.job_id).toBe(a.job_id);
+    await waitForJob(t.apiKey.key, a.job_id);
+    const { n } = (await env.DB.prepare("SELECT COUNT(*) AS n FROM files WHERE project_id = ?").bind(t.project.id).first<{ n: number }>())!;
+    expect(n).toBe(1);
+  });
+
+  it("keeps nested objects and arrays of records as JSON in extra_features, not as strings of JSON", async () => {
+    const t = await tenant();
+    const accepted = await ingest(t.apiKey.key, t.project.id, [{ customer_id: "A", order_date: "2026-01-01", amount: 10, nested: { a: [1, 2] }, tags: ["x", "y"], note: "[draft]" }]);
+    expect((await waitForJob(t.apiKey.key, accepted.job_id)).status).toBe("completed");
+    const [a] = await customerRows(t.project.id);
+    expect(JSON.parse(a!.extra_features)).toEqual({ nested: { a: [1, 2] }, tags: ["x", "y"], note: "[draft]" });
+  });
+
+  it("answers 400 up front, storing nothing, when the mapping names a field none of the records has or no customer field is found", async () => {
+    const t = await tenant();
+    const records = [{ customer_id: "A", order_date: "2026-01-01", amount: 10 }];
+    const res = await call("POST", "/api/v1/ingest", { token: t.apiKey.key, body: { project_id: t.project.id, records, mapping: { columns: { customer_id: "Kunde" } } } });
+    const body = await expectError(res, 400, "validation_error");
+    expect(body.detail).toEqual([{ path: "mapping.columns.customer_id", code: "invalid_value", message: expect.stringContaining('"Kunde"') }]);
+    const unknown = await call("POST", "/api/v1/ingest", { token: t.apiKey.key, body: { project_id: t.project.id, records: [{ who: "A", order_date: "2026-01-01", amount: 10 }] } });
+    expect((await expectError(unknown, 400, "validation_error")).detail[0]).toMatchObject({ path: "records", message: expect.stringContaining("customer_id") });
+    const { n } = (await env.DB.prepare("SELECT COUNT(*) AS n FROM files WHERE project_id = ?").bind(t.project.id).first<{ n: number }>())!;
+    expect(n).toBe(0);
+  });
+
   it("answers 400 for an empty list, more than 10,000 records, non-object records and missing fields", async () => {
     const t = await tenant();
     await expectError(await call("POST", "/api/v1/ingest", { token: t.apiKey.key, body: { project_id: t.project.id, records: [] } }), 400, "validation_error");

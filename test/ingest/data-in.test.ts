@@ -392,6 +392,41 @@ describe("delimiters, mapping and job state", { timeout: 30_000 }, () => {
     await expectError(bad, 400, "validation_error");
   });
 
+  it("keeps the currency an amount is written in (code or sign) and rejects a row whose amount and currency column disagree", async () => {
+    const t = await tenant();
+    const records = [
+      { customer_id: "c1", order_date: "2025-01-01", amount: "USD 7.50" },
+      { customer_id: "c2", order_date: "2025-01-01", amount: "€3" },
+      { customer_id: "c3", order_date: "2025-01-01", amount: "¥100" },
+      { customer_id: "c4", order_date: "2025-01-01", amount: "5 TRY", currency: "EUR" },
+      { customer_id: "c5", order_date: "2025-01-01", amount: "$2", currency: "CAD" },
+      { customer_id: "c6", order_date: "2025-01-01", amount: "£4", currency: "EUR" },
+      { customer_id: "c7", order_date: "2025-01-01", amount: "5 TRY", currency: "TRY" },
+      { customer_id: "c8", order_date: "2025-01-01", amount: "9" },
+      { customer_id: "c9", order_date: "2025-01-01", amount: "$1" },
+    ];
+    const res = await call("POST", "/api/v1/ingest", { token: t.apiKey.key, body: { project_id: t.project.id, records, mapping: { default_currency: "AUD" } } });
+    expect(res.status).toBe(202);
+    const job = await waitForJob(t.apiKey.key, (await json(res)).job_id);
+    expect(job.result).toMatchObject({ rows_accepted: 7, rows_rejected: 2 });
+    expect(job.result.rejections).toEqual([
+      { row: 4, reason: 'amount "5 TRY" is in TRY but currency says EUR' },
+      { row: 6, reason: expect.stringContaining("but currency says EUR") },
+    ]);
+    const { results } = await env.DB.prepare("SELECT customer_id, amount_cents, currency FROM transactions WHERE project_id = ? ORDER BY customer_id").bind(t.project.id).all();
+    expect(results.map((r) => [r.customer_id, r.amount_cents, r.currency])).toEqual([
+      ["c1", 750, "USD"],
+      ["c2", 300, "EUR"],
+      // Amounts are hundredths of the unit for every currency (a fixed point ×100, not ISO minor units).
+      ["c3", 10000, "JPY"],
+      ["c5", 200, "CAD"],
+      ["c7", 500, "TRY"],
+      ["c8", 900, "AUD"],
+      // `$` takes the default currency when it is a dollar.
+      ["c9", 100, "AUD"],
+    ]);
+  });
+
   it("reports one state for a failed job on /status and /progress", async () => {
     const t = await tenant();
     const { job } = await uploadAndWait(t, "bad.csv", "name,date,amount\nx,2025-01-01,1\n");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseAmount, parseDate, parseFlag, toCents, ValueError } from "../../src/ingest/values";
+import { parseAmount, parseDate, parseFlag, parseMoney, rowCurrency, toCents, ValueError } from "../../src/ingest/values";
 import { MappingError, resolveColumns } from "../../src/ingest/columns";
 
 const day = (raw: string, format?: Parameters<typeof parseDate>[1]) => parseDate(raw, format).day;
@@ -45,6 +45,28 @@ describe("amounts", () => {
 
   it("refuses ambiguous and non-numeric text", () => {
     for (const raw of ["1,234", "ten", "1e3", "", "12.3.4", "NaN", "Infinity"]) expect(() => parseAmount(raw), raw).toThrow(ValueError);
+  });
+
+  it("returns the currency an amount is written in, and refuses two", () => {
+    expect(parseMoney("USD 7.50")).toEqual({ value: 7.5, currency: { code: "USD" } });
+    expect(parseMoney("5 TRY")).toEqual({ value: 5, currency: { code: "TRY" } });
+    expect(parseMoney("€3")).toEqual({ value: 3, currency: { sign: "€" } });
+    expect(parseMoney("-1.234,56 ₺")).toEqual({ value: -1234.56, currency: { sign: "₺" } });
+    expect(parseMoney("USD $5")).toEqual({ value: 5, currency: { code: "USD" } });
+    expect(parseMoney("12")).toEqual({ value: 12, currency: null });
+    for (const raw of ["€3 £", "EUR $5", "EUR"]) expect(() => parseMoney(raw), raw).toThrow(ValueError);
+  });
+
+  it("picks a row's currency: the amount's, checked against the column; a shared sign by the column or default", () => {
+    expect(rowCurrency({ sign: "¥" }, "¥100", "", undefined)).toBe("JPY");
+    expect(rowCurrency({ sign: "¥" }, "¥100", "CNY", undefined)).toBe("CNY");
+    expect(rowCurrency({ sign: "$" }, "$1", "", "CAD")).toBe("CAD");
+    expect(rowCurrency({ sign: "$" }, "$1", "", "EUR")).toBe("USD");
+    expect(rowCurrency({ code: "TRY" }, "5 TRY", "", "EUR")).toBe("TRY");
+    expect(rowCurrency(null, "5", "", "EUR")).toBe("EUR");
+    expect(rowCurrency(null, "5", "GBP", "EUR")).toBe("GBP");
+    expect(() => rowCurrency({ code: "TRY" }, "5 TRY", "EUR", undefined)).toThrow(/TRY but currency says EUR/);
+    expect(() => rowCurrency({ sign: "€" }, "€5", "USD", undefined)).toThrow(ValueError);
   });
 
   it("rounds to cents half away from zero", () => {

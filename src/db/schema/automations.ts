@@ -26,6 +26,8 @@ export const automations = sqliteTable(
     address: text("address", { mode: "json" }).$type<AutomationAddress>().notNull(),
     message: text("message", { mode: "json" }).$type<AutomationMessage>(),
     status: text("status", { enum: automationStatuses }).notNull(),
+    /** why the system paused it (its segment, or the cluster its hybrid segment narrows, was dropped by a model run); null otherwise */
+    statusReason: text("status_reason"),
     /** days after a run in which purchases count as its outcome (uplift) */
     outcomeWindowDays: integer("outcome_window_days").notNull().default(30),
     /** the minute a schedule trigger last fired, so a minute never runs twice */

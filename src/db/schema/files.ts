@@ -27,8 +27,10 @@ export const files = sqliteTable(
     rowsAccepted: integer("rows_accepted"),
     rowsRejected: integer("rows_rejected"),
     status: text("status", { enum: fileStatuses }).notNull(),
-    /** the caller's idempotency key for API ingest */
+    /** the caller's idempotency key for API ingest; a failed file gives it up, so the batch can be sent again */
     batchId: text("batch_id"),
+    /** hex SHA-256 of an API batch's canonical payload (records and mapping), to tell a repeat from a different batch under the same id */
+    payloadSha256: text("payload_sha256"),
     /** JSON: explicit column mapping and date format */
     mapping: text("mapping", { mode: "json" }),
     errorMessage: text("error_message"),
@@ -40,7 +42,7 @@ export const files = sqliteTable(
   (t) => [
     index("files_project_idx").on(t.projectId, t.createdAt),
     index("files_org_status_idx").on(t.organizationId, t.status),
-    uniqueIndex("files_project_batch_unique").on(t.projectId, t.batchId),
+    uniqueIndex("files_project_batch_unique").on(t.projectId, t.batchId).where(sql`status <> 'failed' AND batch_id IS NOT NULL`),
     uniqueIndex("files_project_content_unique").on(t.projectId, t.contentSha256).where(sql`status <> 'failed' AND content_sha256 IS NOT NULL`),
   ],
 );

@@ -23,6 +23,8 @@ export const segments = sqliteTable(
     rules: text("rules", { mode: "json" }),
     /** the cluster a hybrid segment narrows */
     clusterSegmentId: text("cluster_segment_id"),
+    /** when a model run dropped the cluster a hybrid segment narrows (it then has no members); null while the cluster exists */
+    clusterMissingAt: integer("cluster_missing_at", { mode: "timestamp_ms" }),
     size: integer("size").notNull().default(0),
     /** JSON: mean recency_days, frequency, monetary, return_rate of the members (clusters) */
     centroid: text("centroid", { mode: "json" }),

@@ -48,9 +48,10 @@ export const Activations = z
     z.object({
       id: z.string(),
       segment_id: z.string(),
-      segment_name: z.string(),
+      segment_name: z.string().nullable().openapi({ description: "null when the segment no longer exists (see status_reason)" }),
       connector_type: z.string(),
       status: z.string(),
+      status_reason: z.string().nullable().openapi({ description: "Why the system paused the automation, e.g. a model run dropped its segment" }),
       last_synced_at: Timestamp.nullable(),
       last_error: z.string(),
       member_count: z.number().int(),

@@ -70,6 +70,9 @@ export const Automation = z
     address: z.object({ email: z.string().optional(), phone: z.string().optional() }),
     message: Message.nullable(),
     status: z.enum(automationStatuses),
+    status_reason: z.string().nullable().openapi({
+      description: "Why the system paused it (a model run dropped its cluster segment, or the cluster its hybrid segment narrows); null when a person set the status",
+    }),
     outcome_window_days: z.number().int(),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -83,6 +86,9 @@ export const AutomationPreview = z
   .object({
     automation_id: z.string(),
     segment_id: z.string(),
+    segment_missing: z.boolean().openapi({ description: "The segment no longer exists (a model run dropped the cluster): no members, and a run is refused" }),
+    status: z.enum(automationStatuses),
+    status_reason: z.string().nullable(),
     member_count: z.number().int(),
     last_synced_at: Timestamp.nullable(),
     to_add: Sampled.openapi({ description: "Treated members the next run delivers (not delivered by the last sync)" }),

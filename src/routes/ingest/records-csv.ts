@@ -1,6 +1,7 @@
 import { MappingError, resolveColumns, type ColumnMapping } from "../../ingest/columns";
 import { toCsv } from "../../ingest/csv";
-import { ApiError, type FieldError } from "../../errors";
+import { ApiError, invalidField, type FieldError } from "../../errors";
+import { sha256Hex } from "../../lib/crypto";
 
 const LEADING = ["customer_id", "order_date", "amount"];
 
@@ -29,18 +30,22 @@ export function cellText(value: unknown): string {
 }
 
 /**
- * The customer ids of API records, as the ingest consumer will read them, for the profiles quota. An
- * unrecognisable header yields none: the job then fails with the mapping error.
+ * The field of API records holding the customer id, as the ingest consumer will read the columns. The
+ * records are all here, so a mapping naming a field none of them has, or no recognisable customer,
+ * date or amount field, is a 400 now rather than a job that fails after the 202.
  */
-export function customerIdsOf(records: ReadonlyArray<Record<string, unknown>>, mapping: ColumnMapping = {}): string[] {
+export function customerIdField(records: ReadonlyArray<Record<string, unknown>>, mapping: ColumnMapping = {}): string {
   const header = recordColumns(records);
-  let key: string;
   try {
-    key = header[resolveColumns(header, mapping).customer_id]!;
+    return header[resolveColumns(header, mapping).customer_id]!;
   } catch (error) {
-    if (error instanceof MappingError) return [];
+    if (error instanceof MappingError) throw invalidField(error.path ?? "records", "invalid_value", error.message);
     throw error;
   }
+}
+
+/** The customer ids of API records, for the profiles quota. */
+export function customerIdsOf(records: ReadonlyArray<Record<string, unknown>>, key: string): string[] {
   return records.map((record) => cellText(record[key]).trim()).filter((id) => id !== "");
 }
 
@@ -61,4 +66,19 @@ export function assertWellFormedText(records: ReadonlyArray<Record<string, unkno
     }
   });
   if (errors.length > 0) throw new ApiError("validation_error", errors.slice(0, 100));
+}
+
+/** JSON with every object's keys sorted, so that the same records spelt in another key order hash alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** What tells a repeated API batch from a different one under the same batch_id: its records and mapping. */
+export function batchPayloadSha256(records: ReadonlyArray<Record<string, unknown>>, mapping: ColumnMapping | undefined): Promise<string> {
+  return sha256Hex(canonicalJson({ records, mapping: mapping ?? null }));
 }

@@ -24,7 +24,8 @@ export const IngestBody = z
       .min(1)
       .max(128)
       .optional()
-      .openapi({ description: "Idempotency key: the same batch_id again in the same project returns the first job and ingests nothing twice", example: "may-2026-orders" }),
+      .openapi({ description: "Idempotency key: the same batch_id with the same records and mapping again in the same project returns the first job and ingests nothing twice; " +
+          "a different payload under it answers 409 `conflict`; a batch whose job failed may be sent again under its id", example: "may-2026-orders" }),
     mapping: ColumnMapping.optional().openapi({
       description: "As for uploads: which field holds which column (`columns`), `date_format` for slash dates, `default_currency`",
     }),

@@ -20,7 +20,7 @@ const route = createRoute({
 export function registerDeleteSegment(app: Router) {
   app.openapi(route, async (c) => {
     const db = database(c.env.DB);
-    await deleteSegment(db, await segmentForPrincipal(db, principalOf(c), c.req.valid("param").segmentId));
+    await deleteSegment(c.env.DB, db, await segmentForPrincipal(db, principalOf(c), c.req.valid("param").segmentId));
     return c.body(null, 204);
   });
 }

@@ -18,6 +18,9 @@ export const Segment = z
       .openapi({ description: "Cluster segments: the members' mean recency_days, frequency, monetary and return_rate" }),
     rules: Conditions.nullable(),
     cluster_segment_id: z.string().nullable(),
+    cluster_segment_missing: z.boolean().openapi({
+      description: "Hybrid segments: a model run no longer found the cluster it narrows, so it has no members (size 0) until deleted or recreated on another cluster",
+    }),
     last_computed_at: Timestamp.nullable(),
     created_at: Timestamp,
     updated_at: Timestamp,
