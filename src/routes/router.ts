@@ -15,7 +15,7 @@ export function createRouter() {
     // `/api/analytics/overview/` (as the SegOps analytics API documents it) and `/api/analytics/overview` are one route.
     strict: false,
     defaultHook: (result, c) => {
-      if (!result.success) throw new ApiError("validation_error", fieldErrors(c.get("locale"), result.error.issues));
+      if (!result.success) throw new ApiError("validation_error", fieldErrors(c.get("locale"), result.error.issues, (result as { data?: unknown }).data));
     },
   });
   const register = app.openapi.bind(app);
