@@ -172,8 +172,10 @@ describe.each(routes.map((route) => [route.name, route] as const))("%s", (_, rou
     expect(body.detail).toEqual([expect.objectContaining({ code: "unrecognized_keys" })]);
   });
 
-  it("401 without a credential", async () => {
-    await expectError(await call(route.method, route.path(me), { body: bodyFor(route, me) }), 401, "unauthorized");
+  it("401 without a credential, with a Bearer challenge", async () => {
+    const response = await call(route.method, route.path(me), { body: bodyFor(route, me) });
+    await expectError(response, 401, "unauthorized");
+    expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="segmento"');
   });
 
   it("401 with a bad session token, an unknown API key, or a malformed header", async () => {
