@@ -100,5 +100,15 @@ export function errorResponse(c: Context<AppEnv>, error: ApiError) {
     code: error.code,
   };
   if (error.detail !== undefined) body.detail = error.detail;
+  if (error.status === 401) c.header("WWW-Authenticate", wwwAuthenticate(error.code));
   return c.json(body, error.status);
+}
+
+/**
+ * RFC 6750's challenge on every 401: the scheme and realm, and `error="invalid_token"` when a
+ * credential was sent but is bad or expired (none for a missing one, or a failed sign-in).
+ */
+function wwwAuthenticate(code: ErrorCode): string {
+  const challenge = `Bearer realm="segmento"`;
+  return code === "session_expired" || code === "invalid_api_key" || code === "api_key_expired" ? `${challenge}, error="invalid_token"` : challenge;
 }

@@ -110,18 +110,39 @@ export function translate(locale: Locale, code: ErrorCode, params: Record<string
   return messages[locale][code].replace(/\{(\w+)\}/g, (_, key: string) => String(params[key] ?? `{${key}}`));
 }
 
-/** Field errors of a failed zod parse, their messages in the caller's language. */
-export function fieldErrors(locale: Locale, issues: readonly z.core.$ZodIssue[]): FieldError[] {
-  return issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
-    code: issue.code,
-    message: locale === "en" ? issue.message : (localizedIssue(locale, issue) ?? issue.message),
-  }));
+/**
+ * Field errors of a failed zod parse, their messages in the caller's language. `input` is what was
+ * parsed: zod keeps no input on its issues, and a translated "expected X, received Y" needs it.
+ * A value of the wrong type gets that one error: zod also runs the field's checks on it (an array
+ * for a string with min(8) gives "expected array to have >=8 items"), which would only confuse.
+ */
+export function fieldErrors(locale: Locale, issues: readonly z.core.$ZodIssue[], input?: unknown): FieldError[] {
+  const wrongType = new Set(issues.filter((issue) => issue.code === "invalid_type").map((issue) => pathKey(issue.path)));
+  return issues
+    .filter((issue) => issue.code === "invalid_type" || !wrongType.has(pathKey(issue.path)))
+    .map((issue) => ({
+      path: issue.path.map(String).join("."),
+      code: issue.code,
+      message: locale === "en" ? issue.message : (localizedIssue(locale, issue, input) ?? issue.message),
+    }));
 }
 
-function localizedIssue(locale: Locale, issue: z.core.$ZodIssue): string | undefined {
+const pathKey = (path: readonly PropertyKey[]) => JSON.stringify(path.map(String));
+
+function localizedIssue(locale: Locale, issue: z.core.$ZodIssue, input: unknown): string | undefined {
   // Custom refinements carry our own English message; only zod's built-in ones have translations.
   if (issue.code === "custom") return undefined;
-  const localized = zodLocales[locale].localeError(issue as never);
+  const withInput = "input" in issue ? issue : { ...issue, input: valueAt(input, issue.path) };
+  const localized = zodLocales[locale].localeError(withInput as never);
   return typeof localized === "string" ? localized : localized?.message;
+}
+
+/** The value at a zod issue's path in the parsed input (undefined where there is none). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key as string];
+  }
+  return value;
 }

@@ -1,5 +1,6 @@
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createOrganization, expectError, json, signUp, unique } from "./helpers";
+import { call, createOrganization, expectError, json, signUp, tenant, unique } from "./helpers";
 
 describe("sign-up", () => {
   it("creates the account and returns a working session token and cookie", async () => {
@@ -44,6 +45,30 @@ describe("sign-in", () => {
     const cookie = res.headers.get("Set-Cookie")!.split(";")[0]!;
     const session = await call("GET", "/api/auth/session", { headers: { Cookie: cookie } });
     expect(session.status).toBe(200);
+  });
+
+  it("sets the cookie Secure when served over HTTPS, and not on local http", async () => {
+    const user = await signUp();
+    const signIn = (origin: string) =>
+      exports.default.fetch(
+        new Request(`${origin}/api/auth/sign-in/email`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email: user.email, password: user.password }) }),
+      );
+    expect((await signIn("https://api.example.com")).headers.get("Set-Cookie")).toMatch(/;\s*Secure/i);
+    expect((await signIn("http://localhost:8787")).headers.get("Set-Cookie")).not.toMatch(/Secure/i);
+  });
+
+  it("takes no API key from the session cookie, and challenges every 401 with Bearer (RFC 6750)", async () => {
+    const t = await tenant();
+    const viaCookie = await call("GET", `/api/projects/${t.project.id}`, { headers: { Cookie: `segmento_session=${t.apiKey.key}` } });
+    const refused = await expectError(viaCookie, 401, "unauthorized");
+    expect(refused.detail.reason).toMatch(/Authorization header/);
+    expect(viaCookie.headers.get("WWW-Authenticate")).toBe('Bearer realm="segmento"');
+    expect((await call("GET", `/api/projects/${t.project.id}`, { token: t.apiKey.key })).status).toBe(200);
+    const expired = await call("GET", "/api/auth/session", { token: "eyJhbGciOiJIUzI1NiJ9.e30.x" });
+    expect(expired.status).toBe(401);
+    expect(expired.headers.get("WWW-Authenticate")).toBe('Bearer realm="segmento", error="invalid_token"');
+    const wrongPassword = await call("POST", "/api/auth/sign-in/email", { body: { email: "nobody@example.com", password: "whatever1" } });
+    expect(wrongPassword.headers.get("WWW-Authenticate")).toBe('Bearer realm="segmento"');
   });
 
   it("answers 401 alike for a wrong password and an unknown email", async () => {

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { negotiateLocale } from "../src/i18n";
-import { call, expectError, signUp, unique } from "./helpers";
+import { call, expectError, signUp, tenant, unique } from "./helpers";
 
 describe("the error body on every failure path", () => {
   it("unknown routes: 404 route_not_found", async () => {
@@ -95,6 +95,28 @@ describe("localized messages", () => {
     expect(email.message).toBe("Geçersiz e-posta adresi");
     const unauthorized = await expectError(await call("GET", "/api/organizations", { headers: { "Accept-Language": "tr" } }), 401, "unauthorized");
     expect(unauthorized.error).toBe("Kimlik doğrulaması gerekli");
+  });
+
+  it("says what type was received, in either language, and gives a value of the wrong type one error", async () => {
+    const signUp = (body: unknown, language: string) => call("POST", "/api/auth/sign-up/email", { body, headers: { "Accept-Language": language } });
+    const tr = await expectError(await signUp({ name: true, email: 5, password: "password-123" }, "tr"), 400, "validation_error");
+    const trMessages = Object.fromEntries(tr.detail.map((d: { path: string; message: string }) => [d.path, d.message]));
+    expect(trMessages.name).toMatch(/beklenen string, alınan (boolean|boole)/);
+    expect(trMessages.email).toMatch(/alınan (number|sayı)/);
+    expect(Object.values(trMessages).join(" ")).not.toContain("undefined");
+    const en = await expectError(await signUp({ name: "A", email: "a@example.com", password: [] }, "en"), 400, "validation_error");
+    expect(en.detail).toEqual([{ path: "password", code: "invalid_type", message: "Invalid input: expected string, received array" }]);
+    // The query and a JSON parameter get the same treatment.
+    const t = await tenant();
+    const filters = await expectError(
+      await call("GET", `/api/engine/projects/${t.project.id}/customers?filters=${encodeURIComponent(JSON.stringify([{ field: 7, op: "eq", value: 1 }]))}`, {
+        token: t.owner.token,
+        headers: { "Accept-Language": "tr" },
+      }),
+      400,
+      "validation_error",
+    );
+    expect(JSON.stringify(filters.detail)).not.toContain("undefined");
   });
 
   it("echoes a request id for correlation", async () => {

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { RateLimitBucket, type AcquireRequest } from "../durable-objects/rate-limit-bucket";
-import { expectError, json, signUp, tenant, unique } from "./helpers";
+import { call, expectError, json, signUp, tenant, unique } from "./helpers";
 
 type Limits = Partial<Record<string, string>>;
 
@@ -57,6 +57,10 @@ describe("rate limiting: one bucket per resolved credential", { timeout: 20_000 
     const viaCookie = await fetchWithLimits("/api/auth/session", { Cookie: `segmento_session=${user.token}` });
     expect(viaCookie.status).toBe(200);
     expect(viaCookie.headers.get("RateLimit-Remaining")).toBe("1");
+    // A new sign-in is a new session of the same user: same bucket, no fresh limit.
+    const again = await json(await call("POST", "/api/auth/sign-in/email", { body: { email: user.email, password: user.password } }));
+    const viaNewSession = await fetchWithLimits("/api/auth/session", { Authorization: `Bearer ${again.token}` });
+    expect(viaNewSession.headers.get("RateLimit-Remaining")).toBe("0");
   });
 
   it("counts unknown and unparseable credentials against the client IP, so rotating them gains nothing", async () => {

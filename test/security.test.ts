@@ -164,8 +164,18 @@ it("covers every kind of route and has no body for an operation that does not ex
 });
 
 describe.each(routes.map((route) => [route.name, route] as const))("%s", (_, route) => {
-  it("401 without a credential", async () => {
-    await expectError(await call(route.method, route.path(me), { body: bodyFor(route, me) }), 401, "unauthorized");
+  it("400 for a query parameter the route does not document, with a credential it accepts", async () => {
+    const path = route.path(me);
+    const token = route.accepts === "apiKey" ? me.apiKey.key : me.owner.token;
+    const response = await call(route.method, `${path}${path.includes("?") ? "&" : "?"}no_such_param=1`, { token, body: bodyFor(route, me) });
+    const body = await expectError(response, 400, "validation_error");
+    expect(body.detail).toEqual([expect.objectContaining({ code: "unrecognized_keys" })]);
+  });
+
+  it("401 without a credential, with a Bearer challenge", async () => {
+    const response = await call(route.method, route.path(me), { body: bodyFor(route, me) });
+    await expectError(response, 401, "unauthorized");
+    expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="segmento"');
   });
 
   it("401 with a bad session token, an unknown API key, or a malformed header", async () => {

@@ -91,14 +91,15 @@ export function nextBucket(start: number, granularity: Granularity, tz: string):
   return localToUtc(next.getUTCFullYear(), next.getUTCMonth() + 1, 1, 0, tz);
 }
 
-/** Bucket starts covering [start, end), at most `limit` of them (the latest `limit` when there are more). */
+/**
+ * Bucket starts covering [start, end), at most `limit` of them: the latest `limit` when there are more.
+ * Walked back from `end`, so a range of decades costs `limit` steps and still ends with today.
+ */
 export function bucketRange(start: number, end: number, granularity: Granularity, tz: string, limit = 500): number[] {
+  const first = bucketStart(start, granularity, tz);
   const starts: number[] = [];
-  for (let b = bucketStart(start, granularity, tz); b < end; b = nextBucket(b, granularity, tz)) {
-    starts.push(b);
-    if (starts.length > 100_000) break;
-  }
-  return starts.length > limit ? starts.slice(starts.length - limit) : starts;
+  for (let b = bucketStart(end - 1, granularity, tz); b >= first && starts.length < limit; b = bucketStart(b - 1, granularity, tz)) starts.push(b);
+  return starts.reverse();
 }
 
 /** ISO-8601 with the zone's offset at that instant, e.g. 2026-03-29T00:00:00+01:00. */

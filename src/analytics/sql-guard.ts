@@ -69,7 +69,12 @@ const KEYS_HELP = starTables
   .join(", ");
 type Replacement = { start: number; end: number; text: string; params: unknown[] };
 
-export type GuardedQuery = { sql: string; params: unknown[]; tables: string[] };
+/**
+ * The rewritten query, and where each of its pieces came from: `spans` pairs an offset of `sql` with
+ * the tenant's offset it stands for (a view stands for the table name it replaced), so an error
+ * SQLite reports in `sql` can be placed in the tenant's text without showing the rewrite.
+ */
+export type GuardedQuery = { sql: string; params: unknown[]; tables: string[]; spans: Array<{ at: number; source: number; copied: boolean }> };
 
 export function guardQuery(query: string, scope: AnalyticsScope): GuardedQuery {
   if (query.length > MAX_QUERY_LENGTH) throw new QueryRejected(`the query is longer than ${MAX_QUERY_LENGTH} characters`);
@@ -92,6 +97,8 @@ export function guardQuery(query: string, scope: AnalyticsScope): GuardedQuery {
 
 class Guard {
   private readonly replacements: Replacement[] = [];
+  /** result columns without an alias: SQLite names them by their text, which must stay the tenant's */
+  private readonly unnamedColumns: Array<[number, number]> = [];
   private readonly tables = new Set<string>();
   /** the columns and keys of each CTE, by name, for joins and subqueries that read it */
   private readonly cteShapes = new Map<string, { columns: string[] | null; keys: string[][] }>();
@@ -134,6 +141,13 @@ class Guard {
         }
       } else if (clause.type === "from_clause") {
         this.tableExpression(clause.expr as Node, visible);
+      } else if (clause.type === "select_clause") {
+        this.expression(clause, visible);
+        for (const column of ((clause.columns as Node).items as Node[]) ?? []) {
+          if (column.range && column.type !== "alias" && column.type !== "all_columns" && column.type !== "member_expr" && column.type !== "identifier") {
+            this.unnamedColumns.push(column.range);
+          }
+        }
       } else {
         this.expression(clause, visible);
       }
@@ -298,17 +312,26 @@ class Guard {
   }
 
   rewrite(): GuardedQuery {
-    const ordered = [...this.replacements].sort((a, b) => a.start - b.start);
+    // An unnamed expression column holding a view would be named by the view's text: name it by the tenant's.
+    const aliases = this.unnamedColumns
+      .filter(([start, end]) => this.replacements.some((r) => r.start >= start && r.end <= end))
+      .map(([start, end]) => ({ start: end, end, text: ` AS "${this.source.slice(start, end).replaceAll('"', '""')}"`, params: [] }));
+    const ordered = [...this.replacements, ...aliases].sort((a, b) => a.start - b.start || a.end - b.end);
     let sql = "";
     let cursor = 0;
     const params: unknown[] = [];
+    const spans: GuardedQuery["spans"] = [];
     for (const r of ordered) {
-      sql += this.source.slice(cursor, r.start) + r.text;
+      spans.push({ at: sql.length, source: cursor, copied: true });
+      sql += this.source.slice(cursor, r.start);
+      spans.push({ at: sql.length, source: r.start, copied: false });
+      sql += r.text;
       params.push(...r.params);
       cursor = r.end;
     }
+    spans.push({ at: sql.length, source: cursor, copied: true });
     sql += this.source.slice(cursor);
-    return { sql: sql.replace(/;\s*$/, ""), params, tables: [...this.tables].sort() };
+    return { sql: sql.replace(/;\s*$/, ""), params, tables: [...this.tables].sort(), spans };
   }
 
   private reject(message: string, node?: Node) {
@@ -357,9 +380,23 @@ function keyCovered(source: Source, equalities: Array<[Side, Side]>): boolean {
   return source.keys.some((key) => key.every((column) => equated.has(column)));
 }
 
+/**
+ * The tenant's position of an offset in the rewritten query: a copied piece maps one to one, a
+ * replacement to the start of what it replaced. Null past the query's end (the runner's own text).
+ */
+export function sourcePosition(guarded: GuardedQuery, source: string, offset: number) {
+  if (offset < 0 || offset > guarded.sql.length) return null;
+  const span = guarded.spans.findLast((s) => s.at <= offset);
+  if (!span) return null;
+  return positionIn(source, Math.min(source.length, span.copied ? span.source + (offset - span.at) : span.source));
+}
+
 function at(node: Node, source: string) {
   if (!node.range) return undefined;
-  const offset = node.range[0];
+  return positionIn(source, node.range[0]);
+}
+
+function positionIn(source: string, offset: number) {
   const before = source.slice(0, offset).split("\n");
   return { line: before.length, column: before.at(-1)!.length + 1, offset };
 }

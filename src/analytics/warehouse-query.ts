@@ -10,7 +10,8 @@ export type ColumnType = "int64" | "float64" | "string" | "bytes" | "null";
 export type AnswerValue = string | number | null | number[];
 export type WarehouseAnswer =
   | { ok: true; columns: Array<{ name: string; type: ColumnType }>; rows: AnswerValue[][]; truncated: boolean; truncatedBy: "rows" | "size" | null; elapsedMs: number }
-  | { ok: false; reason: string };
+  /** `offset`: where SQLite placed the error in the guarded query's text (not the tenant's), if it did */
+  | { ok: false; reason: string; offset: number | null };
 
 const SQLITE_TYPES: Record<string, ColumnType> = { integer: "int64", real: "float64", text: "string", blob: "bytes", null: "null" };
 
@@ -23,11 +24,15 @@ export function runWarehouseQuery(sql: SqlStorage, guarded: GuardedQuery): Wareh
   const started = Date.now();
   // Newlines keep a trailing `-- comment` in the query from swallowing the wrapper.
   const inner = `SELECT * FROM (\n${guarded.sql}\n)`;
+  // How far into the statement being run the guarded query starts, to place SQLite's error offsets in it.
+  let prefix = "SELECT * FROM (\n".length;
   try {
     const names = sql.exec(`${inner} LIMIT 0`, ...guarded.params).columnNames;
     const aliases = names.map((_, i) => `c${i}`);
     const typed = aliases.map((c) => `typeof(${c}), CASE WHEN typeof(${c}) = 'integer' THEN CAST(${c} AS TEXT) ELSE ${c} END`).join(", ");
-    const cursor = sql.exec(`WITH __answer(${aliases.join(", ")}) AS (${inner}) SELECT ${typed} FROM __answer LIMIT ${ROW_CAP + 1}`, ...guarded.params);
+    const answer = `WITH __answer(${aliases.join(", ")}) AS (`;
+    prefix += answer.length;
+    const cursor = sql.exec(`${answer}${inner}) SELECT ${typed} FROM __answer LIMIT ${ROW_CAP + 1}`, ...guarded.params);
     const rows: AnswerValue[][] = [];
     const types: ColumnType[] = names.map(() => "null");
     let bytes = 0;
@@ -62,7 +67,10 @@ export function runWarehouseQuery(sql: SqlStorage, guarded: GuardedQuery): Wareh
     };
   } catch (error) {
     // The guard passed it, but SQLite refused it (an unknown column, a type error): the caller's to fix.
-    return { ok: false, reason: String(error instanceof Error ? error.message : error).replace(/:\s*SQLITE_[A-Z_]+$/, "").slice(0, 300) };
+    // SQLite's "at offset N" counts in the statement run here; the caller maps it to the tenant's text.
+    const message = String(error instanceof Error ? error.message : error).replace(/:\s*SQLITE_[A-Z_]+$/, "");
+    const at = / at offset (\d+)\b/.exec(message);
+    return { ok: false, reason: message.replace(/ at offset \d+\b/, "").slice(0, 300), offset: at ? Number(at[1]) - prefix : null };
   }
 }
 

@@ -63,8 +63,12 @@ export async function resolveCredential(c: Context<AppEnv, any, any>): Promise<C
   let credential = c.get("credential");
   if (credential) return credential;
   try {
-    const raw = bearerToken(c) ?? getCookie(c, SESSION_COOKIE);
+    const bearer = bearerToken(c);
+    const cookie = bearer === undefined ? getCookie(c, SESSION_COOKIE) : undefined;
+    const raw = bearer ?? cookie;
     if (!raw) credential = { kind: "none" };
+    // The cookie carries sessions only: a key there (planted by a page, or pasted by mistake) authenticates no one.
+    else if (cookie !== undefined && looksLikeApiKey(cookie)) throw new ApiError("unauthorized", { reason: "API keys are accepted only in the Authorization header (Bearer sk_live_…), not in a cookie" });
     else if (looksLikeApiKey(raw)) credential = { kind: "apiKey", key: await verifyApiKey(database(c.env.DB), raw, (p) => c.executionCtx.waitUntil(p)) };
     else credential = { kind: "session", claims: await verifySessionToken(c.env.JWT_SECRET, raw) };
   } catch (error) {

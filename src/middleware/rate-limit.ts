@@ -52,7 +52,7 @@ export function clientIp(c: Context): string {
 
 /**
  * The global limit, on every route, /health included (so every response carries the headers and no
- * path is unmetered): per API key or session that the credential resolves to, however the header is
+ * path is unmetered): per API key, or per user for a session (every sign-in of a user shares one bucket),, however the header is
  * spelled; a missing, unparseable or unknown credential counts against the client IP.
  */
 export function rateLimit() {
@@ -67,7 +67,8 @@ export function rateLimit() {
 async function subjectOf(c: Context<AppEnv>): Promise<string> {
   const credential = await resolveCredential(c);
   if (credential.kind === "apiKey") return `key:${credential.key.id}`;
-  if (credential.kind === "session") return `session:${credential.claims.sessionId}`;
+  // By user, not session: each sign-in opens a new session, which must not bring a fresh bucket.
+  if (credential.kind === "session") return `user:${credential.claims.userId}`;
   return `ip:${clientIp(c)}`;
 }
 

@@ -16,7 +16,7 @@ export function parseJsonParam<T extends z.ZodType>(text: string | undefined, sc
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new ApiError("validation_error", fieldErrors(locale, parsed.error.issues).map((e) => ({ ...e, path: e.path ? `${name}.${e.path}` : name })));
+    throw new ApiError("validation_error", fieldErrors(locale, parsed.error.issues, json).map((e) => ({ ...e, path: e.path ? `${name}.${e.path}` : name })));
   }
   return parsed.data;
 }

@@ -1,4 +1,4 @@
-import { guardQuery, QueryRejected } from "../analytics/sql-guard";
+import { guardQuery, QueryRejected, sourcePosition } from "../analytics/sql-guard";
 import { ROW_CAP, SIZE_CAP_BYTES } from "../analytics/warehouse-query";
 import type { Bindings } from "../env";
 import { ApiError } from "../errors";
@@ -34,7 +34,7 @@ export async function runAnalyticsQuery(env: Env, scope: AnalyticsScope, query: 
     throw error;
   }
   const answer = result.answer;
-  if (!answer.ok) throw invalid(answer.reason);
+  if (!answer.ok) throw invalid(answer.reason, answer.offset === null ? null : sourcePosition(guarded, query, answer.offset));
   return {
     columns: answer.columns,
     rows: answer.rows,

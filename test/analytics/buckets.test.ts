@@ -41,6 +41,13 @@ describe("time buckets in a zone", () => {
     expect(days).toHaveLength(30);
     expect(bucketRange(utc("2026-01-01T00:00:00Z"), utc("2026-01-31T00:00:00Z"), "day", "UTC", 7)[0]).toBe(utc("2026-01-24T00:00:00Z"));
     expect(bucketRange(utc("2026-01-01T00:00:00Z"), utc("2026-01-02T00:00:00Z"), "hour", "UTC")).toHaveLength(24);
+    // Decades of hours: the latest 500, the last one holding the end, across DST changes.
+    const hours = bucketRange(utc("2000-01-01T00:00:00Z"), utc("2026-04-01T10:30:00Z"), "hour", "Europe/Berlin");
+    expect(hours).toHaveLength(500);
+    expect(hours.at(-1)).toBe(utc("2026-04-01T10:00:00Z"));
+    expect(hours[0]).toBe(utc("2026-04-01T10:00:00Z") - 499 * 3_600_000);
+    const months = bucketRange(utc("2025-11-15T00:00:00Z"), utc("2026-02-01T00:00:00Z"), "month", "Asia/Kolkata");
+    expect(months.map((m) => isoInZone(m, "Asia/Kolkata"))).toEqual(["2025-11-01T00:00:00+05:30", "2025-12-01T00:00:00+05:30", "2026-01-01T00:00:00+05:30", "2026-02-01T00:00:00+05:30"]);
   });
 
   it("tells known zones from unknown ones", () => {

@@ -134,6 +134,21 @@ describe("SQL query API", () => {
     expect((await json(await sql(t, "SELECT COUNT(*) FROM fact_daily_sales"))).rows).toEqual([["0"]]);
   });
 
+  it("places SQLite's errors in the tenant's own text and names columns by it, never showing the rewritten query", async () => {
+    const query = "SELECT customer_id\nFROM dim_customer WHERE abs('x') > nosuch";
+    const unknown = await sql(a, query);
+    const body = await expectError(unknown, 400, "invalid_query");
+    expect(body.detail.reason).toBe("no such column: nosuch");
+    expect(body.error).not.toMatch(/offset|SELECT|__answer|project_id = \?/i);
+    expect(body.detail.position).toEqual({ line: 2, column: query.indexOf("nosuch") - query.indexOf("\n"), offset: query.indexOf("nosuch") });
+    // An unnamed column holding a table reference is named by the tenant's text, not the view it stands for.
+    const named = await json(await sql(a, "SELECT (SELECT COUNT(*) FROM fact_transaction) FROM fact_transaction LIMIT 1"));
+    expect(named.columns).toEqual([{ name: "(SELECT COUNT(*) FROM fact_transaction)", type: "int64" }]);
+    expect(named.rows).toEqual([["30"]]);
+    const plain = await json(await sql(a, "SELECT customer_id, COUNT(*) FROM dim_customer d GROUP BY 1 LIMIT 1"));
+    expect(plain.columns.map((c: { name: string }) => c.name)).toEqual(["customer_id", "COUNT(*)"]);
+  });
+
   it("refuses a join that would multiply rows, before running it", async () => {
     const res = await sql(a, "select count(*) from fact_transaction a join fact_transaction b on a.amount_cents = b.amount_cents");
     expect(res.status).toBe(400);

@@ -65,6 +65,23 @@ describe("GET /api/organizations/:orgId/analytics/usage", () => {
     expect(months.data[1].values[0]).toMatchObject({ events: 150, api_requests: 2, model_runs: 1 });
   });
 
+  it("answers the latest buckets, ending with the current one, when the range holds far more than limit", async () => {
+    const t = await tenant();
+    await seedEvents(t.organization.id, t.project.id);
+    const res = await call("GET", `/api/organizations/${t.organization.id}/analytics/usage?start=2000-01-01T00:00:00Z&granularity=hour`, { token: t.owner.token });
+    expect(res.status).toBe(200);
+    const body = await json(res);
+    expect(body.data).toHaveLength(500);
+    const last = Date.parse(body.data.at(-1).ts);
+    expect(Date.now() - last).toBeLessThan(3_600_000);
+    expect(Date.now() - last).toBeGreaterThanOrEqual(0);
+    // meta.start is where the answered buckets begin, not the requested 2000-01-01.
+    expect(body.meta.start).toBe(new Date(Date.parse(body.data[0].ts)).toISOString());
+    const days = await json(await call("GET", `/api/organizations/${t.organization.id}/analytics/usage?start=2000-01-01T00:00:00Z&end=2026-01-13T00:00:00Z&limit=3`, { token: t.owner.token }));
+    expect(days.data.map((b: { ts: string }) => b.ts)).toEqual(["2026-01-10T00:00:00Z", "2026-01-11T00:00:00Z", "2026-01-12T00:00:00Z"]);
+    expect(days.data.map((b: any) => b.values[0].model_runs)).toEqual([0, 0, 1]);
+  });
+
   it("answers 400 for bad dates, unknown zones and groups, reversed ranges and limits out of range", async () => {
     const t = await tenant();
     const base = `/api/organizations/${t.organization.id}/analytics/usage`;

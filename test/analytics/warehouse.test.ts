@@ -152,8 +152,8 @@ describe("AnalyticsWarehouse: the SQL API runs in the organization's own Durable
   it("caps an answer at 10,000 rows and at 5 MB while reading the cursor", async () => {
     const stub = warehouseOf(`cap-${crypto.randomUUID()}`);
     const answers = await runInDurableObject(stub, (_, state) => {
-      const many = runWarehouseQuery(state.storage.sql, { sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 20000) SELECT i FROM n", params: [], tables: [] });
-      const wide = runWarehouseQuery(state.storage.sql, { sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 5000) SELECT i, printf('%.2000c', 'x') AS pad FROM n", params: [], tables: [] });
+      const many = runWarehouseQuery(state.storage.sql, { sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 20000) SELECT i FROM n", params: [], tables: [], spans: [] });
+      const wide = runWarehouseQuery(state.storage.sql, { sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 5000) SELECT i, printf('%.2000c', 'x') AS pad FROM n", params: [], tables: [], spans: [] });
       return { many, wide };
     });
     if (!answers.many.ok || !answers.wide.ok) throw new Error("expected answers");

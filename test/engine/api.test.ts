@@ -189,7 +189,7 @@ describe("segmentation end to end", () => {
     }
     const sneaky = await json(await call("POST", `${base}/segments/preview`, { token: t.owner.token, body: { rules: [{ field: "customer_id", op: "eq", value: "x' OR '1'='1" }] } }));
     expect(sneaky.count).toBe(0);
-    for (const query of ["limit=0", "limit=501", "page=0", "sort_by=password", "sort_dir=sideways", "churn_risk=extreme", "filters=%5B", "filters=%7B%7D", "segment_id=nope"]) {
+    for (const query of ["limit=0", "limit=501", "page=0", "sort_by=password", "sort_dir=sideways", "churn_risk=extreme", "churn_rsk=high", "rfm_monetary=1", "filters=%5B", "filters=%7B%7D", "segment_id=nope"]) {
       await expectError(await call("GET", `${base}/customers?${query}`, { token: t.owner.token }), 400, "validation_error");
     }
     await expectError(await call("GET", `/api/engine/customers/${crypto.randomUUID()}/similar?limit=101`, { token: t.owner.token }), 400, "validation_error");

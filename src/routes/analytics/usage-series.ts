@@ -43,7 +43,7 @@ const UsageSeries = z
   .object({
     meta: z.object({
       organization_id: z.string(),
-      start: z.string(),
+      start: z.string().openapi({ description: "Where the answered buckets begin: later than the requested start when the range held more than `limit` buckets" }),
       end: z.string(),
       granularity: z.enum(["hour", "day", "month"]),
       group_by: z.array(z.enum(usageGroups)),
@@ -89,9 +89,11 @@ export function registerUsageSeries(app: Router) {
       throw invalidField("start", "custom", "start must be before end");
     }
     const data = await usageSeries(c.env, { organizationId: orgId, start, end, granularity: q.granularity, tz: q.tz, groupBy: q.group_by, limit: q.limit });
+    // With more buckets in the range than `limit`, only the latest are answered: meta says where they begin.
+    const covered = data[0] ? Math.max(start, Date.parse(data[0].ts)) : start;
     return c.json(
       {
-        meta: { organization_id: orgId, start: new Date(start).toISOString(), end: new Date(end).toISOString(), granularity: q.granularity, group_by: q.group_by, tz: q.tz },
+        meta: { organization_id: orgId, start: new Date(covered).toISOString(), end: new Date(end).toISOString(), granularity: q.granularity, group_by: q.group_by, tz: q.tz },
         data,
       },
       200,
