@@ -1,4 +1,4 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 
 export type Call = {
@@ -69,4 +69,34 @@ export async function tenant() {
   const project = await createProject(owner.token, organization.id);
   const apiKey = await createApiKey(owner.token, project.id);
   return { owner, organization, project, apiKey };
+}
+
+/**
+ * The test D1 with its batches refused by `error` (as D1 refuses an oversized value or loses the
+ * network): every batch, or only batches holding a statement whose SQL includes `only`.
+ */
+export function d1RefusingBatches(error: string, only?: string): D1Database {
+  const marked = new WeakSet<D1PreparedStatement>();
+  return new Proxy(env.DB, {
+    get(target, property) {
+      if (property === "prepare" && only) {
+        return (sql: string) => {
+          const statement = target.prepare(sql);
+          if (!sql.includes(only)) return statement;
+          return {
+            bind: (...values: unknown[]) => {
+              const bound = statement.bind(...values);
+              marked.add(bound);
+              return bound;
+            },
+          };
+        };
+      }
+      if (property === "batch") {
+        return (statements: D1PreparedStatement[]) => (!only || statements.some((s) => marked.has(s)) ? Promise.reject(new Error(error)) : target.batch(statements));
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }

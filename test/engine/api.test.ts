@@ -5,7 +5,7 @@ import type { SegmentationMessage } from "../../src/queues/messages";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { plans } from "../../src/billing/plans";
 import { seededRandom } from "../../src/engine/random";
-import { call, expectError, json, tenant } from "../helpers";
+import { call, d1RefusingBatches, expectError, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
 
 type Tenant = Awaited<ReturnType<typeof tenant>>;
@@ -284,30 +284,7 @@ describe("a model run that cannot succeed", () => {
       .bind(jobId, t.project.id, t.organization.id)
       .run();
     // D1 refusing the profile writes the way it refuses an oversized value (the job's own writes pass).
-    const profileWrites = new WeakSet<D1PreparedStatement>();
-    const refusing = new Proxy(env.DB, {
-      get(target, prop, receiver) {
-        if (prop === "prepare") {
-          return (query: string) => {
-            const statement = target.prepare(query);
-            if (!query.includes("UPDATE customers SET rfm_recency_days")) return statement;
-            return {
-              bind: (...values: unknown[]) => {
-                const bound = statement.bind(...values);
-                profileWrites.add(bound);
-                return bound;
-              },
-            };
-          };
-        }
-        if (prop === "batch") {
-          return (statements: D1PreparedStatement[]) =>
-            statements.some((s) => profileWrites.has(s)) ? Promise.reject(new Error("D1_ERROR: string or blob too big: SQLITE_TOOBIG")) : target.batch(statements);
-        }
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const refusing = d1RefusingBatches("D1_ERROR: string or blob too big: SQLITE_TOOBIG", "UPDATE customers SET rfm_recency_days");
     const message: SegmentationMessage = { kind: "segmentation", jobId, projectId: t.project.id, organizationId: t.organization.id };
     const batch = createMessageBatch("segmento-segmentation", [{ id: "m1", timestamp: new Date(), attempts: 1, body: message }]);
     const ctx = createExecutionContext();
@@ -327,13 +304,7 @@ describe("a model run that cannot succeed", () => {
     await env.DB.prepare("INSERT INTO jobs (id, project_id, organization_id, type, status, created_at, updated_at) VALUES (?, ?, ?, 'segmentation', 'queued', 0, 0)")
       .bind(jobId, t.project.id, t.organization.id)
       .run();
-    const flaky = new Proxy(env.DB, {
-      get(target, prop, receiver) {
-        if (prop === "batch") return () => Promise.reject(new Error("D1_ERROR: Network connection lost."));
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const flaky = d1RefusingBatches("D1_ERROR: Network connection lost.");
     const message: SegmentationMessage = { kind: "segmentation", jobId, projectId: t.project.id, organizationId: t.organization.id };
     const batch = createMessageBatch("segmento-segmentation", [{ id: "m2", timestamp: new Date(), attempts: 1, body: message }]);
     const ctx = createExecutionContext();

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { CSV_LIMITS } from "../../src/ingest/csv";
 import type { IngestMessage } from "../../src/queues/messages";
-import { call, expectError, json, tenant } from "../helpers";
+import { call, d1RefusingBatches, expectError, json, tenant } from "../helpers";
 import { customerRows, ingest, upload, waitForJob } from "./helpers";
 
 type Tenant = Awaited<ReturnType<typeof tenant>>;
@@ -105,30 +105,7 @@ describe("limits while reading (permanent errors end the job at once)", { timeou
     await env.DB.prepare("UPDATE jobs SET status = 'processing', attempts = 0 WHERE id = ?").bind(accepted.job_id).run();
     await env.DB.prepare("DELETE FROM transactions WHERE file_id = ?").bind(accepted.file_id).run();
     // The D1 answer to a value over its size limit, raised where transactions are written.
-    const inserts = new WeakSet<D1PreparedStatement>();
-    const refusing = new Proxy(env.DB, {
-      get(target, property) {
-        if (property === "prepare") {
-          return (sql: string) => {
-            const statement = target.prepare(sql);
-            if (!sql.includes("INSERT OR IGNORE INTO transactions")) return statement;
-            return {
-              bind: (...values: unknown[]) => {
-                const bound = statement.bind(...values);
-                inserts.add(bound);
-                return bound;
-              },
-            };
-          };
-        }
-        if (property === "batch") {
-          return (statements: D1PreparedStatement[]) =>
-            statements.some((s) => inserts.has(s)) ? Promise.reject(new Error("D1_ERROR: string or blob too big: SQLITE_TOOBIG")) : target.batch(statements);
-        }
-        const value = Reflect.get(target, property);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const refusing = d1RefusingBatches("D1_ERROR: string or blob too big: SQLITE_TOOBIG", "INSERT OR IGNORE INTO transactions");
     const row = (await env.DB.prepare("SELECT organization_id FROM jobs WHERE id = ?").bind(accepted.job_id).first<{ organization_id: string }>())!;
     const message: IngestMessage = { kind: "ingest", jobId: accepted.job_id, fileId: accepted.file_id, projectId: t.project.id, organizationId: row.organization_id };
     const batch = createMessageBatch("segmento-ingest", [{ id: "m1", timestamp: new Date(), attempts: 1, body: message }]);
