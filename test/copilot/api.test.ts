@@ -92,8 +92,9 @@ describe("copilot with the grammar (the default engine)", () => {
 
   it("saves the rules as a segment for a session, and refuses saving to an API key before metering", async () => {
     const res = await call("POST", copilotPath(t), { token: t.owner.token, body: { prompt: "customers in DE", save: { name: "Germany" } } });
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(201);
     const body = await json(res);
+    expect(res.headers.get("Location")).toBe(`/api/engine/segments/${body.segment.id}`);
     expect(body.segment).toMatchObject({ name: "Germany", kind: "rule", size: 20, rules: [{ field: "extra_features.country", op: "eq", value: "DE" }] });
     const { segments } = await json(await call("GET", `/api/engine/projects/${t.project.id}/segments`, { token: t.apiKey.key }));
     expect(segments.find((s: any) => s.id === body.segment.id)?.name).toBe("Germany");

@@ -5,7 +5,7 @@ import { principalOf } from "../../middleware/auth";
 import { askCopilot } from "../../services/copilot";
 import { projectForPrincipal } from "../../services/access";
 import { auth, type Router } from "../router";
-import { jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
+import { createdResponse, jsonBody, jsonResponse, ProjectIdParam } from "../schemas";
 import { CopilotAnswer, CopilotBody } from "./schema";
 
 const route = createRoute({
@@ -19,7 +19,8 @@ const route = createRoute({
   ...auth.sessionOrApiKey(),
   request: { params: ProjectIdParam, body: jsonBody(CopilotBody) },
   responses: {
-    200: jsonResponse(CopilotAnswer, "Rules, their explanation and a preview (and the saved segment)"),
+    200: jsonResponse(CopilotAnswer, "Rules, their explanation and a preview"),
+    201: createdResponse(CopilotAnswer, "With `save`: the same, and the segment it created (its URL in `Location`)"),
     ...authErrorResponses,
     422: errorResponse("The prompt could not be turned into valid rules (`copilot_failed`); `detail.engines` says what was not understood"),
     429: errorResponse("Rate limit (`rate_limited`) or the plan's GenAI ops for the month are used up (`quota_exceeded`, quota `genaiOps`)"),
@@ -32,6 +33,9 @@ export function registerAskCopilot(app: Router) {
     const principal = principalOf(c);
     const project = await projectForPrincipal(db, principal, c.req.valid("param").projectId);
     const body = c.req.valid("json");
-    return c.json(await askCopilot(c.env, db, principal, project, { prompt: body.prompt, locale: body.locale ?? c.get("locale"), save: body.save }), 200);
+    const answer = await askCopilot(c.env, db, principal, project, { prompt: body.prompt, locale: body.locale ?? c.get("locale"), save: body.save });
+    if (!answer.segment) return c.json(answer, 200);
+    c.header("Location", `/api/engine/segments/${answer.segment.id}`);
+    return c.json(answer, 201);
   });
 }
