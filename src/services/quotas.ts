@@ -161,10 +161,11 @@ export async function profilesUsed(db: Database, organizationId: string): Promis
 
 export async function assertProfilesQuota(db: Database, organizationId: string, adding: number) {
   if (adding === 0) return;
-  const limit = plans[await planOf(db, organizationId)].quotas.profiles;
-  if (limit === null) return;
+  const plan = await planOf(db, organizationId);
+  const limit = quotaLimit(plan, "profiles");
+  if (limit === null) return; // no count needed when nothing limits it
   const used = await profilesUsed(db, organizationId);
-  if (!withinQuota(limit, used, adding)) throw new ApiError("quota_exceeded", { quota: "profiles", limit, used, adding });
+  if (!withinQuota(limit, used, adding)) throw quotaExceeded("profiles", plan, used, adding);
 }
 
 /** How many of these customer ids the project does not have yet. */

@@ -192,7 +192,7 @@ describe("profiles quota", { timeout: 30_000 }, () => {
       { CustomerID: "seed-1", order_date: "2025-01-01", amount: 1 },
     ];
     const error = await expectError(await call("POST", "/api/v1/ingest", { token: t.apiKey.key, body: { project_id: t.project.id, records } }), 429, "quota_exceeded");
-    expect(error.detail).toMatchObject({ quota: "profiles", limit: 5000, used: 4999, adding: 2 });
+    expect(error.detail).toMatchObject({ quota: "profiles", plan: "free", limit: 5000, used: 4999, adding: 2, upgrade_to: "starter" });
     const files = await json(await call("GET", `/api/engine/projects/${t.project.id}/files`, { token: t.owner.token }));
     expect(files.files.map((f: { filename: string }) => f.filename)).toEqual(["seed.csv"]);
     // One new customer fits.
