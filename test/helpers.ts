@@ -1,5 +1,7 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import worker from "../src/index";
 
 export type Call = {
   token?: string;
@@ -99,4 +101,12 @@ export function d1RefusingBatches(error: string, only?: string): D1Database {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+}
+
+/** Hands the Worker's queue handler one message of `queue` (with `env` overridden) and returns its acks and retries. */
+export async function consumeOne(queue: string, body: unknown, overrides: Partial<typeof env> = {}, id = "m1") {
+  const batch = createMessageBatch(queue, [{ id, timestamp: new Date(), attempts: 1, body }]);
+  const ctx = createExecutionContext();
+  await worker.queue!(batch, { ...env, ...overrides }, ctx);
+  return getQueueResult(batch, ctx);
 }

@@ -5,7 +5,7 @@ import { database } from "../../src/db/client";
 import { keyRing, open, seal, SecretBoxError, sealedVersion } from "../../src/lib/secret-box";
 import { connectorCredentials, connectorForPrincipal, createConnector } from "../../src/services/connectors";
 import { call, expectError, json, signUp, tenant } from "../helpers";
-import { publicDnsAnswer } from "../fake-dns";
+import { interceptProvider } from "./helpers";
 
 type Tenant = Awaited<ReturnType<typeof tenant>>;
 
@@ -239,18 +239,7 @@ describe("connectors CRUD", { timeout: 30_000 }, () => {
 });
 
 /** Requests the test calls send, and the provider answers they get. */
-function interceptFetch(answer: (request: Request) => Response | Promise<Response>) {
-  const requests: Array<{ request: Request; body: string }> = [];
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const request = new Request(input as RequestInfo, init);
-    const dns = publicDnsAnswer(request);
-    if (dns) return dns;
-    const body = await request.clone().text();
-    requests.push({ request, body });
-    return answer(request);
-  });
-  return requests;
-}
+const interceptFetch = (answer: (request: Request) => Response | Promise<Response>) => interceptProvider((request) => answer(request));
 
 describe("POST /api/connectors/:id/test", { timeout: 30_000 }, () => {
   const testCall = async (type: keyof typeof bodies) => {

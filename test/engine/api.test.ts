@@ -1,11 +1,9 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import worker from "../../src/index";
 import type { SegmentationMessage } from "../../src/queues/messages";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { plans } from "../../src/billing/plans";
 import { seededRandom } from "../../src/engine/random";
-import { call, d1RefusingBatches, expectError, json, tenant } from "../helpers";
+import { call, consumeOne, d1RefusingBatches, expectError, json, tenant } from "../helpers";
 import { ingest, waitForJob } from "../ingest/helpers";
 
 type Tenant = Awaited<ReturnType<typeof tenant>>;
@@ -286,10 +284,7 @@ describe("a model run that cannot succeed", () => {
     // D1 refusing the profile writes the way it refuses an oversized value (the job's own writes pass).
     const refusing = d1RefusingBatches("D1_ERROR: string or blob too big: SQLITE_TOOBIG", "UPDATE customers SET rfm_recency_days");
     const message: SegmentationMessage = { kind: "segmentation", jobId, projectId: t.project.id, organizationId: t.organization.id };
-    const batch = createMessageBatch("segmento-segmentation", [{ id: "m1", timestamp: new Date(), attempts: 1, body: message }]);
-    const ctx = createExecutionContext();
-    await worker.queue(batch, { ...env, DB: refusing }, ctx);
-    const result = await getQueueResult(batch, ctx);
+    const result = await consumeOne("segmento-segmentation", message, { DB: refusing });
     expect(result.retryMessages).toEqual([]);
     expect(result.explicitAcks).toEqual(["m1"]);
     const job = await json(await call("GET", `/api/engine/jobs/${jobId}/status`, { token: t.owner.token }));
@@ -306,10 +301,7 @@ describe("a model run that cannot succeed", () => {
       .run();
     const flaky = d1RefusingBatches("D1_ERROR: Network connection lost.");
     const message: SegmentationMessage = { kind: "segmentation", jobId, projectId: t.project.id, organizationId: t.organization.id };
-    const batch = createMessageBatch("segmento-segmentation", [{ id: "m2", timestamp: new Date(), attempts: 1, body: message }]);
-    const ctx = createExecutionContext();
-    await worker.queue(batch, { ...env, DB: flaky }, ctx);
-    const result = await getQueueResult(batch, ctx);
+    const result = await consumeOne("segmento-segmentation", message, { DB: flaky }, "m2");
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m2"]);
     const job = await json(await call("GET", `/api/engine/jobs/${jobId}/status`, { token: t.owner.token }));
     expect(job.status).not.toBe("failed");

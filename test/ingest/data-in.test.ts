@@ -3,13 +3,12 @@
 import { generateXlsxFileSync } from "../../node_modules/write-excel-file/modules/export/writeXlsxFileUniversal.js";
 // @ts-expect-error: as above
 import toUint8Array from "../../node_modules/write-excel-file/modules/export/convertFileContentToUint8ArrayUniversal.js";
-import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import { CSV_LIMITS } from "../../src/ingest/csv";
 import type { IngestMessage } from "../../src/queues/messages";
-import { call, d1RefusingBatches, expectError, json, tenant } from "../helpers";
+import { call, consumeOne, d1RefusingBatches, expectError, json, tenant } from "../helpers";
 import { customerRows, ingest, upload, waitForJob } from "./helpers";
 
 type Tenant = Awaited<ReturnType<typeof tenant>>;
@@ -108,10 +107,7 @@ describe("limits while reading (permanent errors end the job at once)", { timeou
     const refusing = d1RefusingBatches("D1_ERROR: string or blob too big: SQLITE_TOOBIG", "INSERT OR IGNORE INTO transactions");
     const row = (await env.DB.prepare("SELECT organization_id FROM jobs WHERE id = ?").bind(accepted.job_id).first<{ organization_id: string }>())!;
     const message: IngestMessage = { kind: "ingest", jobId: accepted.job_id, fileId: accepted.file_id, projectId: t.project.id, organizationId: row.organization_id };
-    const batch = createMessageBatch("segmento-ingest", [{ id: "m1", timestamp: new Date(), attempts: 1, body: message }]);
-    const ctx = createExecutionContext();
-    await worker.queue(batch, { ...env, DB: refusing }, ctx);
-    const result = await getQueueResult(batch, ctx);
+    const result = await consumeOne("segmento-ingest", message, { DB: refusing });
     expect(result.retryMessages).toEqual([]);
     expect(result.explicitAcks).toEqual(["m1"]);
     const job = await json(await call("GET", `/api/engine/jobs/${accepted.job_id}/status`, { token: t.owner.token }));
